@@ -1,0 +1,121 @@
+"""Canonical banking messages: transfers, account verification, statements (ISO 20022 flavour)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from enum import StrEnum
+
+from bridge.domain.common import AccountRef, Money
+
+
+class ChargeBearer(StrEnum):
+    DEBT = "DEBT"
+    CRED = "CRED"
+    SHAR = "SHAR"
+
+
+class TransferStatus(StrEnum):
+    ACCP = "ACCP"  # accepted, not yet booked
+    ACSC = "ACSC"  # settled
+    PDNG = "PDNG"  # pending at core banking
+    RJCT = "RJCT"  # rejected, see the reason
+
+
+class VerificationResult(StrEnum):
+    MTCH = "MTCH"
+    CMTC = "CMTC"  # close match: see suggested_name
+    NMTC = "NMTC"
+    NOAP = "NOAP"  # not applicable: the account is unknown
+
+
+class AccountStatus(StrEnum):
+    ACTV = "ACTV"
+    CLSD = "CLSD"
+    BLCK = "BLCK"
+
+
+class CreditDebit(StrEnum):
+    CRDT = "CRDT"
+    DBIT = "DBIT"
+
+
+@dataclass(slots=True, kw_only=True)
+class Party:
+    name: str
+    account: AccountRef
+    bic: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class TransferRequest:
+    msg_id: str
+    created_at: datetime
+    requested_execution_date: date | None = None
+    amount: Money
+    debtor: Party
+    creditor: Party
+    remittance_info: str | None = None
+    charge_bearer: ChargeBearer | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class StatusReason:
+    code: str
+    additional_info: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class TransferResult:
+    tx_id: str
+    msg_id: str
+    status: TransferStatus
+    reason: StatusReason | None = None
+    booking_date: date | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class TransferStatusQuery:
+    """Exactly one of the two identifiers is set."""
+
+    msg_id: str | None = None
+    tx_id: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class AccountVerificationRequest:
+    account: AccountRef
+    name: str
+
+
+@dataclass(slots=True, kw_only=True)
+class AccountVerification:
+    result: VerificationResult
+    suggested_name: str | None = None
+    account_status: AccountStatus
+
+
+@dataclass(slots=True, kw_only=True)
+class TransactionsQuery:
+    account: AccountRef
+    from_date: date
+    to_date: date
+    page_number: int = 1
+    page_size: int = 50
+
+
+@dataclass(slots=True, kw_only=True)
+class Transaction:
+    tx_id: str
+    booking_date: date
+    amount: Money
+    credit_debit: CreditDebit
+    counterparty_name: str
+    remittance_info: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class TransactionPage:
+    transactions: list[Transaction] = field(default_factory=list)
+    more_data: bool = False

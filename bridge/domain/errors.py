@@ -1,0 +1,85 @@
+"""The bridge's error hierarchy. Each door (SOAP, REST, sync) turns these into its own wire form
+in exactly one place; nothing below a door knows about HTTP status codes or SOAP faults.
+
+    BridgeError
+    ├── InvalidInput               the caller sent something we refuse (SOAP Client fault, 4xx)
+    │   ├── MappingError           a field has the wrong type, format or value; names its path
+    │   └── HostileDocument        DTD, entities, external references, too deep or too large
+    ├── NotFound                   the named object does not exist (or belongs to someone else)
+    ├── Conflict                   an idempotency key reused with another body, or still running
+    ├── UpstreamError              an upstream system failed
+    │   ├── UpstreamUnavailable    transient: retried, queued or answered 503 with Retry-After
+    │   └── UpstreamRejected       permanent: the upstream refused the message as invalid
+    └── ConfigurationError         a bad setting, a bad mapping spec or contract, found at start-up
+"""
+
+from __future__ import annotations
+
+
+class BridgeError(Exception):
+    """Root of every error the bridge raises on purpose."""
+
+    kind = "bridge-error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(BridgeError):
+    kind = "invalid-input"
+
+
+class MappingError(InvalidInput):
+    """A field could not be mapped. `path` names the field in the vocabulary being read or written
+    (an XML path such as ``TransferFunds/Dbtr/Acct/IBAN`` or a canonical path such as
+    ``debtor.account.iban``), `expected` says what would have been accepted."""
+
+    kind = "mapping-error"
+
+    def __init__(self, path: str, expected: str, got: str | None = None) -> None:
+        self.path = path
+        self.expected = expected
+        self.got = got
+        shown = "" if got is None else f", got {got!r}"
+        super().__init__(f"{path}: expected {expected}{shown}")
+
+    def under(self, prefix: str) -> MappingError:
+        """The same error with `prefix` put in front of its path (used for repeated elements)."""
+        return MappingError(f"{prefix}{self.path}", self.expected, self.got)
+
+
+class HostileDocument(InvalidInput):
+    kind = "hostile-document"
+
+
+class NotFound(BridgeError):
+    kind = "not-found"
+
+
+class Conflict(BridgeError):
+    kind = "conflict"
+
+
+class UpstreamError(BridgeError):
+    kind = "upstream-error"
+
+    def __init__(self, upstream: str, detail: str) -> None:
+        super().__init__(f"{upstream}: {detail}")
+        self.upstream = upstream
+
+
+class UpstreamUnavailable(UpstreamError):
+    kind = "upstream-unavailable"
+
+    def __init__(self, upstream: str, detail: str, retry_after: int = 30) -> None:
+        super().__init__(upstream, detail)
+        self.retry_after = retry_after
+
+
+class UpstreamRejected(UpstreamError):
+    kind = "upstream-rejected"
+
+
+class ConfigurationError(BridgeError):
+    kind = "configuration-error"
