@@ -1,0 +1,49 @@
+"""The canonical model as JSON: what the REST facade speaks and what outbox rows store.
+
+Amounts are JSON strings ("12.50"), never floats; dates and date-times are ISO 8601. Reading
+validates through pydantic against the canonical class (one adapter per class, built once).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import TypeAdapter, ValidationError
+
+from bridge.domain.errors import MappingError
+
+T = TypeVar("T")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"{type(value).__name__} is not part of the canonical model")
+
+
+def dumps(message: Any) -> bytes:
+    return orjson.dumps(message, default=_default)
+
+
+@cache
+def _adapter(model: type[T]) -> TypeAdapter[T]:
+    return TypeAdapter(model)
+
+
+def loads(model: type[T], data: bytes | str) -> T:
+    """JSON -> canonical object, or a MappingError naming the first bad field by its JSON path."""
+    try:
+        return _adapter(model).validate_json(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = ".".join(str(part) for part in first["loc"]) or "(body)"
+        raise MappingError(path, first["msg"].lower(), _shown(first.get("input"))) from None
+
+
+def _shown(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    return str(value)[:80]
