@@ -34,8 +34,14 @@ sys.path.insert(0, str(ROOT))
 from bridge.mapping import Mappings, canonical_json, xml  # noqa: E402
 
 MESSAGES = {
-    "transfer request": ("banking/transfer_request", ROOT / "tests/data/bench/transfer_request.xml"),
-    "payroll batch x1000": ("payroll/payroll_batch", ROOT / "tests/data/bench/payroll_batch_1000.xml"),
+    "transfer request": (
+        "banking/transfer_request",
+        ROOT / "tests/data/bench/transfer_request.xml",
+    ),
+    "payroll batch x1000": (
+        "payroll/payroll_batch",
+        ROOT / "tests/data/bench/payroll_batch_1000.xml",
+    ),
 }
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
@@ -141,7 +147,8 @@ def main() -> int:
             t_fwd = median_seconds(forward, args.seconds)
             t_back = median_seconds(back, args.seconds)
             results[contender] = (t_fwd, t_back, t_fwd + t_back)
-            print(f"{label:<21}{contender:<11}{_us(t_fwd):>11}{_us(t_back):>11}{_us(t_fwd + t_back):>12}")
+            times = f"{_us(t_fwd):>11}{_us(t_back):>11}{_us(t_fwd + t_back):>12}"
+            print(f"{label:<21}{contender:<11}{times}")
         ours, floor, generic = results["bridge"], results["floor"], results["xmltodict"]
         for i, direction in enumerate(("to JSON", "to XML", "round trip")):
             vs_floor = ours[i] / floor[i]

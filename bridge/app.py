@@ -1,7 +1,7 @@
 """The composition root: builds every expensive thing once and mounts the WSGI apps.
 
-    /            Flask: REST facade, /healthz, /readyz
-    /sims/<x>    the four upstream simulators (spyne), when `settings.simulators` is on
+/            Flask: REST facade, /healthz, /readyz
+/sims/<x>    the four upstream simulators (spyne), when `settings.simulators` is on
 """
 
 from __future__ import annotations
@@ -50,5 +50,7 @@ def endpoints(bridge: Bridge) -> list[tuple[str, str]]:
     """What `bridge serve` prints: (what, where)."""
     base = bridge.settings.base_url
     rows = [("health", f"{base}/healthz"), ("readiness", f"{base}/readyz")]
-    rows += [(f"simulator {path.rsplit('/', 1)[-1]}", f"{base}{path}?wsdl") for path in bridge.mounts]
+    rows += [
+        (f"simulator {path.rsplit('/', 1)[-1]}", f"{base}{path}?wsdl") for path in bridge.mounts
+    ]
     return rows

@@ -21,7 +21,9 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
 
 
 config_option = click.option(
-    "--config", type=click.Path(path_type=Path), default=None,
+    "--config",
+    type=click.Path(path_type=Path),
+    default=None,
     help="TOML settings file (default: ./bridge.toml if present, or $BRIDGE_CONFIG).",
 )
 
@@ -35,7 +37,9 @@ def main() -> None:
 @config_option
 @click.option("--host", default=None, help="Interface to listen on (BRIDGE_HOST).")
 @click.option("--port", type=int, default=None, help="Port to listen on (BRIDGE_PORT).")
-@click.option("--workers", type=int, default=None, help="gunicorn worker processes (BRIDGE_WORKERS).")
+@click.option(
+    "--workers", type=int, default=None, help="gunicorn worker processes (BRIDGE_WORKERS)."
+)
 def serve(config: Path | None, host: str | None, port: int | None, workers: int | None) -> None:
     """Migrate the database and serve the bridge (REST, SOAP, simulators) under gunicorn."""
     from bridge.app import create_app, endpoints
@@ -47,7 +51,9 @@ def serve(config: Path | None, host: str | None, port: int | None, workers: int 
     except ConfigurationError as exc:
         click.echo(f"bridge: {exc.detail}", err=True)
         sys.exit(2)
-    click.echo(f"Bridge listening on {settings.base_url}  (database {_masked(settings.database_url)})")
+    click.echo(
+        f"Bridge listening on {settings.base_url}  (database {_masked(settings.database_url)})"
+    )
     for what, where in endpoints(bridge):
         click.echo(f"  {what:<22} {where}")
     bridge.engine.dispose()
@@ -58,7 +64,8 @@ def serve(config: Path | None, host: str | None, port: int | None, workers: int 
 @config_option
 def migrate(config: Path | None) -> None:
     """Bring the database schema to the latest revision."""
-    from bridge.store.db import make_engine, migrate as upgrade, migration_state
+    from bridge.store.db import make_engine, migration_state
+    from bridge.store.db import migrate as upgrade
 
     settings = _settings(config)
     engine = make_engine(settings.database_url)

@@ -90,7 +90,9 @@ class Settings(BaseSettings):
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     """Read the settings, or raise `ConfigurationError` naming every bad setting and its source."""
-    path = config or (Path(os.environ["BRIDGE_CONFIG"]) if os.environ.get("BRIDGE_CONFIG") else None)
+    path = config or (
+        Path(os.environ["BRIDGE_CONFIG"]) if os.environ.get("BRIDGE_CONFIG") else None
+    )
     if path is None and Path("bridge.toml").exists():
         path = Path("bridge.toml")
     if path is not None and not path.is_file():

@@ -6,6 +6,7 @@ validates through pydantic against the canonical class (one adapter per class, b
 
 from __future__ import annotations
 
+import typing
 from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
@@ -29,14 +30,15 @@ def dumps(message: Any) -> bytes:
 
 
 @cache
-def _adapter(model: type[T]) -> TypeAdapter[T]:
+def _adapter(model: type) -> TypeAdapter[Any]:
     return TypeAdapter(model)
 
 
 def loads(model: type[T], data: bytes | str) -> T:
     """JSON -> canonical object, or a MappingError naming the first bad field by its JSON path."""
     try:
-        return _adapter(model).validate_json(data)
+        message: T = _adapter(typing.cast(type, model)).validate_json(data)
+        return message
     except ValidationError as exc:
         first = exc.errors()[0]
         path = ".".join(str(part) for part in first["loc"]) or "(body)"

@@ -27,6 +27,7 @@ from bridge.mapping.scalars import (
     SCALARS,
     Currencies,
     Invalid,
+    ScalarType,
     escape,
 )
 from bridge.mapping.spec import CodeTable, FieldSpec, MessageSpec
@@ -140,8 +141,13 @@ def _names(table: dict[str, Any]) -> str:
 class ObjectReader:
     """Reads one element into an instance of a canonical class."""
 
-    def __init__(self, cls: type, fill: ReadHandler, finish: list[Callable[[Values], None]],
-                 where: dict[str, str]) -> None:
+    def __init__(
+        self,
+        cls: type,
+        fill: ReadHandler,
+        finish: list[Callable[[Values], None]],
+        where: dict[str, str],
+    ) -> None:
         self.cls = cls
         self._fill = fill
         self._finish = tuple(finish)
@@ -198,16 +204,20 @@ def _store(name: str, path: str, repeated: bool) -> Callable[[Values, Any], None
     return put
 
 
-def _index_errors(item_path: str, count: Callable[[], int]) -> Callable[[MappingError], MappingError]:
+def _index_errors(
+    item_path: str, count: Callable[[], int]
+) -> Callable[[MappingError], MappingError]:
     def indexed(exc: MappingError) -> MappingError:
         position = f"{item_path}[{count() + 1}]"
-        rest = exc.path[len(item_path):] if exc.path.startswith(item_path) else ""
+        rest = exc.path[len(item_path) :] if exc.path.startswith(item_path) else ""
         return MappingError(position + rest, exc.expected, exc.got)
 
     return indexed
 
 
-def compile_reader(ctx: _Context, cls: type, fields: tuple[FieldSpec, ...], path: str) -> ObjectReader:
+def compile_reader(
+    ctx: _Context, cls: type, fields: tuple[FieldSpec, ...], path: str
+) -> ObjectReader:
     hints = typing.get_type_hints(cls)
     _check_covered(ctx, cls, fields, path)
     root = _ReadGroup(path)
@@ -238,8 +248,9 @@ def compile_reader(ctx: _Context, cls: type, fields: tuple[FieldSpec, ...], path
     return ObjectReader(cls, root.freeze(), finish, where)
 
 
-def _attribute_reader(name: str, convert: Callable[[Any], Any],
-                      store: Callable[[Values, Any], None]) -> ReadHandler:
+def _attribute_reader(
+    name: str, convert: Callable[[Any], Any], store: Callable[[Values, Any], None]
+) -> ReadHandler:
     def read(element: Any, values: Values) -> None:
         text = element.get(name)
         if text is not None:
@@ -248,9 +259,16 @@ def _attribute_reader(name: str, convert: Callable[[Any], Any],
     return read
 
 
-def _leaf_reader(ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSpec, path: str,
-                 group: _ReadGroup, parent_path: str,
-                 finish: list[Callable[[Values], None]]) -> ReadHandler:
+def _leaf_reader(
+    ctx: _Context,
+    cls: type,
+    hints: dict[str, Any],
+    spec: FieldSpec,
+    path: str,
+    group: _ReadGroup,
+    parent_path: str,
+    finish: list[Callable[[Values], None]],
+) -> ReadHandler:
     name = spec.names[0]
     if len(spec.names) > 1:
         return _multi_code_reader(ctx, cls, hints, spec, path)
@@ -260,31 +278,48 @@ def _leaf_reader(ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSpe
     store = _store(name, path, ftype.repeated)
     if dataclasses.is_dataclass(ftype.base) and spec.code is None:
         if spec.fields is None:
-            raise ctx.fail(path, f"{name} is a {ftype.base.__name__}: it needs `fields`")
+            raise ctx.fail(path, f"{name} is a {ftype.base!r}: it needs `fields`")
         reader = compile_reader(ctx, typing.cast(type, ftype.base), spec.fields, path)
         read = reader.read
         if ftype.repeated:
+
             def read_item(element: Any, values: Values) -> None:
                 items = values.setdefault(name, [])
                 try:
                     items.append(read(element))
                 except MappingError as exc:
                     raise _index_errors(path, lambda: len(items))(exc) from None
+
             return read_item
 
         def read_object(element: Any, values: Values) -> None:
             store(values, read(element))
-        return read_object
-    convert = _convert(path, _leaf_parser(ctx, cls, hints, spec, path))
 
+        return read_object
+    parse = _leaf_parser(ctx, cls, hints, spec, path)
+    if ftype.repeated:
+        convert = _convert(path, parse)
+
+        def read_scalars(element: Any, values: Values) -> None:
+            store(values, convert(element.text))
+
+        return read_scalars
+
+    # The hot path of every mapping: one call per element, no helper calls on success.
     def read_scalar(element: Any, values: Values) -> None:
-        store(values, convert(element.text))
+        if name in values:
+            raise MappingError(path, "this element at most once", "a repeated element")
+        try:
+            values[name] = parse(element.text)
+        except Invalid as exc:
+            raise MappingError(path, exc.expected, exc.got) from None
 
     return read_scalar
 
 
-def _leaf_parser(ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSpec,
-                 path: str) -> Callable[[Any], Any]:
+def _leaf_parser(
+    ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSpec, path: str
+) -> Callable[[Any], Any]:
     name = spec.names[0]
     if name not in hints:
         raise ctx.fail(path, f"{cls.__name__} has no field {name!r}")
@@ -299,6 +334,7 @@ def _leaf_parser(ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSpe
                 return lookup[text]
             except KeyError:
                 raise Invalid(expected, text) from None
+
         return parse_code
     if isinstance(ftype.base, type) and issubclass(ftype.base, Enum):
         members = {str(m.value): m for m in ftype.base}
@@ -309,14 +345,18 @@ def _leaf_parser(ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSpe
                 return members[text]
             except KeyError:
                 raise Invalid(expected, text) from None
+
         return parse_enum
-    return _scalar(ctx, spec, ftype, path).parse
+    scalar: ScalarType = _scalar(ctx, spec, ftype, path)
+    return scalar.parse
 
 
 def _scalar(ctx: _Context, spec: FieldSpec, ftype: FieldType, path: str) -> Any:
     type_name = spec.type or BY_PYTHON_TYPE.get(ftype.base)
     if type_name not in SCALARS:
-        raise ctx.fail(path, f"no XML type for {ftype.base!r}; say `type:` one of {sorted(SCALARS)}")
+        raise ctx.fail(
+            path, f"no XML type for {ftype.base!r}; say `type:` one of {sorted(SCALARS)}"
+        )
     return SCALARS[type_name]
 
 
@@ -325,10 +365,14 @@ def _code_table(ctx: _Context, spec: FieldSpec, bases: list[Any], path: str) -> 
     if table is None:
         raise ctx.fail(path, f"unknown code table {spec.code!r}")
     if table.fields and tuple(table.fields) != spec.names:
-        raise ctx.fail(path, f"code table {table.name} is for fields {table.fields}, not {spec.names}")
+        raise ctx.fail(
+            path, f"code table {table.name} is for fields {table.fields}, not {spec.names}"
+        )
     converted: dict[str, tuple[Any, ...]] = {}
     for code, values in table.codes.items():
-        converted[code] = tuple(_canonical_value(ctx, base, v, path) for base, v in zip(bases, values, strict=True))
+        converted[code] = tuple(
+            _canonical_value(ctx, base, v, path) for base, v in zip(bases, values, strict=True)
+        )
     return CodeTable(table.name, table.fields, converted)
 
 
@@ -347,8 +391,9 @@ def _canonical_value(ctx: _Context, base: Any, value: Any, path: str) -> Any:
     return value
 
 
-def _multi_code_reader(ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSpec,
-                       path: str) -> ReadHandler:
+def _multi_code_reader(
+    ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSpec, path: str
+) -> ReadHandler:
     for name in spec.names:
         if name not in hints:
             raise ctx.fail(path, f"{cls.__name__} has no field {name!r}")
@@ -368,12 +413,18 @@ def _multi_code_reader(ctx: _Context, cls: type, hints: dict[str, Any], spec: Fi
     return read_codes
 
 
-def _money_reader(ctx: _Context, spec: FieldSpec, path: str, group: _ReadGroup,
-                  parent_path: str, finish: list[Callable[[Values], None]],
-                  ftype: FieldType) -> ReadHandler:
+def _money_reader(
+    ctx: _Context,
+    spec: FieldSpec,
+    path: str,
+    group: _ReadGroup,
+    parent_path: str,
+    finish: list[Callable[[Values], None]],
+    ftype: FieldType,
+) -> ReadHandler:
     name = spec.names[0]
     if spec.currency is None:
-        raise ctx.fail(path, "money needs `currency:` (\"@Attr\" or a sibling element)")
+        raise ctx.fail(path, 'money needs `currency:` ("@Attr" or a sibling element)')
     if spec.units not in ("major", "minor"):
         raise ctx.fail(path, "`units:` is major (12.50) or minor (1250)")
     to_money = ctx.currencies.from_major if spec.units == "major" else ctx.currencies.from_minor
@@ -396,7 +447,9 @@ def _money_reader(ctx: _Context, spec: FieldSpec, path: str, group: _ReadGroup,
     currency_tag = ctx.clark(spec.currency)
     if "/" in spec.currency or currency_tag in group.table:
         raise ctx.fail(path, "the currency element must be a sibling not mapped elsewhere")
-    group.table[currency_tag] = lambda element, values: _put_raw(values, currency_key, element.text, currency_path)
+    group.table[currency_tag] = lambda element, values: _put_raw(
+        values, currency_key, element.text, currency_path
+    )
 
     def combine(values: Values) -> None:
         if amount_key not in values and currency_key not in values:
@@ -465,8 +518,12 @@ def _failing(cpath: str, exc: Invalid) -> MappingError:
 
 
 class ObjectWriter:
-    def __init__(self, cls: type, children: Emitter,
-                 attributes: tuple[tuple[str, str, Callable[[Any], str], bool], ...]) -> None:
+    def __init__(
+        self,
+        cls: type,
+        children: Emitter,
+        attributes: tuple[tuple[str, str, Callable[[Any], str], bool], ...],
+    ) -> None:
         self.cls = cls
         self.children = children
         self.attributes = attributes
@@ -489,7 +546,9 @@ class ObjectWriter:
         return "".join(parts)
 
 
-def build_writer(ctx: _Context, cls: type, fields: tuple[FieldSpec, ...], cpath: str) -> ObjectWriter:
+def build_writer(
+    ctx: _Context, cls: type, fields: tuple[FieldSpec, ...], cpath: str
+) -> ObjectWriter:
     hints = typing.get_type_hints(cls)
     root = _WriteGroup("")
     attributes: list[tuple[str, str, Callable[[Any], str], bool]] = []
@@ -523,8 +582,9 @@ def build_writer(ctx: _Context, cls: type, fields: tuple[FieldSpec, ...], cpath:
     return ObjectWriter(cls, emit_children, tuple(attributes))
 
 
-def _formatter(ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSpec,
-               cpath: str) -> Callable[[Any], str]:
+def _formatter(
+    ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSpec, cpath: str
+) -> Callable[[Any], str]:
     name = spec.names[0]
     ftype = field_type(hints[name])
     if spec.code is not None:
@@ -537,6 +597,7 @@ def _formatter(ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSpec,
                 return escape(reverse[value])
             except (KeyError, TypeError):
                 raise Invalid(expected, value) from None
+
         return format_code
     if isinstance(ftype.base, type) and issubclass(ftype.base, Enum):
         enum_type = ftype.base
@@ -548,12 +609,14 @@ def _formatter(ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSpec,
             if text is None:
                 raise Invalid(expected, value)
             return text
+
         return format_enum
     return typing.cast(Callable[[Any], str], _scalar(ctx, spec, ftype, cpath).format)
 
 
-def _leaf_emitter(ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSpec, tag: str,
-                  cpath: str) -> Emitter:
+def _leaf_emitter(
+    ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSpec, tag: str, cpath: str
+) -> Emitter:
     name = spec.names[0]
     if len(spec.names) > 1:
         return _multi_code_emitter(ctx, hints, spec, tag, cpath)
@@ -575,9 +638,11 @@ def _leaf_emitter(ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSp
             out.append(close_tag)
 
         if ftype.repeated:
+
             def emit_objects(obj: Any, out: list[str]) -> None:
                 for index, item in enumerate(getattr(obj, name) or ()):
                     write_one(item, out, f"{cpath}[{index}]")
+
             return emit_objects
 
         def emit_object(obj: Any, out: list[str]) -> None:
@@ -587,15 +652,18 @@ def _leaf_emitter(ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSp
                     raise MappingError(cpath, "a value", "nothing")
                 return
             write_one(value, out, cpath)
+
         return emit_object
     fmt = _formatter(ctx, cls, hints, spec, cpath)
     if ftype.repeated:
+
         def emit_scalars(obj: Any, out: list[str]) -> None:
             for index, value in enumerate(getattr(obj, name) or ()):
                 try:
                     out.append(f"{open_tag}{fmt(value)}{close_tag}")
                 except Invalid as exc:
                     raise _failing(f"{cpath}[{index}]", exc) from None
+
         return emit_scalars
 
     def emit_scalar(obj: Any, out: list[str]) -> None:
@@ -612,15 +680,18 @@ def _leaf_emitter(ctx: _Context, cls: type, hints: dict[str, Any], spec: FieldSp
     return emit_scalar
 
 
-def _multi_code_emitter(ctx: _Context, hints: dict[str, Any], spec: FieldSpec, tag: str,
-                        cpath: str) -> Emitter:
+def _multi_code_emitter(
+    ctx: _Context, hints: dict[str, Any], spec: FieldSpec, tag: str, cpath: str
+) -> Emitter:
     bases = [field_type(hints[n]).base for n in spec.names]
     table = _code_table(ctx, spec, bases, cpath)
     reverse = {values: escape(code) for code, values in table.codes.items()}
     names = spec.names
     parent = cpath.rpartition(".")[0]
     where = ", ".join(f"{parent}.{n}" if parent else n for n in names)
-    expected = "one of " + "; ".join("/".join(str(v) for v in key if v is not None) for key in reverse)
+    expected = "one of " + "; ".join(
+        "/".join(str(v) for v in key if v is not None) for key in reverse
+    )
 
     def emit_code(obj: Any, out: list[str]) -> None:
         key = tuple(getattr(obj, n) for n in names)
@@ -667,7 +738,9 @@ def _money_emitter(ctx: _Context, spec: FieldSpec, tag: str, cpath: str, require
 class CompiledMapping:
     """One message spec, compiled both ways."""
 
-    def __init__(self, spec: MessageSpec, codes: dict[str, CodeTable], currencies: Currencies) -> None:
+    def __init__(
+        self, spec: MessageSpec, codes: dict[str, CodeTable], currencies: Currencies
+    ) -> None:
         ctx = _Context(spec, codes, currencies)
         model = getattr(domain, spec.model, None)
         if not (isinstance(model, type) and dataclasses.is_dataclass(model)):

@@ -227,7 +227,9 @@ class Currencies:
     def canonical(self, money: Money) -> Money:
         """The same money with its amount carrying exactly the currency's minor units."""
         amount, currency = self._parts(money)
-        return Money(amount=self._exact(amount, self._quanta[currency], currency), currency=currency)
+        return Money(
+            amount=self._exact(amount, self._quanta[currency], currency), currency=currency
+        )
 
     def _parts(self, money: Money) -> tuple[Decimal, str]:
         if not isinstance(money, Money):
