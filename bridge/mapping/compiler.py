@@ -121,17 +121,27 @@ class _ReadGroup:
                 handler = table.get(child.tag)
                 if handler is None:
                     if isinstance(child.tag, str):
-                        raise MappingError(
-                            f"{path}/{etree.QName(child).localname}",
-                            f"one of the elements {_names(table)}",
-                            "an unexpected element",
-                        )
+                        raise _unexpected(path, child.tag, table)
                     continue  # comments and processing instructions carry no data
                 handler(child, values)
             for _, read_attribute in attributes:
                 read_attribute(element, values)
 
         return fill
+
+
+def _unexpected(path: str, tag: str, table: dict[str, Any]) -> MappingError:
+    name = etree.QName(tag)
+    for known in table:
+        if etree.QName(known).localname == name.localname:  # right name, wrong namespace
+            return MappingError(
+                f"{path}/{name.localname}",
+                f"{name.localname} in namespace {etree.QName(known).namespace or '(none)'}",
+                f"{name.localname} in namespace {name.namespace or '(none)'}",
+            )
+    return MappingError(
+        f"{path}/{name.localname}", f"one of the elements {_names(table)}", "an unexpected element"
+    )
 
 
 def _names(table: dict[str, Any]) -> str:
@@ -641,7 +651,15 @@ def _leaf_emitter(
 
             def emit_objects(obj: Any, out: list[str]) -> None:
                 for index, item in enumerate(getattr(obj, name) or ()):
-                    write_one(item, out, f"{cpath}[{index}]")
+                    here = f"{cpath}[{index}]"
+                    try:
+                        write_one(item, out, here)
+                    except MappingError as exc:
+                        if not exc.path.startswith(cpath) or exc.path.startswith(here):
+                            raise
+                        raise MappingError(
+                            here + exc.path[len(cpath) :], exc.expected, exc.got
+                        ) from None
 
             return emit_objects
 

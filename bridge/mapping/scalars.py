@@ -34,6 +34,7 @@ _INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
 # Characters XML 1.0 cannot carry at all (control characters, lone surrogates, U+FFFE/FFFF).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;"})
+_FRACTION = re.compile(r"\.([0-9]+)")
 IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 
 
@@ -91,6 +92,9 @@ def parse_datetime(text: str | None) -> datetime:
         raise Invalid("a date-time with a time zone, such as 2026-11-25T10:00:00Z", text) from None
     if value.tzinfo is None:
         raise Invalid("a date-time with a time zone, such as 2026-11-25T10:00:00Z", text)
+    fraction = _FRACTION.search(text, 19)
+    if fraction is not None and len(fraction.group(1)) > 6:
+        raise Invalid("at most 6 decimals of a second (microseconds)", text)
     return value
 
 
