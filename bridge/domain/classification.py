@@ -40,7 +40,7 @@ class ClassificationResult:
 
 @dataclass(slots=True, kw_only=True)
 class ClassificationBatch:
-    documents: list[ClassificationRequest] = field(default_factory=list)
+    documents: list[ClassificationRequest]  # at least one: the contract's Document is 1..n
 
 
 @dataclass(slots=True, kw_only=True)

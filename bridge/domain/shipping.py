@@ -54,7 +54,7 @@ class ShipmentOrder:
     service_level: ServiceLevel
     consignee: Consignee
     address: Address
-    parcels: list[Parcel] = field(default_factory=list)
+    parcels: list[Parcel]  # at least one: the contract's Parcel is 1..n
 
 
 @dataclass(slots=True, kw_only=True)

@@ -617,7 +617,9 @@ def _formatter(
         def format_enum(value: Any) -> str:
             text = members.get(value) if isinstance(value, enum_type) else None
             if text is None:
-                raise Invalid(expected, value)
+                raise Invalid(
+                    f"a {enum_type.__name__}: {expected}", f"{type(value).__name__} {value!r}"
+                )
             return text
 
         return format_enum
