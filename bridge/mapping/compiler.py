@@ -286,7 +286,7 @@ def _leaf_reader(
     if ftype.base is Money:
         return _money_reader(ctx, spec, path, group, parent_path, finish, ftype)
     store = _store(name, path, ftype.repeated)
-    if dataclasses.is_dataclass(ftype.base) and spec.code is None:
+    if dataclasses.is_dataclass(ftype.base) and spec.code is None and spec.type is None:
         if spec.fields is None:
             raise ctx.fail(path, f"{name} is a {ftype.base!r}: it needs `fields`")
         reader = compile_reader(ctx, typing.cast(type, ftype.base), spec.fields, path)
@@ -637,7 +637,7 @@ def _leaf_emitter(
     open_tag, close_tag = f"<{tag}>", f"</{tag}>"
     if ftype.base is Money:
         return _money_emitter(ctx, spec, tag, cpath, required)
-    if dataclasses.is_dataclass(ftype.base) and spec.code is None:
+    if dataclasses.is_dataclass(ftype.base) and spec.code is None and spec.type is None:
         assert spec.fields is not None
         writer = build_writer(ctx, typing.cast(type, ftype.base), spec.fields, cpath)
         item_cls, children = writer.cls, writer.children
