@@ -41,6 +41,7 @@ from bridge.domain.corebank import (
 from bridge.domain.payroll import (
     EmployeeAction,
     EmployeeChange,
+    EmployeeUpsertResult,
     PayPeriod,
     PayrollBatch,
     PayrollBatchResult,
@@ -83,6 +84,7 @@ __all__ = [
     "DocumentKind",
     "EmployeeAction",
     "EmployeeChange",
+    "EmployeeUpsertResult",
     "Entity",
     "Location",
     "Money",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-
 from enum import StrEnum
 
 from bridge.domain.common import AccountRef, Money
@@ -93,7 +92,7 @@ class AccountVerificationRequest:
 class AccountVerification:
     result: VerificationResult
     suggested_name: str | None = None
-    account_status: AccountStatus
+    account_status: AccountStatus | None = None  # unknown when the result is NOAP
 
 
 @dataclass(slots=True, kw_only=True)

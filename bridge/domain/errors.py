@@ -4,9 +4,11 @@ in exactly one place; nothing below a door knows about HTTP status codes or SOAP
     BridgeError
     ├── InvalidInput               the caller sent something we refuse (SOAP Client fault, 4xx)
     │   ├── MappingError           a field has the wrong type, format or value; names its path
-    │   └── HostileDocument        DTD, entities, external references, too deep or too large
+    │   ├── HostileDocument        DTD, entities, external references, too deep or too large
+    │   └── KeyReused              an idempotency key (or MsgId) reused for a different request
     ├── NotFound                   the named object does not exist (or belongs to someone else)
-    ├── Conflict                   an idempotency key reused with another body, or still running
+    ├── Conflict                   the request clashes with the state of the object
+    │   └── InProgress             the same idempotency key is still being worked on
     ├── UpstreamError              an upstream system failed
     │   ├── UpstreamUnavailable    transient: retried, queued or answered 503 with Retry-After
     │   └── UpstreamRejected       permanent: the upstream refused the message as invalid
@@ -53,12 +55,20 @@ class HostileDocument(InvalidInput):
     kind = "hostile-document"
 
 
+class KeyReused(InvalidInput):
+    kind = "idempotency-key-reused"
+
+
 class NotFound(BridgeError):
     kind = "not-found"
 
 
 class Conflict(BridgeError):
     kind = "conflict"
+
+
+class InProgress(Conflict):
+    kind = "in-progress"
 
 
 class UpstreamError(BridgeError):

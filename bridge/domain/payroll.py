@@ -54,7 +54,20 @@ class PayrollBatch:
 
 
 @dataclass(slots=True, kw_only=True)
+class EmployeeUpsertResult:
+    """Payroll's answer to one `UpsertEmployee`. Unlike a batch's `RecordResult` it carries no
+    record id (the contract's UpsertEmployeeResult has none): the caller knows which it sent."""
+
+    employee_no: str
+    status: RecordStatus
+    reason_code: str | None = None
+    reason_text: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
 class RecordResult:
+    """Payroll's answer to one record of a batch."""
+
     record_id: str | None = None
     employee_no: str
     status: RecordStatus

@@ -81,7 +81,7 @@ STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
         AccountVerification,
         result=st.sampled_from(VerificationResult),
         suggested_name=st.none() | names(70),
-        account_status=st.sampled_from(AccountStatus),
+        account_status=st.none() | st.sampled_from(AccountStatus),
     ),
     TransactionsQuery: st.builds(
         TransactionsQuery,

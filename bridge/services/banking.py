@@ -1,0 +1,284 @@
+"""Banking use cases, shared by the SOAP door, the REST door and anything else that moves money.
+
+A transfer is stored before core banking hears of it and answered from the store ever after:
+a retried request with the same MsgId (the partner's idempotency key) gets the first result and
+never a second posting. When an earlier attempt may have reached core banking (a timeout, a
+dropped connection, a process that died), the payment is looked up with `InquirePayment` by its
+externalRef before anything is posted again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from bridge.domain import (
+    AccountValidation,
+    AccountVerification,
+    AccountVerificationRequest,
+    PaymentInquiryResult,
+    PaymentPosting,
+    PostingResult,
+    StatusReason,
+    TransactionPage,
+    TransactionsQuery,
+    TransferRequest,
+    TransferResult,
+    TransferStatus,
+    TransferStatusQuery,
+    VerificationResult,
+)
+from bridge.domain.corebank import TRANSIENT_REASON
+from bridge.domain.errors import (
+    InProgress,
+    InvalidInput,
+    KeyReused,
+    MappingError,
+    NotFound,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+from bridge.mapping import canonical_json
+from bridge.mapping.scalars import Currencies, Invalid
+from bridge.store.transfers import TransferRecord, TransferStore
+from bridge.upstream.corebank import CoreBank
+
+T = TypeVar("T")
+
+# Shown when core banking refused our posting as malformed: nothing was posted.
+REFUSED_BY_CORE_BANKING = "NARR"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded retries of transient upstream failures, exponential backoff with jitter."""
+
+    attempts: int = 3
+    initial_wait: float = 0.05
+    max_wait: float = 0.5
+    retry_after: int = 5  # seconds a caller is told to wait once retries are spent
+
+    def retrying(self) -> Retrying:
+        return Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential_jitter(initial=self.initial_wait, max=self.max_wait),
+            retry=retry_if_exception_type(UpstreamUnavailable),
+            reraise=True,
+        )
+
+
+def _new_tx_id() -> str:
+    return "TX" + uuid.uuid4().hex[:24].upper()
+
+
+class BankingService:
+    def __init__(
+        self,
+        transfers: TransferStore,
+        corebank: CoreBank,
+        currencies: Currencies,
+        *,
+        retry: RetryPolicy | None = None,
+        lease: timedelta = timedelta(seconds=60),
+        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        new_tx_id: Callable[[], str] = _new_tx_id,
+    ) -> None:
+        self._transfers = transfers
+        self._corebank = corebank
+        self._currencies = currencies
+        self._retry = retry or RetryPolicy()
+        self._lease = lease
+        self._today = today
+        self._new_tx_id = new_tx_id
+
+    # -- transfers -------------------------------------------------------------------------------
+
+    def transfer_funds(
+        self,
+        request: TransferRequest,
+        *,
+        client_id: str,
+        door: str,
+        correlation_id: str | None = None,
+    ) -> TransferResult:
+        self._check(request)
+        fingerprint = hashlib.sha256(canonical_json.dumps(request)).hexdigest()
+        record, held = self._transfers.claim(
+            tx_id=self._new_tx_id(),
+            client_id=client_id,
+            msg_id=request.msg_id,
+            fingerprint=fingerprint,
+            request=canonical_json.dumps(request).decode(),
+            door=door,
+            lease=self._lease,
+        )
+        if record.fingerprint != fingerprint:
+            raise KeyReused(f"MsgId {request.msg_id!r} was already used for a different transfer")
+        if record.finished:
+            return _result(record)
+        if not held:
+            raise InProgress(f"transfer {request.msg_id!r} is still being processed; retry shortly")
+        try:
+            posted = self._settle(
+                record, _posting(request, record.tx_id, self._today()), correlation_id
+            )
+        except UpstreamRejected as exc:
+            posted = PostingResult(
+                status=TransferStatus.RJCT,
+                reason_code=REFUSED_BY_CORE_BANKING,
+                result_text=exc.detail,
+            )
+        except BaseException:
+            self._transfers.release(record.tx_id)  # unfinished: the next retry resumes it
+            raise
+        return self._finish(record, posted)
+
+    def transfer_status(
+        self, query: TransferStatusQuery, *, client_id: str, correlation_id: str | None = None
+    ) -> TransferResult:
+        record = self._transfers.find(client_id, tx_id=query.tx_id, msg_id=query.msg_id)
+        if record is None:
+            named = f"TxId {query.tx_id!r}" if query.tx_id else f"MsgId {query.msg_id!r}"
+            raise NotFound(f"no transfer with {named}")
+        lease_active = record.lease_until is not None and record.lease_until > datetime.now(UTC)
+        if record.status == TransferStatus.PDNG or (not record.finished and not lease_active):
+            return self._refresh(record, correlation_id)
+        return _result(record)
+
+    def _refresh(self, record: TransferRecord, correlation_id: str | None) -> TransferResult:
+        """Ask core banking about a pending or abandoned transfer and keep what it says."""
+        inquiry = self._with_retries(
+            lambda: self._corebank.inquire_payment(record.tx_id, correlation_id)
+        )
+        posted = _posted(inquiry)
+        return _result(record) if posted is None else self._finish(record, posted)
+
+    def _settle(
+        self, record: TransferRecord, posting: PaymentPosting, correlation_id: str | None
+    ) -> PostingResult:
+        attempts = record.attempts
+        for attempt in self._retry.retrying():
+            with attempt:
+                if attempts > 0:  # an earlier PostPayment may have been applied: look first
+                    posted = _posted(self._corebank.inquire_payment(record.tx_id, correlation_id))
+                    if posted is not None:
+                        return posted
+                self._transfers.count_attempt(record.tx_id)
+                attempts += 1
+                result = self._corebank.post_payment(posting, correlation_id)
+                if result.transient:
+                    raise UpstreamUnavailable(
+                        "corebank",
+                        f"system unavailable ({result.result_text})",
+                        self._retry.retry_after,
+                    )
+                return result
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    def _finish(self, record: TransferRecord, posted: PostingResult) -> TransferResult:
+        self._transfers.finish(
+            record.tx_id,
+            status=str(posted.status),
+            reason_code=posted.reason_code,
+            reason_info=(posted.result_text or None) if posted.reason_code else None,
+            booking_date=posted.posting_date,
+            payment_id=posted.payment_id,
+        )
+        finished = self._transfers.find(record.client_id, tx_id=record.tx_id)
+        assert finished is not None
+        return _result(finished)
+
+    def _check(self, request: TransferRequest) -> None:
+        """What no schema can say: the amount fits its currency, the accounts differ."""
+        try:
+            amount = self._currencies.canonical(request.amount)
+        except Invalid as exc:
+            raise MappingError("amount", exc.expected, exc.got) from None
+        if amount.amount <= 0:
+            raise MappingError("amount.amount", "an amount greater than zero", str(amount.amount))
+        if request.debtor.account == request.creditor.account:
+            raise InvalidInput("debtor and creditor accounts must differ")
+
+    # -- accounts --------------------------------------------------------------------------------
+
+    def verify_account(
+        self, request: AccountVerificationRequest, *, correlation_id: str | None = None
+    ) -> AccountVerification:
+        checked = self._with_retries(
+            lambda: self._corebank.validate_account(
+                AccountValidation(account=request.account, holder_name=request.name), correlation_id
+            )
+        )
+        if not checked.known:
+            return AccountVerification(result=VerificationResult.NOAP, account_status=None)
+        return AccountVerification(
+            result=checked.name_match,
+            suggested_name=(
+                checked.registered_name if checked.name_match == VerificationResult.CMTC else None
+            ),
+            account_status=checked.account_status,
+        )
+
+    def transactions(
+        self, query: TransactionsQuery, *, correlation_id: str | None = None
+    ) -> TransactionPage:
+        if query.from_date > query.to_date:
+            raise MappingError(
+                "to_date", f"a date on or after {query.from_date}", str(query.to_date)
+            )
+        return self._with_retries(lambda: self._corebank.statement(query, correlation_id))
+
+    def _with_retries(self, call: Callable[[], T]) -> T:
+        """For reads only: they can be repeated without effect."""
+        for attempt in self._retry.retrying():
+            with attempt:
+                return call()
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+
+def _posting(request: TransferRequest, tx_id: str, today: date) -> PaymentPosting:
+    return PaymentPosting(
+        debit_account=request.debtor.account,
+        credit_account=request.creditor.account,
+        credit_bank_code=request.creditor.bic,
+        amount=request.amount,
+        value_date=request.requested_execution_date or today,
+        narrative=request.remittance_info,
+        external_ref=tx_id,
+    )
+
+
+def _posted(inquiry: PaymentInquiryResult) -> PostingResult | None:
+    """What core banking did with a payment we may have sent, or None if nothing was posted."""
+    if not inquiry.found or inquiry.status is None or inquiry.reason_code == TRANSIENT_REASON:
+        return None
+    return PostingResult(
+        payment_id=inquiry.payment_id,
+        status=inquiry.status,
+        reason_code=inquiry.reason_code,
+        result_text=inquiry.result_text or "",
+        posting_date=inquiry.posting_date,
+    )
+
+
+def _result(record: TransferRecord) -> TransferResult:
+    # A transfer stored but not yet answered by core banking is accepted, not booked.
+    status = TransferStatus.ACCP if not record.finished else TransferStatus(record.status)
+    reason = (
+        StatusReason(code=record.reason_code, additional_info=record.reason_info)
+        if record.reason_code
+        else None
+    )
+    return TransferResult(
+        tx_id=record.tx_id,
+        msg_id=record.msg_id,
+        status=status,
+        reason=reason,
+        booking_date=record.booking_date,
+    )

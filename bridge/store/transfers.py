@@ -1,0 +1,188 @@
+"""Transfers as stored: claimed by one request at a time, finished once.
+
+A request claims a transfer by inserting it (the unique (client_id, msg_id) decides between
+concurrent requests) or, when an earlier request died or gave up, by taking over its expired
+lease. Every PostPayment attempt is counted *before* it is sent, so whoever resumes the transfer
+knows to reconcile with core banking before posting again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bridge.store.tables import transfers
+
+RECEIVED = "RCVD"  # stored, core banking has not answered yet
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRecord:
+    tx_id: str
+    client_id: str
+    msg_id: str
+    fingerprint: str
+    request: str
+    door: str
+    status: str
+    reason_code: str | None
+    reason_info: str | None
+    booking_date: date | None
+    payment_id: str | None
+    attempts: int
+    lease_until: datetime | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status != RECEIVED
+
+    @classmethod
+    def from_row(cls, row: Any) -> TransferRecord:
+        return cls(
+            tx_id=row.tx_id,
+            client_id=row.client_id,
+            msg_id=row.msg_id,
+            fingerprint=row.fingerprint,
+            request=row.request,
+            door=row.door,
+            status=row.status,
+            reason_code=row.reason_code,
+            reason_info=row.reason_info,
+            booking_date=row.booking_date,
+            payment_id=row.payment_id,
+            attempts=row.attempts,
+            lease_until=_aware(row.lease_until),
+        )
+
+
+class TransferStore:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def claim(
+        self,
+        *,
+        tx_id: str,
+        client_id: str,
+        msg_id: str,
+        fingerprint: str,
+        request: str,
+        door: str,
+        lease: timedelta,
+    ) -> tuple[TransferRecord, bool]:
+        """(the transfer, whether this caller now holds it). A new transfer is always held."""
+        now = self._clock()
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    insert(transfers).values(
+                        tx_id=tx_id,
+                        client_id=client_id,
+                        msg_id=msg_id,
+                        fingerprint=fingerprint,
+                        request=request,
+                        door=door,
+                        status=RECEIVED,
+                        attempts=0,
+                        lease_until=now + lease,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        except IntegrityError:
+            existing = self.find(client_id, msg_id=msg_id)
+            if existing is None:  # a concurrent delete cannot happen; be explicit anyway
+                raise
+            if existing.finished or existing.fingerprint != fingerprint:
+                return existing, False
+            return self._take_over(existing, lease)
+        found = self.find(client_id, tx_id=tx_id)
+        assert found is not None
+        return found, True
+
+    def _take_over(self, record: TransferRecord, lease: timedelta) -> tuple[TransferRecord, bool]:
+        now = self._clock()
+        with self._engine.begin() as connection:
+            taken = connection.execute(
+                update(transfers)
+                .where(
+                    and_(
+                        transfers.c.tx_id == record.tx_id,
+                        transfers.c.status == RECEIVED,
+                        or_(transfers.c.lease_until.is_(None), transfers.c.lease_until < now),
+                    )
+                )
+                .values(lease_until=now + lease, updated_at=now)
+            ).rowcount
+        current = self.find(record.client_id, tx_id=record.tx_id)
+        assert current is not None
+        return current, bool(taken)
+
+    def find(
+        self, client_id: str, *, tx_id: str | None = None, msg_id: str | None = None
+    ) -> TransferRecord | None:
+        query = select(transfers).where(transfers.c.client_id == client_id)
+        if tx_id is not None:
+            query = query.where(transfers.c.tx_id == tx_id)
+        if msg_id is not None:
+            query = query.where(transfers.c.msg_id == msg_id)
+        with self._engine.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else TransferRecord.from_row(row)
+
+    def count_attempt(self, tx_id: str) -> None:
+        """Called, and committed, before each PostPayment is sent."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(transfers)
+                .where(transfers.c.tx_id == tx_id)
+                .values(attempts=transfers.c.attempts + 1, updated_at=self._clock())
+            )
+
+    def finish(
+        self,
+        tx_id: str,
+        *,
+        status: str,
+        reason_code: str | None,
+        reason_info: str | None,
+        booking_date: date | None,
+        payment_id: str | None,
+    ) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(transfers)
+                .where(transfers.c.tx_id == tx_id)
+                .values(
+                    status=status,
+                    reason_code=reason_code,
+                    reason_info=reason_info,
+                    booking_date=booking_date,
+                    payment_id=payment_id,
+                    lease_until=None,
+                    updated_at=self._clock(),
+                )
+            )
+
+    def release(self, tx_id: str) -> None:
+        """Give the transfer up unfinished: the next request with its MsgId resumes it."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(transfers)
+                .where(transfers.c.tx_id == tx_id)
+                .values(lease_until=None, updated_at=self._clock())
+            )
