@@ -13,8 +13,12 @@ from sqlalchemy import Engine
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from bridge.mapping import Mappings
+from bridge.observability.correlation import CorrelationMiddleware
+from bridge.services.banking import BankingService
 from bridge.settings import Settings
 from bridge.store.db import make_engine, migrate
+from bridge.store.transfers import TransferStore
+from bridge.upstream.corebank import build_corebank
 
 
 @dataclass
@@ -24,6 +28,7 @@ class Bridge:
     settings: Settings
     engine: Engine
     mappings: Mappings
+    banking: BankingService
     mounts: dict[str, Any] = field(default_factory=dict)
     wsgi: Any = None
 
@@ -37,12 +42,18 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Bridge:
     engine = make_engine(settings.database_url)
     if run_migrations:
         migrate(engine)
-    bridge = Bridge(settings=settings, engine=engine, mappings=Mappings.load(settings.mappings_dir))
+    mappings = Mappings.load(settings.mappings_dir)
+    banking = BankingService(
+        TransferStore(engine), build_corebank(settings, mappings), mappings.currencies
+    )
+    bridge = Bridge(settings=settings, engine=engine, mappings=mappings, banking=banking)
     if settings.simulators:
         from bridge.sims import create_simulators
 
         bridge.mounts.update(create_simulators(engine, settings.base_url))
-    bridge.wsgi = DispatcherMiddleware(create_rest_app(bridge), bridge.mounts)
+    bridge.wsgi = CorrelationMiddleware(
+        DispatcherMiddleware(create_rest_app(bridge), bridge.mounts)
+    )
     return bridge
 
 

@@ -713,8 +713,12 @@ def _multi_code_emitter(
         "/".join(str(v) for v in key if v is not None) for key in reverse
     )
 
+    optional = all(field_type(hints[n]).optional for n in names)
+
     def emit_code(obj: Any, out: list[str]) -> None:
         key = tuple(getattr(obj, n) for n in names)
+        if optional and all(v is None for v in key):
+            return  # an optional coded element with nothing to say is left out
         code = reverse.get(key)
         if code is None:
             raise MappingError(where, expected, "/".join(str(v) for v in key))

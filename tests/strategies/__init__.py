@@ -1,7 +1,8 @@
-"""Strategies per canonical class, collected from one module per contract.
+"""Strategies per canonical class, one module per contract (the module is named after it).
 
-`STRATEGIES[cls]` generates canonical messages of `cls` that fit the contract's schema; the
-round-trip property test runs every mapping spec with the strategy of its model.
+`strategy_for(contract, cls)` generates canonical messages of `cls` that fit that contract's
+schema: the contract's own strategy first (classes shared by vocabularies, such as
+`TransactionsQuery`, may need narrower values in one of them), else any contract's.
 """
 
 from __future__ import annotations
@@ -12,8 +13,15 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-STRATEGIES: dict[type, st.SearchStrategy[Any]] = {}
+BY_CONTRACT: dict[str, dict[type, st.SearchStrategy[Any]]] = {
+    module.name: importlib.import_module(f"{__name__}.{module.name}").STRATEGIES
+    for module in pkgutil.iter_modules(__path__)
+    if module.name != "common"
+}
 
-for _module in pkgutil.iter_modules(__path__):
-    if _module.name != "common":
-        STRATEGIES.update(importlib.import_module(f"{__name__}.{_module.name}").STRATEGIES)
+
+def strategy_for(contract: str, cls: type) -> st.SearchStrategy[Any] | None:
+    own = BY_CONTRACT.get(contract, {})
+    if cls in own:
+        return own[cls]
+    return next((s[cls] for s in BY_CONTRACT.values() if cls in s), None)

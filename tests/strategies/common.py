@@ -29,7 +29,7 @@ def xml_text(min_size: int = 1, max_size: int = 35) -> st.SearchStrategy[str]:
 
 
 def names(max_size: int = 70) -> st.SearchStrategy[str]:
-    """People and company names, mixing scripts the bridge must carry (German, Vietnamese, Japanese)."""
+    """Names mixing scripts the bridge must carry (German, Vietnamese, Japanese)."""
     samples = st.sampled_from(
         ["Müller & Söhne GmbH", "Nguyễn Thị Minh Khai", "山田花子", "Jürgen Weiß", "O'Brien <Ltd>"]
     )
