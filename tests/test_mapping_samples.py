@@ -19,7 +19,9 @@ def _spec_for(sample: Path) -> str:
     contract = sample.parent.name
     stem = sample.stem
     candidates = [n for n in ALL.names() if n.startswith(f"{contract}/")]
-    matches = [n for n in candidates if stem == n.split("/")[1] or stem.startswith(n.split("/")[1] + "__")]
+    matches = [
+        n for n in candidates if stem == n.split("/")[1] or stem.startswith(n.split("/")[1] + "__")
+    ]
     assert len(matches) == 1, f"{sample}: name it <spec>.xml or <spec>__<variant>.xml"
     return matches[0]
 
@@ -67,4 +69,6 @@ def test_sample_maps_the_same_under_any_prefix(sample: Path) -> None:
 
 def test_every_spec_has_a_sample() -> None:
     covered = {_spec_for(sample) for sample in SAMPLE_FILES}
-    assert set(ALL.names()) <= covered, f"specs without a sample: {sorted(set(ALL.names()) - covered)}"
+    assert set(ALL.names()) <= covered, (
+        f"specs without a sample: {sorted(set(ALL.names()) - covered)}"
+    )
