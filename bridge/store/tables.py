@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
+    ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -64,6 +68,115 @@ idempotency_keys = Table(
     Column("body", LargeBinary),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# -- scheduled sync: the transactional outbox ---------------------------------------------------
+
+# Work bound for an upstream, written in the same transaction as the data it comes from.
+# `key` is the idempotency key the upstream deduplicates on (RecordId, OrderRef, DocumentId).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("topic", String(32), nullable=False),  # payroll | shipments | classification
+    Column("key", String(128), nullable=False),
+    Column("payload", Text, nullable=False),  # canonical JSON
+    Column("status", String(10), nullable=False),  # pending | claimed | delivered | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("available_at", DateTime(timezone=True), nullable=False),  # not retried before
+    Column("claimed_by", String(64)),
+    Column("claimed_until", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("result", Text),  # JSON summary of what the upstream answered
+    Column("correlation_id", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+    UniqueConstraint("topic", "key", name="uq_outbox_topic_key"),
+    Index("ix_outbox_claimable", "topic", "status", "available_at"),
+)
+
+# One row per run of a sync job, scheduled or by hand.
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("job", String(32), nullable=False),
+    Column("trigger", String(16), nullable=False),  # schedule | manual | api
+    Column("node", String(64), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("claimed", Integer, nullable=False, default=0),
+    Column("delivered", Integer, nullable=False, default=0),
+    Column("retried", Integer, nullable=False, default=0),
+    Column("dead", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Index("ix_job_runs_job_started", "job", "started_at"),
+)
+
+# -- HR, shipments, classifications ---------------------------------------------------------------
+
+employees = Table(
+    "employees",
+    metadata,
+    Column("employee_no", String(16), primary_key=True),
+    Column("record", Text, nullable=False),  # canonical JSON of the latest EmployeeChange
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+shipments = Table(
+    "shipments",
+    metadata,
+    Column("shipment_ref", String(35), primary_key=True),
+    Column("order_ref", String(35), nullable=False, unique=True),
+    Column("partner_id", String(64), nullable=False),  # the logistics partner it belongs to
+    Column("order", Text, nullable=False),  # canonical JSON of the ShipmentOrder
+    Column("status", String(20)),  # of the latest event by event time; None until one arrives
+    Column("tracking_no", String(35)),
+    Column("label_url", Text),
+    Column("estimated_delivery", Date),
+    Column("last_event_time", DateTime(timezone=True)),
+    Column("booked_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_shipments_status", "status"),
+)
+
+delivery_events = Table(
+    "delivery_events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column(
+        "shipment_ref", String(35), ForeignKey("shipments.shipment_ref"), nullable=False, index=True
+    ),
+    Column("event_key", String(64), nullable=False, unique=True),  # duplicates are not applied
+    Column("status", String(20), nullable=False),
+    Column("event_time", DateTime(timezone=True), nullable=False),
+    Column("event", Text, nullable=False),  # canonical JSON of the DeliveryEvent
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+classifications = Table(
+    "classifications",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("document_id", String(64), nullable=False, unique=True),
+    Column("request", Text, nullable=False),  # canonical JSON of the ClassificationRequest
+    Column("status", String(12), nullable=False),  # queued | classified | dead
+    Column("label", String(64)),
+    Column("confidence", String(8)),  # exact decimal text, e.g. "0.8125"
+    Column("entities", Text),  # JSON list
+    Column("model_version", String(64)),
+    Column("needs_review", Boolean),  # confidence under the threshold: a human looks
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("classified_at", DateTime(timezone=True)),
 )
 
 # Simulator state lives in its own module and its own `sim_` tables.
