@@ -1,0 +1,41 @@
+"""What every simulator is built from: the engine, its public address, a clock, its data files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import Engine
+
+DATA = Path(__file__).parent / "data"
+
+# Wire form of a message: JSON types only (dates as ISO strings, decimals as strings).
+Wire = dict[str, Any]
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@cache
+def data_file(name: str) -> Any:
+    """A YAML file under `bridge/sims/data/`, read once per process."""
+    with (DATA / name).open(encoding="utf-8") as stream:
+        return yaml.safe_load(stream)
+
+
+@dataclass(frozen=True)
+class SimContext:
+    engine: Engine
+    base_url: str
+    clock: Clock = field(default=utc_now)
+
+    def address(self, name: str) -> str:
+        """The public address of one simulator, e.g. http://127.0.0.1:8080/sims/corebank."""
+        return f"{self.base_url.rstrip('/')}/sims/{name}"

@@ -1,0 +1,215 @@
+"""The transactional outbox: work bound for an upstream, stored with the data it comes from.
+
+A service adds a row inside its own database transaction (`add(connection, ...)`), so the data
+and the promise to deliver it commit or roll back together. Workers claim rows in batches under a
+lease: on PostgreSQL with ``SELECT ... FOR UPDATE SKIP LOCKED`` so any number of workers share
+the queue; on SQLite (one node) the same statements run and the claim token decides. A worker
+that dies leaves its rows claimed until the lease runs out; then anyone may claim them again, and
+the upstream deduplicates on the row's key, so nothing is lost and nothing is applied twice.
+
+Row states: pending -> claimed -> delivered, or back to pending (a transient failure, retried
+later with exponential backoff and jitter), or dead (a permanent failure, or retries spent), from
+where `replay` puts it back to pending.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+
+from bridge.store.tables import outbox
+
+PENDING, CLAIMED, DELIVERED, DEAD = "pending", "claimed", "delivered", "dead"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    topic: str
+    key: str
+    payload: str
+    attempts: int
+    correlation_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """When a transiently failed row is tried again: base * 2^(attempt-1), capped, with jitter."""
+
+    base: float = 30.0
+    cap: float = 3600.0
+    max_attempts: int = 8
+
+    def delay(self, attempts: int, rng: Callable[[], float] = random.random) -> timedelta:
+        raw = min(self.cap, self.base * 2 ** max(0, attempts - 1))
+        return timedelta(seconds=raw * (0.5 + rng()))  # full spread 0.5x..1.5x
+
+
+def add(
+    connection: Connection,
+    *,
+    topic: str,
+    key: str,
+    payload: str,
+    correlation_id: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Queue one delivery inside the caller's transaction."""
+    at = now or utcnow()
+    connection.execute(
+        insert(outbox).values(
+            topic=topic,
+            key=key,
+            payload=payload,
+            status=PENDING,
+            attempts=0,
+            available_at=at,
+            correlation_id=correlation_id,
+            created_at=at,
+            updated_at=at,
+        )
+    )
+
+
+class Outbox:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        backoff: Backoff | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._engine = engine
+        self.backoff = backoff or Backoff()
+        self._clock = clock
+
+    def claim(self, topic: str, limit: int, *, lease: timedelta, worker: str) -> list[OutboxRow]:
+        """Up to `limit` rows due now (or abandoned by a dead worker), held for `lease`."""
+        now = self._clock()
+        token = f"{worker}:{uuid.uuid4().hex[:12]}"
+        claimable = and_(
+            outbox.c.topic == topic,
+            or_(
+                and_(outbox.c.status == PENDING, outbox.c.available_at <= now),
+                and_(outbox.c.status == CLAIMED, outbox.c.claimed_until < now),
+            ),
+        )
+        with self._engine.begin() as connection:
+            candidates = (
+                select(outbox.c.id)
+                .where(claimable)
+                .order_by(outbox.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            ids = list(connection.execute(candidates).scalars())
+            if not ids:
+                return []
+            connection.execute(
+                update(outbox)
+                .where(and_(outbox.c.id.in_(ids), claimable))
+                .values(status=CLAIMED, claimed_by=token, claimed_until=now + lease, updated_at=now)
+            )
+            rows = connection.execute(
+                select(outbox)
+                .where(and_(outbox.c.claimed_by == token, outbox.c.status == CLAIMED))
+                .order_by(outbox.c.id)
+            ).all()
+        return [
+            OutboxRow(r.id, r.topic, r.key, r.payload, r.attempts, r.correlation_id) for r in rows
+        ]
+
+    def delivered(self, results: Iterable[tuple[int, dict[str, Any]]]) -> int:
+        now = self._clock()
+        count = 0
+        with self._engine.begin() as connection:
+            for row_id, result in results:
+                connection.execute(
+                    update(outbox)
+                    .where(outbox.c.id == row_id)
+                    .values(
+                        status=DELIVERED,
+                        result=json.dumps(result, default=str),
+                        last_error=None,
+                        claimed_by=None,
+                        claimed_until=None,
+                        delivered_at=now,
+                        updated_at=now,
+                        attempts=outbox.c.attempts + 1,
+                    )
+                )
+                count += 1
+        return count
+
+    def failed(self, row: OutboxRow, error: str, *, permanent: bool) -> str:
+        """Record a failed attempt; returns the row's new state (pending again, or dead)."""
+        now = self._clock()
+        attempts = row.attempts + 1
+        dead = permanent or attempts >= self.backoff.max_attempts
+        reason = error if permanent or not dead else f"retries exhausted ({attempts}): {error}"
+        values: dict[str, Any] = {
+            "status": DEAD if dead else PENDING,
+            "attempts": attempts,
+            "last_error": reason[:2000],
+            "claimed_by": None,
+            "claimed_until": None,
+            "updated_at": now,
+        }
+        if not dead:
+            values["available_at"] = now + self.backoff.delay(attempts)
+        with self._engine.begin() as connection:
+            connection.execute(update(outbox).where(outbox.c.id == row.id).values(**values))
+        return DEAD if dead else PENDING
+
+    def release(self, rows: Iterable[OutboxRow]) -> None:
+        """Give claimed rows back untried (e.g. the circuit is open): no attempt is counted."""
+        ids = [row.id for row in rows]
+        if not ids:
+            return
+        now = self._clock()
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(outbox)
+                .where(and_(outbox.c.id.in_(ids), outbox.c.status == CLAIMED))
+                .values(status=PENDING, claimed_by=None, claimed_until=None, updated_at=now)
+            )
+
+    def replay(self, *, topic: str | None = None, ids: Iterable[int] | None = None) -> int:
+        """Put dead letters back in the queue, all of them or the named ones."""
+        now = self._clock()
+        condition = outbox.c.status == DEAD
+        if topic is not None:
+            condition = and_(condition, outbox.c.topic == topic)
+        if ids is not None:
+            condition = and_(condition, outbox.c.id.in_(list(ids)))
+        with self._engine.begin() as connection:
+            replayed: int = connection.execute(
+                update(outbox)
+                .where(condition)
+                .values(status=PENDING, attempts=0, available_at=now, updated_at=now)
+            ).rowcount
+        return replayed
+
+    def depth(self) -> dict[str, dict[str, int]]:
+        """{topic: {status: count}} for every topic with rows."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(outbox.c.topic, outbox.c.status, func.count()).group_by(
+                    outbox.c.topic, outbox.c.status
+                )
+            ).all()
+        depth: dict[str, dict[str, int]] = {}
+        for topic, status, count in rows:
+            depth.setdefault(topic, {})[status] = count
+        return depth
