@@ -153,7 +153,8 @@ def main() -> int:
         for i, direction in enumerate(("to JSON", "to XML", "round trip")):
             vs_floor = ours[i] / floor[i]
             vs_generic = generic[i] / ours[i]
-            print(f"  {direction:<11} bridge/floor {vs_floor:5.2f}x   xmltodict/bridge {vs_generic:5.2f}x")
+            ratios = f"bridge/floor {vs_floor:5.2f}x   xmltodict/bridge {vs_generic:5.2f}x"
+            print(f"  {direction:<11} {ratios}")
         verdicts.append((label, ours[2] / floor[2], generic[2] / ours[2]))
     print()
     for label, vs_floor, vs_generic in verdicts:

@@ -1,0 +1,213 @@
+"""Runs a sync job: claim a batch of outbox rows, hand it to the topic's deliverer, record what
+happened to each row, repeat until the queue is drained; every run is recorded in `job_runs`.
+
+A deliverer turns rows into upstream calls and says, per row, whether it was delivered, should be
+retried (transient) or is dead (permanent: a Client fault, a mapping error, a rejected record).
+An exception from the deliverer speaks for the whole batch: `UpstreamUnavailable` (timeouts,
+HTTP 5xx, Server faults, dropped connections) retries every row later and ends the run; each
+upstream has a circuit breaker, so a dead system is not hammered: while it is open, claimed rows
+are handed back untried.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import pybreaker
+from sqlalchemy import Engine, insert, update
+
+from bridge.domain.errors import InvalidInput, UpstreamRejected, UpstreamUnavailable
+from bridge.store.tables import job_runs
+from bridge.sync.outbox import DEAD, Outbox, OutboxRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dead:
+    error: str
+
+
+Outcome = Delivered | Retry | Dead
+
+
+class Deliverer(Protocol):
+    """Delivers rows of one outbox topic to one upstream."""
+
+    topic: str
+    upstream: str
+    batch_size: int
+
+    def deliver(self, rows: Sequence[OutboxRow]) -> dict[int, Outcome]:
+        """An outcome for every row id, or an exception that speaks for the whole batch."""
+        ...
+
+
+@dataclass(slots=True)
+class RunReport:
+    job: str
+    trigger: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    claimed: int = 0
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    error: str | None = None
+    run_id: int | None = field(default=None, repr=False)
+
+
+def node_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def circuit_breaker(name: str, *, fail_max: int = 5, reset_timeout: float = 60) -> Any:
+    # Permanent refusals say nothing about the upstream's health: they don't trip the circuit.
+    return pybreaker.CircuitBreaker(
+        fail_max=fail_max,
+        reset_timeout=reset_timeout,
+        exclude=[UpstreamRejected, InvalidInput],
+        name=name,
+    )
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        engine: Engine,
+        outbox: Outbox,
+        deliverers: dict[str, Deliverer],
+        *,
+        breakers: dict[str, Any] | None = None,
+        lease: timedelta = timedelta(minutes=5),
+        node: str | None = None,
+    ) -> None:
+        self._engine = engine
+        self.outbox = outbox
+        self.deliverers = deliverers
+        self.breakers = breakers or {
+            d.upstream: circuit_breaker(d.upstream) for d in deliverers.values()
+        }
+        self._lease = lease
+        self.node = node or node_name()
+
+    def run(
+        self,
+        job: str,
+        *,
+        trigger: str = "manual",
+        max_batches: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> RunReport:
+        """Drain the job's topic (or `max_batches` batches of it) and record the run."""
+        deliverer = self.deliverers[job]
+        breaker = self.breakers[deliverer.upstream]
+        report = RunReport(job=job, trigger=trigger, started_at=datetime.now(UTC))
+        report.run_id = self._start(report)
+        batches = 0
+        try:
+            while max_batches is None or batches < max_batches:
+                rows = self.outbox.claim(
+                    deliverer.topic, deliverer.batch_size, lease=self._lease, worker=self.node
+                )
+                if not rows:
+                    break
+                batches += 1
+                report.claimed += len(rows)
+                if not self._deliver(deliverer, breaker, rows, report):
+                    break
+                if progress is not None:
+                    progress(len(rows))
+        except Exception as exc:  # recorded, then raised: a job run never fails silently
+            report.error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            report.ended_at = datetime.now(UTC)
+            self._end(report)
+        return report
+
+    def _deliver(
+        self, deliverer: Deliverer, breaker: Any, rows: Sequence[OutboxRow], report: RunReport
+    ) -> bool:
+        """Deliver one batch; False when the run should stop (upstream unavailable)."""
+        try:
+            outcomes = breaker.call(deliverer.deliver, rows)
+        except pybreaker.CircuitBreakerError:
+            self.outbox.release(rows)
+            report.error = f"circuit open for {deliverer.upstream}"
+            return False
+        except UpstreamUnavailable as exc:
+            for row in rows:
+                self._count(report, self.outbox.failed(row, exc.detail, permanent=False))
+            report.error = exc.detail
+            log.warning("%s: %s; %d rows will be retried", deliverer.topic, exc.detail, len(rows))
+            return False
+        except (UpstreamRejected, InvalidInput) as exc:
+            for row in rows:
+                self._count(report, self.outbox.failed(row, exc.detail, permanent=True))
+            return True
+        delivered = []
+        for row in rows:
+            outcome = outcomes.get(row.id) or Retry("the deliverer gave no outcome for this row")
+            if isinstance(outcome, Delivered):
+                delivered.append((row.id, outcome.result))
+            else:
+                permanent = isinstance(outcome, Dead)
+                self._count(report, self.outbox.failed(row, outcome.error, permanent=permanent))
+        report.delivered += self.outbox.delivered(delivered)
+        return True
+
+    @staticmethod
+    def _count(report: RunReport, state: str) -> None:
+        if state == DEAD:
+            report.dead += 1
+        else:
+            report.retried += 1
+
+    def _start(self, report: RunReport) -> int:
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                insert(job_runs).values(
+                    job=report.job,
+                    trigger=report.trigger,
+                    node=self.node,
+                    started_at=report.started_at,
+                    claimed=0,
+                    delivered=0,
+                    retried=0,
+                    dead=0,
+                )
+            )
+            run_id: int = result.inserted_primary_key[0]  # type: ignore[index]
+        return run_id
+
+    def _end(self, report: RunReport) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(job_runs)
+                .where(job_runs.c.id == report.run_id)
+                .values(
+                    ended_at=report.ended_at,
+                    claimed=report.claimed,
+                    delivered=report.delivered,
+                    retried=report.retried,
+                    dead=report.dead,
+                    error=report.error,
+                )
+            )
