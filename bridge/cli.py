@@ -47,7 +47,9 @@ def serve(config: Path | None, host: str | None, port: int | None, workers: int 
 
     settings = _settings(config, host=host, port=port, workers=workers)
     try:
-        bridge = create_app(settings)  # migrates, and proves the app builds before forking
+        # Migrates, and proves the app builds, before gunicorn forks its workers (which run the
+        # scheduler, not this master process).
+        bridge = create_app(settings, start_scheduler=False)
     except ConfigurationError as exc:
         click.echo(f"bridge: {exc.detail}", err=True)
         sys.exit(2)
@@ -88,6 +90,94 @@ def mappings(config: Path | None) -> None:
         sys.exit(2)
     for mapping in loaded:
         click.echo(f"{mapping.name:<42} {mapping.spec.element:<30} -> {mapping.model.__name__}")
+
+
+@main.group()
+def sync() -> None:
+    """Scheduled sync jobs: run one now, see the queues, replay dead letters."""
+
+
+JOBS = click.Choice(["payroll", "shipments", "classification"])
+
+
+def _bridge(config: Path | None) -> Any:
+    from bridge.app import create_app
+
+    return create_app(_settings(config), start_scheduler=False)
+
+
+@sync.command("run")
+@config_option
+@click.argument("job", type=JOBS)
+@click.option("--batches", type=int, default=None, help="Stop after this many batches.")
+def sync_run(config: Path | None, job: str, batches: int | None) -> None:
+    """Run JOB now (as the scheduler would), with a progress bar."""
+    bridge = _bridge(config)
+    if job not in bridge.sync.deliverers:
+        click.echo(f"bridge: job {job} is not available in this build", err=True)
+        sys.exit(2)
+    topic = bridge.sync.deliverers[job].topic
+    due = bridge.sync.outbox.depth().get(topic, {}).get("pending", 0)
+    with click.progressbar(length=due, label=f"{job}: {due} pending", show_pos=True) as bar:
+        report = bridge.sync.run(job, trigger="manual", max_batches=batches, progress=bar.update)
+    click.echo(
+        f"{job}: claimed {report.claimed}, delivered {report.delivered}, "
+        f"retried {report.retried}, dead {report.dead}"
+        + (f"; stopped: {report.error}" if report.error else "")
+    )
+    bridge.close()
+    sys.exit(1 if report.error else 0)
+
+
+@sync.command("status")
+@config_option
+def sync_status(config: Path | None) -> None:
+    """Queue depth per job, the last runs and the dead letters."""
+    from bridge.sync.status import dead_letters, last_runs
+
+    bridge = _bridge(config)
+    depth = bridge.sync.outbox.depth()
+    click.echo("queue          pending  claimed  delivered  dead")
+    for job, deliverer in bridge.sync.deliverers.items():
+        counts = depth.get(deliverer.topic, {})
+        click.echo(
+            f"{job:<14}{counts.get('pending', 0):>8}{counts.get('claimed', 0):>9}"
+            f"{counts.get('delivered', 0):>11}{counts.get('dead', 0):>6}"
+        )
+    click.echo("\nlast runs")
+    for run in last_runs(bridge.engine, limit=10):
+        click.echo(
+            f"  #{run['id']:<5} {run['job']:<14} {run['trigger']:<9} "
+            f"{run['started_at']:%Y-%m-%d %H:%M:%S}"
+            f"  claimed {run['claimed']} delivered {run['delivered']} retried {run['retried']}"
+            f" dead {run['dead']}" + (f"  error: {run['error']}" if run["error"] else "")
+        )
+    letters = dead_letters(bridge.engine, limit=20)
+    click.echo(f"\ndead letters ({len(letters)} shown)")
+    for letter in letters:
+        click.echo(
+            f"  #{letter['id']:<6} {letter['topic']:<14} {letter['key']:<34} {letter['last_error']}"
+        )
+    bridge.close()
+
+
+@sync.command("replay")
+@config_option
+@click.argument("ids", type=int, nargs=-1)
+@click.option("--all", "replay_all", is_flag=True, help="Replay every dead letter.")
+@click.option("--job", type=JOBS, default=None, help="Only this job's dead letters.")
+def sync_replay(
+    config: Path | None, ids: tuple[int, ...], replay_all: bool, job: str | None
+) -> None:
+    """Put dead letters back in the queue: by id, or --all (optionally of one --job)."""
+    if not ids and not replay_all:
+        click.echo("bridge: name dead letter ids, or --all", err=True)
+        sys.exit(2)
+    bridge = _bridge(config)
+    topic = bridge.sync.deliverers[job].topic if job else None
+    count = bridge.sync.outbox.replay(topic=topic, ids=ids or None)
+    click.echo(f"replayed {count} dead letter(s)")
+    bridge.close()
 
 
 def _masked(url: str) -> str:

@@ -8,6 +8,7 @@ then the defaults below, which run everything embedded: SQLite, in-process simul
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -44,6 +45,12 @@ class Settings(BaseSettings):
     classifier_url: str = ""
     upstream_timeout: float = Field(10.0, gt=0, le=300)
     scheduler: bool = True
+    # Sync schedules (crontab, UTC); see bridge/sync/scheduler.py for the job defaults.
+    payroll_schedule: str = "*/15 * * * *"
+    shipments_schedule: str = "* * * * *"
+    classification_schedule: str = "0 2 * * *"
+    # Classifications under this confidence are flagged for human review.
+    review_threshold: Decimal = Field(Decimal("0.75"), ge=0, le=1)
     workers: int = Field(1, ge=1, le=64)
     threads: int = Field(8, ge=1, le=256)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -55,6 +62,17 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
             raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("payroll_schedule", "shipments_schedule", "classification_schedule")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"not a crontab expression ({exc})") from None
         return value
 
     @field_validator("public_url", "corebank_url", "payroll_url", "logistics_url", "classifier_url")

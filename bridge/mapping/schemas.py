@@ -52,7 +52,11 @@ def extract_schema(wsdl_path: Path) -> Any:
 @cache
 def contract_schema(contract: str) -> Any:
     """The compiled schema of one contract (cached: built once per process)."""
-    path = contract_path(contract)
+    return compile_schema(contract_path(contract))
+
+
+@cache
+def compile_schema(path: Path) -> Any:
     try:
         return etree.XMLSchema(extract_schema(path))
     except etree.XMLSchemaParseError as exc:

@@ -14,7 +14,7 @@ from bridge.domain import (
 )
 from bridge.mapping import Mappings
 from bridge.settings import Settings
-from bridge.upstream.soap import SoapUpstream
+from bridge.upstream.soap import SoapUpstream, build_upstream
 
 OPERATIONS = {
     "PostPayment": ("corebank/post_payment", "corebank/post_payment_result"),
@@ -65,7 +65,7 @@ class CoreBank:
 
 def build_corebank(settings: Settings, mappings: Mappings) -> CoreBank:
     return CoreBank(
-        SoapUpstream(
+        build_upstream(
             "corebank",
             settings.contracts_dir / "upstream" / "corebank.wsdl",
             settings.upstream_url("corebank"),

@@ -62,6 +62,28 @@ def hardened_settings() -> Settings:
     )
 
 
+def build_upstream(
+    name: str,
+    contract: Path,
+    address: str,
+    mappings: Mappings,
+    operations: dict[str, tuple[str, str]],
+    *,
+    timeout: float,
+) -> SoapUpstream:
+    from bridge.mapping.schemas import compile_schema
+
+    return SoapUpstream(
+        name,
+        contract,
+        address,
+        mappings,
+        operations,
+        timeout=timeout,
+        schema=compile_schema(contract),
+    )
+
+
 def pooled_session(pool_size: int = 32) -> requests.Session:
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
@@ -83,6 +105,7 @@ class SoapUpstream:
         *,
         timeout: float,
         session: requests.Session | None = None,
+        schema: Any = None,
     ) -> None:
         self.name = name
         self.address = address
@@ -105,6 +128,21 @@ class SoapUpstream:
                 operation, known[operation].soapaction or operation, request, response
             )
         self._mappings = mappings
+        self._schema = schema  # when given, every outgoing body is validated before sending
+
+    def refusal(self, operation: str, message: Any) -> str | None:
+        """Why the upstream's contract would refuse this message, or None if it fits.
+
+        A sync job checks each record before batching, so one bad record is set aside as a dead
+        letter instead of making the upstream refuse the whole batch."""
+        try:
+            body = xml.parse(self._mappings[self.operations[operation].request].write(message))
+        except BridgeError as exc:
+            return exc.detail
+        if self._schema is not None and not self._schema.validate(body):
+            error = self._schema.error_log.last_error
+            return f"not valid for the {self.name} contract: {error.message} (line {error.line})"
+        return None
 
     def call(self, operation: str, message: Any, *, correlation_id: str | None = None) -> Any:
         op = self.operations[operation]

@@ -1,0 +1,104 @@
+"""HR changes to payroll: claimed rows become one SubmitPayrollBatch, results come per record.
+
+The batch id is derived from the record ids, so a batch resent after a crash is the same batch
+to payroll (which replays its first answer); payroll also applies each RecordId once, so records
+regrouped into another batch are not applied twice. A record payroll rejects is a dead letter
+with payroll's reason; a record that would make payroll refuse the whole batch (it does not fit
+the contract) is set aside as a dead letter before the batch is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from bridge.domain import EmployeeChange, PayrollBatch, PayrollBatchResult, RecordStatus
+from bridge.domain.errors import MappingError
+from bridge.mapping import canonical_json
+from bridge.sync.engine import Dead, Delivered, Outcome, Retry
+from bridge.sync.outbox import OutboxRow
+from bridge.upstream.soap import SoapUpstream
+
+OPERATIONS = {
+    "SubmitPayrollBatch": ("payroll/payroll_batch", "payroll/payroll_batch_result"),
+    "UpsertEmployee": ("payroll/employee_upsert", "payroll/employee_upsert_result"),
+}
+
+
+def batch_id(records: Sequence[EmployeeChange]) -> str:
+    digest = hashlib.sha256("|".join(sorted(r.record_id for r in records)).encode()).hexdigest()
+    return f"B-{digest[:40]}"
+
+
+class PayrollDeliverer:
+    topic = "payroll"
+    upstream = "payroll"
+
+    def __init__(self, payroll: SoapUpstream, *, batch_size: int = 200) -> None:
+        self._payroll = payroll
+        self.batch_size = batch_size
+
+    def deliver(self, rows: Sequence[OutboxRow]) -> dict[int, Outcome]:
+        outcomes: dict[int, Outcome] = {}
+        records: list[EmployeeChange] = []
+        rows_by_record: dict[str, int] = {}
+        for row in rows:
+            try:
+                change = canonical_json.loads(EmployeeChange, row.payload)
+            except MappingError as exc:
+                outcomes[row.id] = Dead(f"mapping: {exc.detail}")
+                continue
+            records.append(change)
+            rows_by_record[change.record_id] = row.id
+        sendable = self._fitting(records, outcomes, rows_by_record)
+        if not sendable:
+            return outcomes
+        batch = PayrollBatch(
+            batch_id=batch_id(sendable), submitted_at=datetime.now(UTC), records=sendable
+        )
+        result: PayrollBatchResult = self._payroll.call(
+            "SubmitPayrollBatch", batch, correlation_id=rows[0].correlation_id
+        )
+        for answer in result.results:
+            row_id = rows_by_record.get(answer.record_id or "")
+            if row_id is None:
+                continue
+            if answer.status == RecordStatus.ACCEPTED:
+                outcomes[row_id] = Delivered(
+                    {"batch_id": result.batch_id, "employee_no": answer.employee_no}
+                )
+            else:
+                reason = f"{answer.reason_code or 'REJECTED'}: {answer.reason_text or ''}".strip()
+                outcomes[row_id] = Dead(f"rejected by payroll: {reason}")
+        for change in sendable:
+            outcomes.setdefault(
+                rows_by_record[change.record_id], Retry("payroll answered nothing for this record")
+            )
+        return outcomes
+
+    def _fitting(
+        self,
+        records: list[EmployeeChange],
+        outcomes: dict[int, Outcome],
+        rows_by_record: dict[str, int],
+    ) -> list[EmployeeChange]:
+        """The records payroll's contract accepts; the others become dead letters."""
+        if not records:
+            return []
+        whole = PayrollBatch(
+            batch_id=batch_id(records), submitted_at=datetime.now(UTC), records=records
+        )
+        if self._payroll.refusal("SubmitPayrollBatch", whole) is None:
+            return records
+        fitting = []
+        for record in records:
+            alone = PayrollBatch(
+                batch_id="check", submitted_at=whole.submitted_at, records=[record]
+            )
+            reason = self._payroll.refusal("SubmitPayrollBatch", alone)
+            if reason is None:
+                fitting.append(record)
+            else:
+                outcomes[rows_by_record[record.record_id]] = Dead(reason)
+        return fitting
