@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     payroll_schedule: str = "*/15 * * * *"
     shipments_schedule: str = "* * * * *"
     classification_schedule: str = "0 2 * * *"
+    # How long a worker holds claimed outbox rows; a worker that dies frees them after this.
+    sync_lease: float = Field(300.0, gt=0, le=86400)
     # Classifications under this confidence are flagged for human review.
     review_threshold: Decimal = Field(Decimal("0.75"), ge=0, le=1)
     workers: int = Field(1, ge=1, le=64)
