@@ -1,20 +1,61 @@
-"""The Flask application of the REST facade."""
+"""The Flask application of the REST facade: an OpenAPI (flask-openapi3) app.
+
+    /healthz, /readyz                          liveness and readiness (not in the API document)
+    /api/openapi.json                          OpenAPI 3.1, generated at start-up
+    /api/docs                                  Swagger UI from local assets
+    /api/v1/transfers[/{id}]                   transfers.py
+    /api/v1/accounts/{account}/...             accounts.py
+
+Every error, from any route or none, leaves as application/problem+json (`problems.py`).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Flask
+from flask_openapi3.models.info import Info
+from flask_openapi3.openapi import OpenAPI
 
+from bridge.rest.accounts import accounts
 from bridge.rest.health import health
+from bridge.rest.idempotency import EXTENSION as IDEMPOTENCY
+from bridge.rest.openapi import API_PREFIX, DOC_URL, publish
+from bridge.rest.problems import Problem, invalid_parameters, problem
+from bridge.rest.transfers import transfers
+from bridge.store.idempotency import IdempotencyStore
 
 if TYPE_CHECKING:
     from bridge.app import Bridge
 
+API_VERSION = "1.0.0"
+# Generous for a transfer (about 1 KiB); anything larger is not a request this API takes.
+MAX_BODY_BYTES = 64 * 1024
 
-def create_rest_app(bridge: Bridge) -> Flask:
-    app = Flask("bridge")
+
+def create_rest_app(bridge: Bridge) -> OpenAPI:
+    app = OpenAPI(
+        "bridge",
+        info=Info(
+            title="Bridge",
+            version=API_VERSION,
+            description="Transfers, account checks and statements, in the canonical JSON model. "
+            "Errors are RFC 9457 problem details.",
+        ),
+        # Authentication is not there yet; an empty map keeps a null out of the document.
+        security_schemes={},
+        doc_prefix=API_PREFIX,
+        doc_url=DOC_URL,
+        validation_error_status=400,
+        validation_error_model=Problem,
+        validation_error_callback=invalid_parameters,
+    )
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["bridge"] = bridge
+    app.extensions[IDEMPOTENCY] = IdempotencyStore(bridge.engine)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(health)
+    app.register_api(transfers)
+    app.register_api(accounts)
+    app.register_error_handler(Exception, problem)
+    publish(app)
     return app

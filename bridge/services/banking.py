@@ -67,7 +67,9 @@ class RetryPolicy:
     def retrying(self) -> Retrying:
         return Retrying(
             stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential_jitter(initial=self.initial_wait, max=self.max_wait),
+            wait=wait_exponential_jitter(
+                multiplier=self.initial_wait, max=self.max_wait, jitter=self.initial_wait
+            ),
             retry=retry_if_exception_type(UpstreamUnavailable),
             reraise=True,
         )

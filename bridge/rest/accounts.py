@@ -1,0 +1,129 @@
+"""`/api/v1/accounts/{account}`: check an account holder's name, list booked transactions.
+
+`{account}` is an IBAN when it looks like one (two letters, two digits, 11 to 30 letters or
+digits) and another account identifier otherwise, the same rule the mapping layer applies to
+core banking's bare account numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+
+from flask import Response
+from flask_openapi3.blueprint import APIBlueprint
+from flask_openapi3.models.tag import Tag
+from pydantic import Field
+
+from bridge.domain import AccountVerificationRequest, Transaction, TransactionsQuery
+from bridge.mapping.scalars import parse_account_no
+from bridge.rest import cursor
+from bridge.rest.fields import SparseFields, project
+from bridge.rest.idempotency import idempotent
+from bridge.rest.openapi import request_body, responses, success
+from bridge.rest.params import Parameters
+from bridge.rest.schemas import JsonBody, TransactionList, VerificationRequest
+from bridge.rest.wire import bridge, canonical_response, correlation_id
+
+accounts = APIBlueprint(
+    "accounts",
+    __name__,
+    url_prefix="/api/v1",
+    abp_tags=[Tag(name="accounts", description="Account checks and statements")],
+)
+
+VERIFICATION_REQUEST = JsonBody(VerificationRequest)
+TRANSACTION_FIELDS = SparseFields(Transaction)
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500  # core banking's largest page
+
+
+class AccountPath(Parameters):
+    account: str = Field(
+        pattern=r"^[A-Za-z0-9]{1,34}$",
+        description="IBAN or other account identifier, 1 to 34 letters and digits",
+    )
+
+
+class TransactionsParams(Parameters):
+    from_date: date = Field(description="First booking date, inclusive")
+    to_date: date = Field(description="Last booking date, inclusive")
+    limit: int = Field(
+        default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Transactions per page"
+    )
+    cursor: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The `next_cursor` of the previous page; only with the same account, "
+        "dates and limit",
+    )
+    fields: str | None = Field(
+        default=None,
+        description="Comma-separated field names of each transaction, dotted for nested ones "
+        "(`tx_id,amount.amount`); all fields when absent",
+    )
+
+
+@accounts.post(
+    "/accounts/<account>/verification",
+    operation_id="verifyAccount",
+    summary="Verify an account holder's name",
+    description="`MTCH` the name matches, `CMTC` a close match (see `suggested_name`), `NMTC` "
+    "no match, `NOAP` the account is unknown. Nothing changes; it is a POST because it sends "
+    "a name, which does not belong in a URL.",
+    responses=responses(
+        200,
+        success("AccountVerification", "Whether the name matches the account's holder"),
+        problems=(400, 415, 502, 503),
+    ),
+    openapi_extensions=request_body(VERIFICATION_REQUEST, "The name to check"),
+)
+@idempotent
+def verify_account(path: AccountPath) -> Response:
+    """Asks core banking every time: a holder's name or an account's status can change."""
+    body = VERIFICATION_REQUEST.read()
+    verification = bridge().banking.verify_account(
+        AccountVerificationRequest(account=parse_account_no(path.account), name=body.name),
+        correlation_id=correlation_id(),
+    )
+    return canonical_response(verification)
+
+
+@accounts.get(
+    "/accounts/<account>/transactions",
+    operation_id="listTransactions",
+    summary="List an account's booked transactions",
+    description="Pages hold at most `limit` transactions; pass `next_cursor` as `cursor` for "
+    "the next page, with the same dates and limit. `next_cursor` is null on the last page.",
+    responses=responses(
+        200,
+        success("TransactionList", "One page of booked transactions"),
+        problems=(400, 502, 503),
+    ),
+)
+def list_transactions(path: AccountPath, query: TransactionsParams) -> Response:
+    """Core banking pages by number; the cursor carries the number, bound to this query."""
+    fields = TRANSACTION_FIELDS.parse(query.fields)
+    digest = cursor.query_digest(path.account, query.from_date, query.to_date, query.limit)
+    page_number = 1 if query.cursor is None else cursor.decode(query.cursor, digest)
+    page = bridge().banking.transactions(
+        TransactionsQuery(
+            account=parse_account_no(path.account),
+            from_date=query.from_date,
+            to_date=query.to_date,
+            page_number=page_number,
+            page_size=query.limit,
+        ),
+        correlation_id=correlation_id(),
+    )
+    next_cursor = cursor.encode(page_number + 1, digest) if page.more_data else None
+    if fields is None:
+        return canonical_response(
+            TransactionList(transactions=page.transactions, next_cursor=next_cursor)
+        )
+    return canonical_response(
+        {
+            "transactions": [project(asdict(item), fields) for item in page.transactions],
+            "next_cursor": next_cursor,
+        }
+    )

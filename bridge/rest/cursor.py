@@ -1,0 +1,54 @@
+"""Opaque paging cursors for transaction lists.
+
+Core banking pages by number and size, so a cursor is the next page number bound to the query it
+continues: a digest of the account, the dates and the limit. A cursor used with another account,
+other dates or another limit is refused (400), because its page number would mean something
+else there. The cursor is not signed: it only names a page the caller could ask for anyway, and
+it carries a digest rather than the account number, so URLs and logs do not show the account.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from datetime import date
+
+import orjson
+
+from bridge.domain.errors import MappingError
+
+PARAMETER = "cursor"
+_VERSION = 1
+_LAST_PAGE = 2**31 - 1  # core banking's pageNo is an xs:int
+_EXPECTED = "the next_cursor of the previous page of this account, from_date, to_date and limit"
+
+
+def query_digest(account: str, from_date: date, to_date: date, limit: int) -> str:
+    bound = f"{account}|{from_date.isoformat()}|{to_date.isoformat()}|{limit}"
+    return hashlib.sha256(bound.encode()).hexdigest()[:24]
+
+
+def encode(page: int, digest: str) -> str:
+    payload = orjson.dumps({"v": _VERSION, "p": page, "q": digest})
+    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+
+
+def decode(cursor: str, digest: str) -> int:
+    """The page number `cursor` points to, if it continues the query with this digest."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, orjson.JSONDecodeError):
+        raise MappingError(PARAMETER, _EXPECTED, cursor[:80]) from None
+    if (
+        not isinstance(payload, dict)
+        or payload.get("v") != _VERSION
+        or payload.get("q") != digest
+        or not isinstance(payload.get("p"), int)
+        or isinstance(payload.get("p"), bool)
+        or not 2 <= payload["p"] <= _LAST_PAGE
+    ):
+        raise MappingError(PARAMETER, _EXPECTED, cursor[:80])
+    page: int = payload["p"]
+    return page

@@ -1,0 +1,197 @@
+"""Idempotency keys of the REST door: the first response to a key, kept and replayed.
+
+A request claims its key by inserting a `running` row; the primary key (client_id, key) decides
+between concurrent requests, so exactly one of them runs. While it runs, the row's `expires_at`
+is a short lease: a process that dies mid-request leaves a row that the next retry takes over
+once the lease has passed, instead of a key stuck at "still running" for a day. When the request
+finishes, its response is stored and the row is kept for `keep` (24 hours, the minimum the
+IETF draft and Stripe promise). A row past `expires_at` counts as absent and is replaced.
+
+The row's `created_at` identifies the attempt that holds it: completing or releasing a row is
+conditional on it, so an attempt whose lease was taken over cannot overwrite its successor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, and_, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bridge.store.tables import idempotency_keys
+
+RUNNING = "running"
+DONE = "done"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; every one we write is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """A response as it is replayed: status, media type, the headers worth repeating, body."""
+
+    status_code: int
+    content_type: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    client_id: str
+    key: str
+    fingerprint: str
+    state: str
+    response: StoredResponse | None
+    created_at: datetime
+    expires_at: datetime
+
+    @property
+    def running(self) -> bool:
+        return self.state == RUNNING
+
+    @classmethod
+    def from_row(cls, row: Any) -> KeyRecord:
+        response = None
+        if row.state == DONE:
+            response = StoredResponse(
+                status_code=row.status_code,
+                content_type=row.content_type,
+                headers=orjson.loads(row.headers) if row.headers else {},
+                body=row.body or b"",
+            )
+        return cls(
+            client_id=row.client_id,
+            key=row.key,
+            fingerprint=row.fingerprint,
+            state=row.state,
+            response=response,
+            created_at=_aware(row.created_at),
+            expires_at=_aware(row.expires_at),
+        )
+
+
+class IdempotencyStore:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        keep: timedelta = timedelta(hours=24),
+        lease: timedelta = timedelta(minutes=2),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if keep < timedelta(hours=24):
+            raise ValueError("idempotency keys must be kept at least 24 hours")
+        self._engine = engine
+        self._keep = keep
+        self._lease = lease
+        self._clock = clock
+
+    def claim(self, client_id: str, key: str, fingerprint: str) -> tuple[KeyRecord, bool]:
+        """(the key's record, whether this caller now holds it and must run the request).
+
+        Not held means another request owns the key: finished (its response is in the record),
+        still running, or made with another fingerprint; the caller tells which from the record.
+        """
+        for _ in range(3):
+            now = self._clock()
+            try:
+                with self._engine.begin() as connection:
+                    # An expired row is as good as absent: drop it in the same transaction.
+                    connection.execute(
+                        delete(idempotency_keys).where(
+                            and_(
+                                idempotency_keys.c.client_id == client_id,
+                                idempotency_keys.c.key == key,
+                                idempotency_keys.c.expires_at <= now,
+                            )
+                        )
+                    )
+                    connection.execute(
+                        insert(idempotency_keys).values(
+                            client_id=client_id,
+                            key=key,
+                            fingerprint=fingerprint,
+                            state=RUNNING,
+                            created_at=now,
+                            expires_at=now + self._lease,
+                        )
+                    )
+                return self._claimed(client_id, key, fingerprint, now), True
+            except IntegrityError:
+                existing = self.find(client_id, key)
+                if existing is not None and existing.expires_at > self._clock():
+                    return existing, False
+                # Gone or expired in between (another claimant replaced it): try again.
+        raise RuntimeError(f"idempotency key {key!r} kept changing hands; giving up")
+
+    def _claimed(self, client_id: str, key: str, fingerprint: str, now: datetime) -> KeyRecord:
+        return KeyRecord(
+            client_id=client_id,
+            key=key,
+            fingerprint=fingerprint,
+            state=RUNNING,
+            response=None,
+            created_at=now,
+            expires_at=now + self._lease,
+        )
+
+    def find(self, client_id: str, key: str) -> KeyRecord | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(idempotency_keys).where(
+                    and_(idempotency_keys.c.client_id == client_id, idempotency_keys.c.key == key)
+                )
+            ).first()
+        return None if row is None else KeyRecord.from_row(row)
+
+    def complete(self, record: KeyRecord, response: StoredResponse) -> bool:
+        """Store the response of the attempt holding `record`; False if it lost the key."""
+        now = self._clock()
+        with self._engine.begin() as connection:
+            stored = connection.execute(
+                update(idempotency_keys)
+                .where(self._held_by(record))
+                .values(
+                    state=DONE,
+                    status_code=response.status_code,
+                    content_type=response.content_type,
+                    headers=orjson.dumps(dict(response.headers)).decode(),
+                    body=response.body,
+                    expires_at=now + self._keep,
+                )
+            ).rowcount
+        return bool(stored)
+
+    def release(self, record: KeyRecord) -> None:
+        """Forget the key without a response, so that a retry with it runs again."""
+        with self._engine.begin() as connection:
+            connection.execute(delete(idempotency_keys).where(self._held_by(record)))
+
+    def purge_expired(self) -> int:
+        """Delete every expired row; the number deleted. For a housekeeping job."""
+        with self._engine.begin() as connection:
+            deleted: int = connection.execute(
+                delete(idempotency_keys).where(idempotency_keys.c.expires_at <= self._clock())
+            ).rowcount
+        return deleted
+
+    @staticmethod
+    def _held_by(record: KeyRecord) -> Any:
+        return and_(
+            idempotency_keys.c.client_id == record.client_id,
+            idempotency_keys.c.key == record.key,
+            idempotency_keys.c.state == RUNNING,
+            idempotency_keys.c.created_at == record.created_at,
+        )

@@ -1,0 +1,156 @@
+"""The OpenAPI document (/api/openapi.json) and the interactive docs (/api/docs)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from openapi_spec_validator import validate
+from werkzeug.test import Client
+
+from bridge.domain import Money, Party, TransferRequest, TransferResult
+from bridge.rest.accounts import TransactionsParams
+from bridge.rest.problems import Problem
+from tests.rest.conftest import post_json
+
+OPERATIONS = {
+    ("/api/v1/transfers", "post"): "createTransfer",
+    ("/api/v1/transfers/{id}", "get"): "getTransfer",
+    ("/api/v1/accounts/{account}/verification", "post"): "verifyAccount",
+    ("/api/v1/accounts/{account}/transactions", "get"): "listTransactions",
+}
+
+
+@pytest.fixture
+def spec(client: Client) -> dict[str, Any]:
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    document: dict[str, Any] = response.get_json()
+    return document
+
+
+def test_document_is_valid_openapi_3_1(spec: dict[str, Any]) -> None:
+    assert spec["openapi"].startswith("3.1")
+    validate(spec)
+
+
+def test_document_has_every_operation(spec: dict[str, Any]) -> None:
+    found = {
+        (path, method): operation["operationId"]
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+    }
+
+    assert found == OPERATIONS
+
+
+def test_security_schemes_is_a_map_not_null(spec: dict[str, Any]) -> None:
+    assert spec["components"]["securitySchemes"] == {}
+
+
+@pytest.mark.parametrize("model", [TransferRequest, TransferResult, Party, Money])
+def test_components_are_generated_from_the_canonical_dataclasses(
+    spec: dict[str, Any], model: type[Any]
+) -> None:
+    schema = spec["components"]["schemas"][model.__name__]
+
+    assert list(schema["properties"]) == [f.name for f in dataclasses.fields(model)]
+
+
+def test_amounts_are_documented_as_strings(spec: dict[str, Any]) -> None:
+    amount = spec["components"]["schemas"]["Money"]["properties"]["amount"]
+
+    assert amount["type"] == "string"
+    assert re.fullmatch(amount["pattern"], "12.50")
+    assert not re.fullmatch(amount["pattern"], "12,50")
+
+
+def test_transfer_body_and_answer_refer_to_the_canonical_schemas(spec: dict[str, Any]) -> None:
+    post = spec["paths"]["/api/v1/transfers"]["post"]
+
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    created = post["responses"]["201"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/TransferRequest"}
+    assert created == {"$ref": "#/components/schemas/TransferResult"}
+
+
+def test_idempotency_key_is_documented_on_posts_only(spec: dict[str, Any]) -> None:
+    for (path, method), _ in OPERATIONS.items():
+        operation = spec["paths"][path][method]
+        headers = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
+        assert headers == (["Idempotency-Key"] if method == "post" else [])
+        if method == "post":
+            assert {"409", "422"} <= set(operation["responses"])
+
+
+def test_errors_are_documented_as_problem_json(spec: dict[str, Any]) -> None:
+    for path, method in OPERATIONS:
+        responses = spec["paths"][path][method]["responses"]
+        for status, response in responses.items():
+            if status.startswith(("4", "5")):
+                assert list(response["content"]) == ["application/problem+json"], (path, status)
+
+
+def test_query_parameters_are_documented_with_their_bounds(spec: dict[str, Any]) -> None:
+    parameters = {
+        p["name"]: p
+        for p in spec["paths"]["/api/v1/accounts/{account}/transactions"]["get"]["parameters"]
+    }
+
+    assert parameters["from_date"]["required"] is True
+    assert parameters["limit"]["schema"]["maximum"] == 500
+    assert parameters["limit"]["schema"]["minimum"] == 1
+
+
+def test_parameter_schemas_are_computed_once_not_per_request() -> None:
+    assert TransactionsParams.model_json_schema() is TransactionsParams.model_json_schema()
+
+
+def test_problem_bodies_match_the_documented_problem_schema(
+    client: Client, transfer: dict[str, Any]
+) -> None:
+    transfer["amount"]["amount"] = "ten"
+    bodies = [
+        post_json(client, "/api/v1/transfers", transfer).get_json(),
+        client.get("/api/v1/transfers/NOPE").get_json(),
+        client.get("/nowhere").get_json(),
+        client.put("/api/v1/transfers").get_json(),
+    ]
+
+    for body in bodies:
+        Problem.model_validate(body)
+
+
+def test_docs_page_loads_only_local_assets(client: Client) -> None:
+    page_url = "http://localhost/api/docs"
+    response = client.get("/api/docs")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "SwaggerUIBundle" in html
+    assert not re.search(r"https?://", html), "the page must not name any host"
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert len(assets) >= 3
+    for asset in assets:
+        url = urlsplit(urljoin(page_url, asset))
+        assert url.netloc == "localhost"
+        served = client.get(url.path)
+        served.close()  # static files are streamed from the wheel
+        assert served.status_code == 200, asset
+
+
+def test_docs_page_points_at_the_document(client: Client) -> None:
+    html = client.get("/api/docs").get_data(as_text=True)
+
+    assert urljoin("http://localhost/api/docs", "openapi.json").endswith("/api/openapi.json")
+    assert 'new URL("openapi.json"' in html
+
+
+def test_health_endpoints_still_answer(client: Client) -> None:
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/readyz").status_code in (200, 503)
