@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 from enum import StrEnum
 
-from bridge.domain.common import AccountRef, Money
+from bridge.domain.common import AccountRef, Money, canonical
 
 
 class ChargeBearer(StrEnum):
@@ -40,14 +40,14 @@ class CreditDebit(StrEnum):
     DBIT = "DBIT"
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class Party:
     name: str
     account: AccountRef
     bic: str | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class TransferRequest:
     msg_id: str
     created_at: datetime
@@ -59,13 +59,13 @@ class TransferRequest:
     charge_bearer: ChargeBearer | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class StatusReason:
     code: str
     additional_info: str | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class TransferResult:
     tx_id: str
     msg_id: str
@@ -74,7 +74,7 @@ class TransferResult:
     booking_date: date | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class TransferStatusQuery:
     """Exactly one of the two identifiers is set."""
 
@@ -82,20 +82,20 @@ class TransferStatusQuery:
     tx_id: str | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class AccountVerificationRequest:
     account: AccountRef
     name: str
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class AccountVerification:
     result: VerificationResult
     suggested_name: str | None = None
     account_status: AccountStatus | None = None  # unknown when the result is NOAP
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class TransactionsQuery:
     account: AccountRef
     from_date: date
@@ -104,7 +104,7 @@ class TransactionsQuery:
     page_size: int = 50
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class Transaction:
     tx_id: str
     booking_date: date
@@ -114,7 +114,7 @@ class Transaction:
     remittance_info: str | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class TransactionPage:
     transactions: list[Transaction] = field(default_factory=list)
     more_data: bool = False

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from enum import StrEnum
+
+from bridge.domain.common import canonical
 
 
 class DocumentKind(StrEnum):
@@ -13,7 +15,7 @@ class DocumentKind(StrEnum):
     TICKET = "TICKET"
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class ClassificationRequest:
     document_id: str  # the idempotency key the classifier deduplicates on
     text: str
@@ -21,7 +23,7 @@ class ClassificationRequest:
     language: str | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class Entity:
     type: str
     value: str
@@ -29,7 +31,7 @@ class Entity:
     end: int | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class ClassificationResult:
     document_id: str
     label: str
@@ -38,11 +40,11 @@ class ClassificationResult:
     model_version: str
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class ClassificationBatch:
     documents: list[ClassificationRequest]  # at least one: the contract's Document is 1..n
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class ClassificationBatchResult:
     results: list[ClassificationResult] = field(default_factory=list)

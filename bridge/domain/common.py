@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, TypeVar, dataclass_transform
+
+_T = TypeVar("_T")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass_transform(kw_only_default=True)
+def canonical(cls: type[_T]) -> type[_T]:
+    """A canonical message: a keyword-only dataclass with slots, whose JSON readers (pydantic,
+    through `__pydantic_config__`, a plain dict) refuse fields the model does not have."""
+    made: Any = dataclass(slots=True, kw_only=True)(cls)
+    made.__pydantic_config__ = {"extra": "forbid"}
+    return made  # type: ignore[no-any-return]
+
+
+@canonical
 class Money:
     """An exact amount in a currency. `amount` always carries the currency's minor units as its
     exponent (EUR ``Decimal('12.50')``, JPY ``Decimal('1200')``) once it has been mapped."""
@@ -15,7 +27,7 @@ class Money:
     currency: str
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class AccountRef:
     """An account named by IBAN or by another identifier; exactly one of the two is set."""
 

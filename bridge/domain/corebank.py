@@ -8,14 +8,13 @@ mapping layer turns those into these objects, whose status and reason use the IS
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from bridge.domain.banking import AccountStatus, TransferStatus, VerificationResult
-from bridge.domain.common import AccountRef, Money
+from bridge.domain.common import AccountRef, Money, canonical
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class PaymentPosting:
     debit_account: AccountRef
     credit_account: AccountRef
@@ -26,7 +25,7 @@ class PaymentPosting:
     external_ref: str  # the idempotency key core banking deduplicates on
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class PostingResult:
     payment_id: str | None = None
     status: TransferStatus
@@ -44,12 +43,12 @@ class PostingResult:
 TRANSIENT_REASON = "AB07"
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class PaymentInquiry:
     external_ref: str
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class PaymentInquiryResult:
     found: bool
     payment_id: str | None = None
@@ -59,13 +58,13 @@ class PaymentInquiryResult:
     posting_date: date | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class AccountValidation:
     account: AccountRef
     holder_name: str
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class AccountValidationResult:
     known: bool
     account_status: AccountStatus | None = None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from bridge.domain.common import Money
+from bridge.domain.common import Money, canonical
 
 
 class EmployeeAction(StrEnum):
@@ -27,13 +27,13 @@ class RecordStatus(StrEnum):
     REJECTED = "REJECTED"
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class Salary:
     amount: Money
     period: PayPeriod
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class EmployeeChange:
     record_id: str  # the idempotency key payroll deduplicates each record on
     employee_no: str
@@ -46,14 +46,14 @@ class EmployeeChange:
     action: EmployeeAction
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class PayrollBatch:
     batch_id: str  # the idempotency key of the whole batch
     submitted_at: datetime
     records: list[EmployeeChange] = field(default_factory=list)
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class EmployeeUpsertResult:
     """Payroll's answer to one `UpsertEmployee`. Unlike a batch's `RecordResult` it carries no
     record id (the contract's UpsertEmployeeResult has none): the caller knows which it sent."""
@@ -64,7 +64,7 @@ class EmployeeUpsertResult:
     reason_text: str | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class RecordResult:
     """Payroll's answer to one record of a batch."""
 
@@ -75,7 +75,7 @@ class RecordResult:
     reason_text: str | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class PayrollBatchResult:
     batch_id: str
     accepted: int

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+
+from bridge.domain.common import canonical
 
 
 class ShipmentStatus(StrEnum):
@@ -23,7 +25,7 @@ class ServiceLevel(StrEnum):
     OVERNIGHT = "OVERNIGHT"
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class Address:
     street: str
     post_code: str
@@ -31,14 +33,14 @@ class Address:
     country_code: str
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class Consignee:
     name: str
     phone: str | None = None
     email: str | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class Parcel:
     weight_grams: int
     length_cm: int
@@ -47,7 +49,7 @@ class Parcel:
     description: str | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class ShipmentOrder:
     order_ref: str  # the idempotency key the logistics partner deduplicates on
     shipment_ref: str
@@ -57,7 +59,7 @@ class ShipmentOrder:
     parcels: list[Parcel]  # at least one: the contract's Parcel is 1..n
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class ShipmentBooking:
     order_ref: str
     tracking_no: str
@@ -65,7 +67,7 @@ class ShipmentBooking:
     label_url: str | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class Location:
     city: str
     country_code: str
@@ -73,7 +75,7 @@ class Location:
     lon: Decimal | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class DeliveryEvent:
     shipment_ref: str
     tracking_no: str
@@ -84,7 +86,7 @@ class DeliveryEvent:
     note: str | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class DeliveryAck:
     shipment_ref: str
     accepted: bool
@@ -92,12 +94,12 @@ class DeliveryAck:
     current_status: ShipmentStatus
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class ShipmentQuery:
     shipment_ref: str
 
 
-@dataclass(slots=True, kw_only=True)
+@canonical
 class ShipmentDetails:
     shipment_ref: str
     order_ref: str

@@ -42,7 +42,15 @@ def loads(model: type[T], data: bytes | str) -> T:
     except ValidationError as exc:
         first = exc.errors()[0]
         path = ".".join(str(part) for part in first["loc"]) or "(body)"
-        raise MappingError(path, first["msg"].lower(), _shown(first.get("input"))) from None
+        expected = _EXPECTED.get(first["type"], first["msg"].lower())
+        raise MappingError(path, expected, _shown(first.get("input"))) from None
+
+
+# pydantic's wording where it does not say what would have been accepted.
+_EXPECTED = {
+    "missing": "a value: the field is required",
+    "unexpected_keyword_argument": "no such field",
+}
 
 
 def _shown(value: Any) -> str | None:

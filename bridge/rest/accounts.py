@@ -82,10 +82,9 @@ class TransactionsParams(Parameters):
 def verify_account(path: AccountPath) -> Response:
     """Asks core banking every time: a holder's name or an account's status can change."""
     body = VERIFICATION_REQUEST.read()
-    verification = bridge().banking.verify_account(
-        AccountVerificationRequest(account=parse_account_no(path.account), name=body.name),
-        correlation_id=correlation_id(),
-    )
+    request = AccountVerificationRequest(account=parse_account_no(path.account), name=body.name)
+    bridge().contracts.check("banking/account_verification_request", request)
+    verification = bridge().banking.verify_account(request, correlation_id=correlation_id())
     return canonical_response(verification)
 
 

@@ -79,7 +79,11 @@ class InvalidFields(MappingError):
 
 
 # pydantic's wording where it does not say what would have been accepted.
-_EXPECTED = {"missing": "a value: the field is required", "extra_forbidden": "no such field"}
+_EXPECTED = {
+    "missing": "a value: the field is required",
+    "extra_forbidden": "no such field",
+    "unexpected_keyword_argument": "no such field",
+}
 
 
 def _field_error(error: Any, prefix: str) -> MappingError:

@@ -70,9 +70,12 @@ class ReadQuery(Parameters):
 )
 @idempotent
 def create_transfer() -> Response:
-    """The service stores the transfer before core banking hears of it; Location names it."""
+    """The service stores the transfer before core banking hears of it; Location names it.
+    The request must fit the banking contract, exactly as the SOAP door's TransferFunds does."""
+    request = TRANSFER_REQUEST.read()
+    bridge().contracts.check("banking/transfer_request", request)
     result = bridge().banking.transfer_funds(
-        TRANSFER_REQUEST.read(),
+        request,
         client_id=client_id(),
         door=DOOR,
         correlation_id=correlation_id(),

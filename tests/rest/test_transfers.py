@@ -88,6 +88,41 @@ def test_amount_with_more_decimals_than_its_currency_is_400_naming_amount(
     assert corebank.postings == []
 
 
+def test_msg_id_longer_than_the_contract_allows_is_400_naming_it(
+    client: Client, transfer: dict[str, Any], corebank: FakeCoreBank
+) -> None:
+    transfer["msg_id"] = "M" * 36
+
+    problem = assert_problem(post_json(client, TRANSFERS, transfer), 400, "mapping-error")
+
+    assert problem["errors"][0]["path"] == "msg_id"
+    assert "maximum length of '35'" in problem["errors"][0]["expected"]
+    assert corebank.postings == []
+
+
+def test_bic_that_breaks_the_contracts_pattern_is_400_naming_it(
+    client: Client, transfer: dict[str, Any], corebank: FakeCoreBank
+) -> None:
+    transfer["creditor"]["bic"] = "not-a-bic"
+
+    problem = assert_problem(post_json(client, TRANSFERS, transfer), 400, "mapping-error")
+
+    assert problem["errors"][0]["path"] == "creditor.bic"
+    assert corebank.postings == []
+
+
+def test_unknown_field_in_the_body_is_400_naming_it(
+    client: Client, transfer: dict[str, Any], corebank: FakeCoreBank
+) -> None:
+    transfer["debtor"]["nickname"] = "Bäcker"
+
+    problem = assert_problem(post_json(client, TRANSFERS, transfer), 400, "mapping-error")
+
+    assert problem["errors"][0]["path"] == "debtor.nickname"
+    assert problem["errors"][0]["expected"] == "no such field"
+    assert corebank.postings == []
+
+
 def test_every_bad_field_is_listed_with_its_path_and_expectation(client: Client) -> None:
     response = post_json(client, TRANSFERS, load("transfer_request_bad_fields.json"))
 
