@@ -2,23 +2,36 @@
 
 /            Flask: REST facade, /healthz, /readyz
 /sims/<x>    the four upstream simulators (spyne), when `settings.simulators` is on
+
+and, when `settings.scheduler` is on, the sync scheduler in whichever process holds the
+cluster-wide scheduler lock (bridge.sync.leader).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from bridge.mapping import Mappings
+from bridge.mapping.conformance import Contracts
 from bridge.observability.correlation import CorrelationMiddleware
 from bridge.services.banking import BankingService
+from bridge.services.classification import ClassificationService
+from bridge.services.hr import HrService
 from bridge.settings import Settings
 from bridge.store.db import make_engine, migrate
 from bridge.store.transfers import TransferStore
+from bridge.sync.deliveries import classification, payroll
+from bridge.sync.engine import Deliverer, SyncEngine
+from bridge.sync.leader import Leadership
+from bridge.sync.outbox import Outbox
+from bridge.sync.scheduler import Schedule, build_scheduler
 from bridge.upstream.corebank import build_corebank
+from bridge.upstream.soap import SoapUpstream, build_upstream
 
 
 @dataclass
@@ -29,15 +42,29 @@ class Bridge:
     engine: Engine
     mappings: Mappings
     banking: BankingService
+    hr: HrService
+    classification: ClassificationService
+    sync: SyncEngine
+    contracts: Contracts
     mounts: dict[str, Any] = field(default_factory=dict)
     wsgi: Any = None
+    leadership: Leadership | None = None
+
+    def close(self) -> None:
+        """Stop the scheduler (if this process runs it) and release the database."""
+        if self.leadership is not None:
+            self.leadership.stop()
+        self.engine.dispose()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self.wsgi(environ, start_response)
 
 
-def create_app(settings: Settings, *, run_migrations: bool = True) -> Bridge:
+def create_app(
+    settings: Settings, *, run_migrations: bool = True, start_scheduler: bool = True
+) -> Bridge:
     from bridge.rest.app import create_rest_app
+    from bridge.soap import create_banking_soap
 
     engine = make_engine(settings.database_url)
     if run_migrations:
@@ -46,15 +73,92 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> Bridge:
     banking = BankingService(
         TransferStore(engine), build_corebank(settings, mappings), mappings.currencies
     )
-    bridge = Bridge(settings=settings, engine=engine, mappings=mappings, banking=banking)
+    # One classifier client and service, shared by the REST door (wait=true) and the job.
+    classifier = ClassificationService(
+        engine,
+        soap_upstream(settings, mappings, "classifier", classification.OPERATIONS),
+        settings.review_threshold,
+    )
+    sync = SyncEngine(
+        engine,
+        Outbox(engine),
+        build_deliverers(settings, mappings, classifier),
+        lease=timedelta(seconds=settings.sync_lease),
+    )
+    bridge = Bridge(
+        settings=settings,
+        engine=engine,
+        mappings=mappings,
+        banking=banking,
+        hr=HrService(engine, mappings.currencies),
+        classification=classifier,
+        sync=sync,
+        contracts=Contracts(mappings),
+    )
+    if settings.scheduler and start_scheduler:
+        bridge.leadership = start_leadership(bridge)
     if settings.simulators:
         from bridge.sims import create_simulators
 
         bridge.mounts.update(create_simulators(engine, settings.base_url))
+    bridge.mounts["/soap/banking"] = create_banking_soap(
+        bridge, max_body_bytes=settings.soap_max_body_bytes
+    )
     bridge.wsgi = CorrelationMiddleware(
         DispatcherMiddleware(create_rest_app(bridge), bridge.mounts)
     )
     return bridge
+
+
+def soap_upstream(
+    settings: Settings, mappings: Mappings, name: str, operations: dict[str, tuple[str, str]]
+) -> SoapUpstream:
+    """The zeep client of upstream `name`, from its checked-in contract, at its configured URL."""
+    contract = settings.contracts_dir / "upstream" / f"{name}.wsdl"
+    return build_upstream(
+        name,
+        contract,
+        settings.upstream_url(name),
+        mappings,
+        operations,
+        timeout=settings.upstream_timeout,
+    )
+
+
+def build_deliverers(
+    settings: Settings, mappings: Mappings, classifier: ClassificationService
+) -> dict[str, Deliverer]:
+    def upstream(name: str, operations: dict[str, tuple[str, str]]) -> Any:
+        return soap_upstream(settings, mappings, name, operations)
+
+    return {
+        "payroll": payroll.PayrollDeliverer(upstream("payroll", payroll.OPERATIONS)),
+        "classification": classification.ClassificationDeliverer(classifier),
+    }
+
+
+def schedules(settings: Settings, jobs: list[str]) -> list[Schedule]:
+    every = {
+        "payroll": Schedule("payroll", settings.payroll_schedule, misfire_grace_time=300),
+        "shipments": Schedule("shipments", settings.shipments_schedule, misfire_grace_time=30),
+        "classification": Schedule(
+            "classification", settings.classification_schedule, misfire_grace_time=3600
+        ),
+    }
+    return [every[job] for job in jobs]
+
+
+def start_leadership(bridge: Bridge) -> Leadership:
+    scheduler = build_scheduler(
+        bridge.engine, bridge.sync, schedules(bridge.settings, list(bridge.sync.deliverers))
+    )
+    leadership = Leadership(
+        bridge.engine,
+        on_lead=scheduler.start,
+        on_lose=lambda: scheduler.shutdown(wait=False),
+    )
+    leadership.start()
+    return leadership
 
 
 def endpoints(bridge: Bridge) -> list[tuple[str, str]]:
@@ -62,6 +166,10 @@ def endpoints(bridge: Bridge) -> list[tuple[str, str]]:
     base = bridge.settings.base_url
     rows = [("health", f"{base}/healthz"), ("readiness", f"{base}/readyz")]
     rows += [
-        (f"simulator {path.rsplit('/', 1)[-1]}", f"{base}{path}?wsdl") for path in bridge.mounts
+        (
+            f"{'simulator' if path.startswith('/sims/') else 'SOAP'} {path.rsplit('/', 1)[-1]}",
+            f"{base}{path}?wsdl",
+        )
+        for path in bridge.mounts
     ]
     return rows

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     logistics_url: str = ""
     classifier_url: str = ""
     upstream_timeout: float = Field(10.0, gt=0, le=300)
+    # Largest SOAP request accepted; a larger one is refused before it is read.
+    soap_max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1_048_576)
     scheduler: bool = True
     # Sync schedules (crontab, UTC); see bridge/sync/scheduler.py for the job defaults.
     payroll_schedule: str = "*/15 * * * *"
