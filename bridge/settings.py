@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     logistics_url: str = ""
     classifier_url: str = ""
     upstream_timeout: float = Field(10.0, gt=0, le=300)
+    # The logistics partner (an API client id) that shipments created here are booked with and
+    # that may send their delivery events; "anonymous" until API clients exist.
+    logistics_partner: str = Field("anonymous", min_length=1, max_length=64)
     # Largest SOAP request accepted; a larger one is refused before it is read.
     soap_max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1_048_576)
     scheduler: bool = True
