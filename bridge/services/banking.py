@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
@@ -184,16 +184,24 @@ class BankingService:
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     def _finish(self, record: TransferRecord, posted: PostingResult) -> TransferResult:
-        self._transfers.finish(
-            record.tx_id,
+        finished = replace(
+            record,
             status=str(posted.status),
             reason_code=posted.reason_code,
-            reason_info=(posted.result_text or None) if posted.reason_code else None,
+            # the contract's AddtlInf (and the column) holds 105 characters
+            reason_info=((posted.result_text[:105] or None) if posted.reason_code else None),
             booking_date=posted.posting_date,
             payment_id=posted.payment_id,
+            lease_until=None,
         )
-        finished = self._transfers.find(record.client_id, tx_id=record.tx_id)
-        assert finished is not None
+        self._transfers.finish(
+            record.tx_id,
+            status=finished.status,
+            reason_code=finished.reason_code,
+            reason_info=finished.reason_info,
+            booking_date=finished.booking_date,
+            payment_id=finished.payment_id,
+        )
         return _result(finished)
 
     def _check(self, request: TransferRequest) -> None:

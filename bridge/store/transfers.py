@@ -86,6 +86,21 @@ class TransferStore:
     ) -> tuple[TransferRecord, bool]:
         """(the transfer, whether this caller now holds it). A new transfer is always held."""
         now = self._clock()
+        record = TransferRecord(
+            tx_id=tx_id,
+            client_id=client_id,
+            msg_id=msg_id,
+            fingerprint=fingerprint,
+            request=request,
+            door=door,
+            status=RECEIVED,
+            reason_code=None,
+            reason_info=None,
+            booking_date=None,
+            payment_id=None,
+            attempts=0,
+            lease_until=now + lease,
+        )
         try:
             with self._engine.begin() as connection:
                 connection.execute(
@@ -98,7 +113,7 @@ class TransferStore:
                         door=door,
                         status=RECEIVED,
                         attempts=0,
-                        lease_until=now + lease,
+                        lease_until=record.lease_until,
                         created_at=now,
                         updated_at=now,
                     )
@@ -110,9 +125,7 @@ class TransferStore:
             if existing.finished or existing.fingerprint != fingerprint:
                 return existing, False
             return self._take_over(existing, lease)
-        found = self.find(client_id, tx_id=tx_id)
-        assert found is not None
-        return found, True
+        return record, True
 
     def _take_over(self, record: TransferRecord, lease: timedelta) -> tuple[TransferRecord, bool]:
         now = self._clock()

@@ -86,6 +86,9 @@ def build_upstream(
 
 def pooled_session(pool_size: int = 32) -> requests.Session:
     session = requests.Session()
+    # Upstream addresses come from settings; reading proxy variables from the environment on
+    # every call costs more than the rest of the HTTP client's work (measured).
+    session.trust_env = False
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
