@@ -1,6 +1,7 @@
 """The composition root: builds every expensive thing once and mounts the WSGI apps.
 
 /            Flask: REST facade, /healthz, /readyz
+/soap/<x>    the inbound SOAP contracts: banking (partner banks), partner (logistics partners)
 /sims/<x>    the four upstream simulators (spyne), when `settings.simulators` is on
 
 and, when `settings.scheduler` is on, the sync scheduler in whichever process holds the
@@ -22,10 +23,11 @@ from bridge.observability.correlation import CorrelationMiddleware
 from bridge.services.banking import BankingService
 from bridge.services.classification import ClassificationService
 from bridge.services.hr import HrService
+from bridge.services.shipping import ShippingService
 from bridge.settings import Settings
 from bridge.store.db import make_engine, migrate
 from bridge.store.transfers import TransferStore
-from bridge.sync.deliveries import classification, payroll
+from bridge.sync.deliveries import classification, payroll, shipments
 from bridge.sync.engine import Deliverer, SyncEngine
 from bridge.sync.leader import Leadership
 from bridge.sync.outbox import Outbox
@@ -43,6 +45,7 @@ class Bridge:
     mappings: Mappings
     banking: BankingService
     hr: HrService
+    shipping: ShippingService
     classification: ClassificationService
     sync: SyncEngine
     contracts: Contracts
@@ -64,7 +67,7 @@ def create_app(
     settings: Settings, *, run_migrations: bool = True, start_scheduler: bool = True
 ) -> Bridge:
     from bridge.rest.app import create_rest_app
-    from bridge.soap import create_banking_soap
+    from bridge.soap import create_banking_soap, create_partner_soap
 
     engine = make_engine(settings.database_url)
     if run_migrations:
@@ -79,10 +82,11 @@ def create_app(
         soap_upstream(settings, mappings, "classifier", classification.OPERATIONS),
         settings.review_threshold,
     )
+    shipping = ShippingService(engine)
     sync = SyncEngine(
         engine,
         Outbox(engine),
-        build_deliverers(settings, mappings, classifier),
+        build_deliverers(settings, mappings, classifier, shipping),
         lease=timedelta(seconds=settings.sync_lease),
     )
     bridge = Bridge(
@@ -91,6 +95,7 @@ def create_app(
         mappings=mappings,
         banking=banking,
         hr=HrService(engine, mappings.currencies),
+        shipping=shipping,
         classification=classifier,
         sync=sync,
         contracts=Contracts(mappings),
@@ -102,6 +107,9 @@ def create_app(
 
         bridge.mounts.update(create_simulators(engine, settings.base_url))
     bridge.mounts["/soap/banking"] = create_banking_soap(
+        bridge, max_body_bytes=settings.soap_max_body_bytes
+    )
+    bridge.mounts["/soap/partner"] = create_partner_soap(
         bridge, max_body_bytes=settings.soap_max_body_bytes
     )
     bridge.wsgi = CorrelationMiddleware(
@@ -126,7 +134,10 @@ def soap_upstream(
 
 
 def build_deliverers(
-    settings: Settings, mappings: Mappings, classifier: ClassificationService
+    settings: Settings,
+    mappings: Mappings,
+    classifier: ClassificationService,
+    shipping: ShippingService,
 ) -> dict[str, Deliverer]:
     def upstream(name: str, operations: dict[str, tuple[str, str]]) -> Any:
         return soap_upstream(settings, mappings, name, operations)
@@ -134,6 +145,9 @@ def build_deliverers(
     return {
         "payroll": payroll.PayrollDeliverer(upstream("payroll", payroll.OPERATIONS)),
         "classification": classification.ClassificationDeliverer(classifier),
+        "shipments": shipments.ShipmentsDeliverer(
+            upstream("logistics", shipments.OPERATIONS), shipping
+        ),
     }
 
 

@@ -19,6 +19,10 @@ from bridge.app import Bridge, create_app
 from bridge.mapping import Mappings
 from bridge.settings import Settings
 
+# Apps built by tests run no scheduler unless a test asks for one (Settings(scheduler=True)):
+# a scheduler thread firing on a test's database would make results depend on the clock.
+os.environ.setdefault("BRIDGE_SCHEDULER", "false")
+
 DATA = Path(__file__).parent / "data"
 
 

@@ -12,6 +12,7 @@ from bridge.settings import load_settings
 
 def test_defaults_run_everything_embedded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BRIDGE_SCHEDULER")  # the test suite's own default (tests/conftest.py)
     settings = load_settings()
     assert settings.database_url.startswith("sqlite:///")
     assert settings.simulators

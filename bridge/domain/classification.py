@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import field
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -48,3 +49,35 @@ class ClassificationBatch:
 @canonical
 class ClassificationBatchResult:
     results: list[ClassificationResult] = field(default_factory=list)
+
+
+class ClassificationStatus(StrEnum):
+    """Where a document's classification stands: `queued` until the classifier has answered,
+    `classified` once it has, `dead` when it was refused for good (the reason is in `error`;
+    an operator's replay of the dead letter queues it again)."""
+
+    QUEUED = "queued"
+    CLASSIFIED = "classified"
+    DEAD = "dead"
+
+
+@canonical
+class Classification:
+    """A document's classification as the bridge keeps it: what was asked, and the classifier's
+    answer once there is one. `needs_review` is true when the confidence is under the review
+    threshold, so a person looks before anything acts on the label. `error` says why the last
+    attempt failed (a queued one will be tried again, a dead one will not)."""
+
+    id: str
+    document_id: str
+    kind: DocumentKind
+    language: str | None = None
+    status: ClassificationStatus
+    label: str | None = None
+    confidence: Decimal | None = None  # exact, as the classifier sent it ("0.8125")
+    entities: list[Entity] = field(default_factory=list)
+    model_version: str | None = None
+    needs_review: bool | None = None
+    error: str | None = None
+    created_at: datetime
+    classified_at: datetime | None = None

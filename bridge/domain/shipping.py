@@ -109,3 +109,40 @@ class ShipmentDetails:
     address: Address
     estimated_delivery: date | None = None
     events: list[DeliveryEvent] = field(default_factory=list)
+
+
+class BookingState(StrEnum):
+    """Where a shipment's booking with the logistics partner stands: `queued` until the
+    shipments job has booked it, `booked` once the partner answered with a tracking number,
+    `dead` when the partner (or its contract) refused the order for good; the reason is then in
+    `booking_error`, and an operator's replay of the dead letter queues it again."""
+
+    QUEUED = "queued"
+    BOOKED = "booked"
+    DEAD = "dead"
+
+
+@canonical
+class Shipment:
+    """A shipment as the bridge keeps it: the order, its booking and the partner's events.
+
+    `status` is the status of the event with the latest `event_time`, not of the latest to
+    arrive (partners send events out of order), and None until the first event; `events` is
+    the history in the order the events arrived, duplicates left out. `estimated_delivery` is
+    the estimate of the latest event that carried one, else the booking's. `booking_error` says
+    why the last booking attempt failed (a queued booking will be tried again, a dead one not).
+    """
+
+    shipment_ref: str
+    order_ref: str
+    order: ShipmentOrder
+    booking: BookingState
+    booking_error: str | None = None
+    tracking_no: str | None = None
+    label_url: str | None = None
+    estimated_delivery: date | None = None
+    status: ShipmentStatus | None = None
+    last_event_time: datetime | None = None
+    created_at: datetime
+    booked_at: datetime | None = None
+    events: list[DeliveryEvent] = field(default_factory=list)

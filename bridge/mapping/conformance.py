@@ -20,7 +20,7 @@ from bridge.mapping.spec import FieldSpec
 
 _ELEMENT = re.compile(r"^Element '[^']*'(?:, attribute '[^']*')?: ")
 _FACET = re.compile(r"\[facet '[^']*'\] ")
-_NAMESPACED = re.compile(r"\{[^}]*\}")
+_NAMESPACED = re.compile(r"\{(?:urn:|https?://)[^}]*\}")
 
 
 def canonical_paths(fields: tuple[FieldSpec, ...], xml: str, canonical: str = "") -> dict[str, str]:

@@ -5,6 +5,10 @@
     /api/docs                                  Swagger UI from local assets
     /api/v1/transfers[/{id}]                   transfers.py
     /api/v1/accounts/{account}/...             accounts.py
+    /api/v1/classifications[/{id}]             classifications.py
+    /api/v1/shipments[/{id}]                   shipments.py
+    /api/v1/hr/...                             hr.py
+    /api/v1/sync/jobs, /api/v1/sync/deliveries sync.py (operators)
 
 Every error, from any route or none, leaves as application/problem+json (`problems.py`).
 """
@@ -17,10 +21,14 @@ from flask_openapi3.models.info import Info
 from flask_openapi3.openapi import OpenAPI
 
 from bridge.rest.accounts import accounts
+from bridge.rest.classifications import classifications
 from bridge.rest.health import health
+from bridge.rest.hr import hr
 from bridge.rest.idempotency import EXTENSION as IDEMPOTENCY
 from bridge.rest.openapi import API_PREFIX, DOC_URL, publish
 from bridge.rest.problems import Problem, invalid_parameters, problem
+from bridge.rest.shipments import shipments
+from bridge.rest.sync import sync
 from bridge.rest.transfers import transfers
 from bridge.store.idempotency import IdempotencyStore
 
@@ -56,6 +64,10 @@ def create_rest_app(bridge: Bridge) -> OpenAPI:
     app.register_blueprint(health)
     app.register_api(transfers)
     app.register_api(accounts)
+    app.register_api(classifications)
+    app.register_api(shipments)
+    app.register_api(hr)
+    app.register_api(sync)
     app.register_error_handler(Exception, problem)
     publish(app)
     return app

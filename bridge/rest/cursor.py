@@ -1,4 +1,4 @@
-"""Opaque paging cursors for transaction lists.
+"""Opaque paging cursors: page numbers for transaction lists, keysets for the bridge's own lists.
 
 Core banking pages by number and size, so a cursor is the next page number bound to the query it
 continues: a digest of the account, the dates and the limit. A cursor used with another account,
@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from datetime import date
+from datetime import date, datetime
 
 import orjson
 
@@ -52,3 +52,39 @@ def decode(cursor: str, digest: str) -> int:
         raise MappingError(PARAMETER, _EXPECTED, cursor[:80])
     page: int = payload["p"]
     return page
+
+
+# -- keyset cursors ----------------------------------------------------------------------------
+# Lists the bridge keeps itself page by the key of the last item seen, (created_at, id): a page
+# then neither skips nor repeats items while new ones arrive, and any filter or limit can follow
+# the cursor, so nothing of the query is bound into it.
+
+_KEYSET_VERSION = 1
+_KEYSET_EXPECTED = "the next_cursor of a previous page of this list"
+
+
+def encode_after(created_at: datetime, key: str) -> str:
+    """The cursor of a page that continues after the item with this (created_at, key)."""
+    payload = orjson.dumps({"v": _KEYSET_VERSION, "t": created_at.isoformat(), "i": key})
+    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+
+
+def decode_after(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, key) a keyset cursor continues after; a 400 naming `cursor` otherwise."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if (
+            not isinstance(payload, dict)
+            or payload.get("v") != _KEYSET_VERSION
+            or not isinstance(payload.get("i"), str)
+            or not isinstance(payload.get("t"), str)
+        ):
+            raise ValueError("not a cursor")
+        created_at = datetime.fromisoformat(payload["t"])
+    except (ValueError, binascii.Error, orjson.JSONDecodeError):
+        raise MappingError(PARAMETER, _KEYSET_EXPECTED, cursor[:80]) from None
+    if created_at.tzinfo is None:
+        raise MappingError(PARAMETER, _KEYSET_EXPECTED, cursor[:80])
+    key: str = payload["i"]
+    return created_at, key

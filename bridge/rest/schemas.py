@@ -10,7 +10,9 @@ Everything is built once, at import: no schema work happens per request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Generic, TypeVar
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from flask import request
 from pydantic import Field, TypeAdapter, ValidationError
@@ -24,6 +26,10 @@ from bridge.domain import (
     TransferRequest,
     TransferResult,
 )
+from bridge.domain.classification import Classification, ClassificationRequest
+from bridge.domain.common import canonical
+from bridge.domain.payroll import EmployeeAction, EmployeeChange, Salary
+from bridge.domain.shipping import Shipment, ShipmentOrder
 from bridge.rest.problems import InvalidFields, InvalidJson, Problem
 
 T = TypeVar("T")
@@ -45,6 +51,210 @@ class TransactionList:
 
     transactions: list[Transaction] = field(default_factory=list)
     next_cursor: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class ClassificationList:
+    """One page of classifications, oldest first; `next_cursor` fetches the next, if any."""
+
+    classifications: list[Classification] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class ShipmentList:
+    """One page of shipments, oldest first; `next_cursor` fetches the next, if any."""
+
+    shipments: list[Shipment] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+# -- HR changes bound for payroll -----------------------------------------------------------------
+
+# The most changes one `POST /hr/changes` takes: one transaction, one answer of a few hundred KiB.
+MAX_CHANGES = 1000
+DeliveryStatus = Literal["pending", "claimed", "delivered", "dead"]
+
+
+@canonical
+class EmployeeChangeBody:
+    """An HR change of the employee named in the path. `record_id` is the key payroll applies
+    the change once by: send your own to make a retry safe (the same record id with the same
+    change answers the first receipt and queues nothing), or leave it out and the bridge makes
+    one. `employee_no` may be left out; if sent, it must be the path's."""
+
+    record_id: str | None = None
+    employee_no: str | None = None
+    given_name: str
+    family_name: str
+    salary: Salary
+    weekly_hours: Decimal
+    bank_account: str
+    effective_date: date
+    action: EmployeeAction
+
+
+@canonical
+class EmployeeChangeItem:
+    """One change of a batch: an HR change with its employee number; `record_id` as for PUT."""
+
+    record_id: str | None = None
+    employee_no: str
+    given_name: str
+    family_name: str
+    salary: Salary
+    weekly_hours: Decimal
+    bank_account: str
+    effective_date: date
+    action: EmployeeAction
+
+
+@canonical
+class EmployeeChangeBatch:
+    """1 to 1,000 HR changes, stored and queued all together or not at all."""
+
+    changes: Annotated[list[EmployeeChangeItem], Field(min_length=1, max_length=MAX_CHANGES)]
+
+
+@dataclass(slots=True, kw_only=True)
+class QueueEntry:
+    """Where an accepted change stands in the payroll queue: its delivery (an outbox row, see
+    `/api/v1/sync/deliveries/{delivery_id}`) and that delivery's state."""
+
+    delivery_id: int
+    status: DeliveryStatus
+
+
+@dataclass(slots=True, kw_only=True)
+class AcceptedChange:
+    """An HR change as stored (with its record id, the amount in its currency's minor units)
+    and its place in the payroll queue."""
+
+    change: EmployeeChange
+    queue: QueueEntry
+
+
+@dataclass(slots=True, kw_only=True)
+class AcceptedChanges:
+    """The changes of a batch as stored and queued, in the order they were sent."""
+
+    changes: list[AcceptedChange] = field(default_factory=list)
+
+
+# -- sync jobs and their deliveries (the outbox) ------------------------------------------------
+
+
+@dataclass(slots=True, kw_only=True)
+class QueueDepth:
+    """How many of a job's deliveries are in each state."""
+
+    pending: int = 0
+    claimed: int = 0
+    delivered: int = 0
+    dead: int = 0
+
+
+@dataclass(slots=True, kw_only=True)
+class JobRun:
+    """One run of a sync job: who started it (`schedule`, `manual` from the command line, `api`),
+    on which node, and what became of the rows it claimed. `error` says why a run stopped
+    early (the upstream unavailable, its circuit open)."""
+
+    id: int
+    job: str
+    trigger: str
+    node: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    claimed: int
+    delivered: int
+    retried: int
+    dead: int
+    error: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class SyncJob:
+    """A sync job: its schedule (crontab, UTC), its queue and its last runs. `scheduled` is false
+    when the scheduler is switched off (`BRIDGE_SCHEDULER=false`: the job runs only by hand);
+    `running` is true while the process that answered is running the job."""
+
+    name: str
+    topic: str
+    upstream: str
+    schedule: str
+    scheduled: bool
+    batch_size: int
+    circuit: Literal["closed", "open", "half-open"]
+    running: bool
+    queue: QueueDepth
+    last_runs: list[JobRun] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class SyncJobList:
+    jobs: list[SyncJob] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class JobRunList:
+    """One page of a job's runs, newest first; `next_cursor` fetches the next, if any."""
+
+    runs: list[JobRun] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+@canonical
+class RunRequest:
+    """Run a job now. Without `batches` the run drains the queue; with it, it stops after that
+    many batches (a bounded run answers sooner)."""
+
+    batches: Annotated[int, Field(ge=1, le=100_000)] | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Delivery:
+    """One delivery to an upstream (an outbox row): `key` is the idempotency key the upstream
+    deduplicates on (payroll's record id), `last_error` why the last attempt failed,
+    `available_at` when a pending delivery is next tried. `payload` (the canonical message, with
+    personal data) only when asked for with `include=payload`."""
+
+    id: int
+    job: str | None = None
+    topic: str
+    key: str
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None = None
+    correlation_id: str | None = None
+    created_at: datetime
+    available_at: datetime
+    delivered_at: datetime | None = None
+    payload: dict[str, Any] | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class DeliveryList:
+    """One page of deliveries, oldest first; `next_cursor` fetches the next, if any."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+@canonical
+class ReplayRequest:
+    """Which dead letters to put back in the queue: all of them, those of one `job`, those
+    among `ids`, or both filters together."""
+
+    job: str | None = None
+    ids: Annotated[list[int], Field(min_length=1, max_length=1000)] | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class ReplayResult:
+    """How many dead letters went back to the queue (pending, attempts 0, due now)."""
+
+    replayed: int
 
 
 class CanonicalJsonSchema(GenerateJsonSchema):
@@ -96,6 +306,25 @@ DOCUMENTED: tuple[type[Any], ...] = (
     VerificationRequest,
     AccountVerification,
     TransactionList,
+    ClassificationRequest,
+    Classification,
+    ClassificationList,
+    ShipmentOrder,
+    Shipment,
+    ShipmentList,
+    EmployeeChangeBody,
+    EmployeeChangeBatch,
+    EmployeeChange,
+    AcceptedChange,
+    AcceptedChanges,
+    SyncJobList,
+    JobRun,
+    JobRunList,
+    RunRequest,
+    Delivery,
+    DeliveryList,
+    ReplayRequest,
+    ReplayResult,
     Problem,
 )
 

@@ -1,7 +1,11 @@
-"""The SOAP door of the banking contract, built once at start-up.
+"""The SOAP doors of the inbound contracts, each built once at start-up the same way.
 
 create_banking_soap(bridge)  ->  SoapGateway  ->  spyne WsgiApplication  ->  BankingService
-                                (checks, ?wsdl)   (MappedSoap11 protocol)     (use cases)
+create_partner_soap(bridge)      (checks, ?wsdl)  (MappedSoap11 protocol)    ShippingService
+
+What differs between doors is their `Contract` (the contract file, its namespace, its spyne
+service and operations) and what their methods are handed (the door object); everything else,
+gateway, protocol, schema validation and the served contract, is `create_soap`.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from spyne.server.wsgi import WsgiApplication
 
 from bridge.mapping import Mappings
 from bridge.mapping.schemas import contract_path, contract_schema
-from bridge.soap import banking
+from bridge.soap import banking, partner
 from bridge.soap.faults import quiet_client_faults
 from bridge.soap.gateway import MAX_BODY_BYTES, SoapGateway
+from bridge.soap.operations import Contract
 from bridge.soap.paths import ErrorFields
 from bridge.soap.protocol import MappedSoap11
 from bridge.soap.schema import ContractValidator
@@ -25,24 +30,29 @@ from bridge.soap.wsdl import served_contract
 if TYPE_CHECKING:
     from bridge.app import Bridge
 
-MOUNT = "/soap/banking"
+
+def soap_application(contract: Contract, mappings: Mappings, door: Any) -> Any:
+    """spyne's application of `contract`; `door` reaches the methods as ``ctx.app.config``
+    (None is enough to generate the interface document)."""
+    application = Application(
+        [contract.service],
+        tns=contract.namespace,
+        name=contract.service_name,
+        in_protocol=MappedSoap11(mappings, contract.operations),
+        out_protocol=MappedSoap11(mappings, contract.operations),
+        config=door,
+    )
+    for dependency in contract.dependencies:  # see `Contract.dependencies`
+        application.interface.deps[dependency]
+    return application
 
 
 def banking_application(mappings: Mappings, door: banking.Door | None) -> Any:
-    """spyne's application of the banking contract; `door` reaches the methods as
-    ``ctx.app.config`` (None is enough to generate the interface document)."""
-    application = Application(
-        [banking.BankingSoapService],
-        tns=banking.NAMESPACE,
-        name="BankingService",
-        in_protocol=MappedSoap11(mappings, banking.OPERATIONS),
-        out_protocol=MappedSoap11(mappings, banking.OPERATIONS),
-        config=door,
-    )
-    # spyne 2.14 declares the base type of a simpleContent extension (an XmlData field) nowhere
-    # in its schema; registering it as a dependency makes the generated document complete.
-    application.interface.deps[banking.AmountValue]
-    return application
+    return soap_application(banking.CONTRACT, mappings, door)
+
+
+def partner_application(mappings: Mappings, door: partner.Door | None) -> Any:
+    return soap_application(partner.CONTRACT, mappings, door)
 
 
 def no_collection_per_request() -> None:
@@ -56,8 +66,15 @@ def no_collection_per_request() -> None:
     spyne.const.MIN_GC_INTERVAL = float("inf")
 
 
-def create_banking_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES) -> SoapGateway:
-    """The WSGI application to mount at `MOUNT`.
+def create_soap(
+    contract: Contract,
+    door: Any,
+    *,
+    mappings: Mappings,
+    base_url: str,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> SoapGateway:
+    """The WSGI application to mount at ``contract.mount``.
 
     Everything is built here, once: the mappings are the bridge's compiled ones, the schema is
     compiled, spyne's interface document is built for the configured public address (spyne
@@ -65,16 +82,42 @@ def create_banking_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES)
     the checked-in file pointed at that address."""
     quiet_client_faults()
     no_collection_per_request()
-    address = f"{bridge.settings.base_url}{MOUNT}"
-    door = banking.Door(
-        banking=bridge.banking, field_of=ErrorFields(bridge.mappings, banking.OPERATIONS)
-    )
-    soap = WsgiApplication(banking_application(bridge.mappings, door))
+    address = f"{base_url}{contract.mount}"
+    soap = WsgiApplication(soap_application(contract, mappings, door))
     soap.doc.wsdl11.build_interface_document(address)
     return SoapGateway(
         soap,
-        wsdl=served_contract(contract_path("banking"), address),
-        operations=banking.OPERATIONS,
-        validator=ContractValidator(contract_schema("banking")),
+        wsdl=served_contract(contract_path(contract.name), address),
+        operations=contract.operations,
+        validator=ContractValidator(contract_schema(contract.name)),
+        max_body_bytes=max_body_bytes,
+    )
+
+
+def create_banking_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES) -> SoapGateway:
+    """The banking door (wsdl/banking.wsdl at /soap/banking), calling `BankingService`."""
+    door = banking.Door(
+        banking=bridge.banking, field_of=ErrorFields(bridge.mappings, banking.OPERATIONS)
+    )
+    return create_soap(
+        banking.CONTRACT,
+        door,
+        mappings=bridge.mappings,
+        base_url=bridge.settings.base_url,
+        max_body_bytes=max_body_bytes,
+    )
+
+
+def create_partner_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES) -> SoapGateway:
+    """The logistics partners' door (wsdl/partner.wsdl at /soap/partner), calling
+    `ShippingService`."""
+    door = partner.Door(
+        shipping=bridge.shipping, field_of=ErrorFields(bridge.mappings, partner.OPERATIONS)
+    )
+    return create_soap(
+        partner.CONTRACT,
+        door,
+        mappings=bridge.mappings,
+        base_url=bridge.settings.base_url,
         max_body_bytes=max_body_bytes,
     )

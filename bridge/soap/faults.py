@@ -20,7 +20,8 @@ error tree of `bridge.domain.errors` in exactly one function):
 Client means "do not send this again unchanged", Server "this may work later" (SOAP 1.1, 4.4.1):
 so a transfer still being worked on under the same MsgId (`InProgress`) is a Server fault with a
 retry hint, not a Client one. The contract declares `tns:ValidationFault` for every operation,
-so a typed client (JAX-WS, WCF) gets every Client fault as that declared fault. `FaultInfo`
+so a typed client (JAX-WS, WCF) gets every Client fault as that declared fault (each contract
+declares its own, in its own namespace: `fault_envelope` is told which). `FaultInfo`
 (namespace urn:bridge:fault:v1, outside the contract; SOAP 1.1 and WS-I BP allow any element in
 `detail`) carries the error's kind, the correlation id and, when waiting helps, the seconds to
 wait. Faults carry no stack trace and no internal names: a Server fault says what kind of
@@ -161,11 +162,11 @@ def _xml_text(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-_DEFAULT: Any = {None: BANKING_NS}  # lxml-stubs do not allow None, the default namespace
+def fault_envelope(fault: SoapFault, namespace: str = BANKING_NS) -> bytes:
+    """The SOAP 1.1 envelope of `fault` (WS-I BP: unqualified faultcode/faultstring/detail).
 
-
-def fault_envelope(fault: SoapFault) -> bytes:
-    """The SOAP 1.1 envelope of `fault` (WS-I BP: unqualified faultcode/faultstring/detail)."""
+    `namespace` is the target namespace of the contract the fault answers: every inbound
+    contract declares its own ``ValidationFault`` (Field?, Reason) there."""
     envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
     body = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body")
     element = etree.SubElement(body, f"{{{SOAP_ENV}}}Fault")
@@ -173,10 +174,11 @@ def fault_envelope(fault: SoapFault) -> bytes:
     etree.SubElement(element, "faultstring").text = _xml_text(fault.faultstring)
     detail = etree.SubElement(element, "detail")
     if fault.reason is not None:
-        validation = etree.SubElement(detail, f"{{{BANKING_NS}}}ValidationFault", nsmap=_DEFAULT)
+        default: Any = {None: namespace}  # lxml-stubs do not allow None, the default namespace
+        validation = etree.SubElement(detail, f"{{{namespace}}}ValidationFault", nsmap=default)
         if fault.field:
-            etree.SubElement(validation, f"{{{BANKING_NS}}}Field").text = fault.field
-        etree.SubElement(validation, f"{{{BANKING_NS}}}Reason").text = fault.reason
+            etree.SubElement(validation, f"{{{namespace}}}Field").text = fault.field
+        etree.SubElement(validation, f"{{{namespace}}}Reason").text = fault.reason
     info = etree.SubElement(detail, f"{{{FAULT_NS}}}FaultInfo", nsmap={"bf": FAULT_NS})
     etree.SubElement(info, f"{{{FAULT_NS}}}Kind").text = fault.kind
     if fault.correlation_id:

@@ -94,7 +94,8 @@ class SoapGateway:
         understood_headers: frozenset[str] = frozenset(),
     ) -> None:
         """`understood_headers`: Clark names of the headers a listener of this door processes
-        (e.g. WS-Security's ``Security`` once authentication exists)."""
+        (e.g. WS-Security's ``Security`` once authentication exists). The operations' namespace
+        is the contract's: its ``ValidationFault`` is the detail of a refusal."""
         self.soap = soap
         self.wsdl = wsdl
         self.max_body_bytes = max_body_bytes
@@ -102,6 +103,7 @@ class SoapGateway:
         self._understood = understood_headers
         self._by_element = {operation.element: operation for operation in operations}
         self._actions = frozenset(operation.soap_action for operation in operations)
+        (self._namespace,) = {operation.namespace for operation in operations}
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -208,7 +210,10 @@ class SoapGateway:
             "refused a SOAP request (%s): %s %s", fault.correlation_id, fault.kind, fault.field
         )
         return _reply(
-            start_response, "500 Internal Server Error", XML_CONTENT, fault_envelope(fault)
+            start_response,
+            "500 Internal Server Error",
+            XML_CONTENT,
+            fault_envelope(fault, self._namespace),
         )
 
 

@@ -1,8 +1,10 @@
-"""What the SOAP door knows of one operation of a contract, besides spyne's method for it."""
+"""What the SOAP door knows of an inbound contract and of each of its operations, besides
+spyne's methods for them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +19,9 @@ class Operation:
     response: str
     # The request's canonical field that is the caller's idempotency key, if any.
     idempotency_key: str | None = None
+    # The request's canonical field naming the object the operation is about, if any: a
+    # `NotFound` is reported as a fault about that element (``GetShippingDetails/ShipmentRef``).
+    subject: str | None = None
 
     @property
     def soap_action(self) -> str:
@@ -26,3 +31,23 @@ class Operation:
     def element(self) -> str:
         """The request element in Clark notation, as lxml names it."""
         return f"{{{self.namespace}}}{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """One inbound contract as a door serves it: ``wsdl/<name>.wsdl`` at ``/soap/<name>``.
+
+    `service` is the spyne service class whose models mirror the contract; `dependencies` are
+    types spyne leaves out of its generated schema unless told (the base type of a simpleContent
+    extension, see `bridge.soap.app`)."""
+
+    name: str
+    namespace: str
+    service_name: str
+    service: Any
+    operations: tuple[Operation, ...]
+    dependencies: tuple[Any, ...] = field(default=())
+
+    @property
+    def mount(self) -> str:
+        return f"/soap/{self.name}"

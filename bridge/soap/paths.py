@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bridge.domain.errors import KeyReused, MappingError
+from bridge.domain.errors import KeyReused, MappingError, NotFound
 from bridge.mapping import Mappings
 from bridge.mapping.spec import FieldSpec, MessageSpec
 from bridge.soap.operations import Operation
@@ -54,7 +54,9 @@ class ElementPaths:
 
 
 class ErrorFields:
-    """`fields("TransferFunds", error)` -> the element path the error is about, or None."""
+    """`fields("TransferFunds", error)` -> the element path the error is about, or None: the
+    field a `MappingError` names, the idempotency key a `KeyReused` is about, the subject of the
+    operation (``ShipmentRef``) a `NotFound` is about."""
 
     def __init__(self, mappings: Mappings, operations: Sequence[Operation]) -> None:
         self._operations = {operation.name: operation for operation in operations}
@@ -72,4 +74,7 @@ class ErrorFields:
         key = self._operations[operation].idempotency_key
         if isinstance(error, KeyReused) and key is not None:
             return paths.element_path(key)
+        subject = self._operations[operation].subject
+        if isinstance(error, NotFound) and subject is not None:
+            return paths.element_path(subject)
         return None

@@ -38,6 +38,7 @@ class MappedSoap11(Soap11):  # type: ignore[misc]
         super().__init__(validator=None, cleanup_namespaces=False)
         self._readers: dict[str, CompiledMapping] = {}
         self._writers: dict[str, CompiledMapping] = {}
+        (self._namespace,) = {operation.namespace for operation in operations}
         for operation in operations:
             self._readers[operation.element] = mappings[operation.request]
             self._writers[operation.element] = mappings[operation.response]
@@ -63,7 +64,7 @@ class MappedSoap11(Soap11):  # type: ignore[misc]
         self.event_manager.fire_event("before_serialize", ctx)
         if ctx.out_error is not None:
             fault = soap_fault(ctx.out_error, correlation_id(ctx.transport.req_env))
-            ctx.out_document = fault_envelope(fault)
+            ctx.out_document = fault_envelope(fault, self._namespace)
         else:
             writer = self._writers[ctx.method_request_string]
             body = writer.write_text(ctx.out_object[0]).encode()

@@ -7,6 +7,10 @@ An exception from the deliverer speaks for the whole batch: `UpstreamUnavailable
 HTTP 5xx, Server faults, dropped connections) retries every row later and ends the run; each
 upstream has a circuit breaker, so a dead system is not hammered: while it is open, claimed rows
 are handed back untried.
+
+A process runs one run of a job at a time (whoever asks: the scheduler, the REST API); another
+is refused with `Conflict` while it lasts. Claims would make two runs safe, but a second drain of
+the same queue in the same process only competes with the first for its rows.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -22,7 +28,7 @@ from typing import Any, Protocol
 import pybreaker
 from sqlalchemy import Engine, insert, update
 
-from bridge.domain.errors import InvalidInput, UpstreamRejected, UpstreamUnavailable
+from bridge.domain.errors import Conflict, InvalidInput, UpstreamRejected, UpstreamUnavailable
 from bridge.store.tables import job_runs
 from bridge.sync.outbox import DEAD, Outbox, OutboxRow
 
@@ -106,6 +112,14 @@ class SyncEngine:
         }
         self._lease = lease
         self.node = node or node_name()
+        self._running: set[str] = set()
+        self._running_lock = threading.Lock()
+
+    @property
+    def running(self) -> frozenset[str]:
+        """The jobs with a run going in this process."""
+        with self._running_lock:
+            return frozenset(self._running)
 
     def run(
         self,
@@ -115,7 +129,30 @@ class SyncEngine:
         max_batches: int | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> RunReport:
-        """Drain the job's topic (or `max_batches` batches of it) and record the run."""
+        """Drain the job's topic (or `max_batches` batches of it) and record the run; a
+        `Conflict` if this process is running the job already."""
+        with self._exclusive(job):
+            return self._run(job, trigger, max_batches, progress)
+
+    @contextmanager
+    def _exclusive(self, job: str) -> Iterator[None]:
+        with self._running_lock:
+            if job in self._running:
+                raise Conflict(f"a run of {job} is already going in this process ({self.node})")
+            self._running.add(job)
+        try:
+            yield
+        finally:
+            with self._running_lock:
+                self._running.discard(job)
+
+    def _run(
+        self,
+        job: str,
+        trigger: str,
+        max_batches: int | None,
+        progress: Callable[[int], None] | None,
+    ) -> RunReport:
         deliverer = self.deliverers[job]
         breaker = self.breakers[deliverer.upstream]
         report = RunReport(job=job, trigger=trigger, started_at=datetime.now(UTC))

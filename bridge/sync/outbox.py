@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
 
 from bridge.store.tables import outbox
 
@@ -95,35 +95,43 @@ class Outbox:
         self._clock = clock
 
     def claim(self, topic: str, limit: int, *, lease: timedelta, worker: str) -> list[OutboxRow]:
-        """Up to `limit` rows due now (or abandoned by a dead worker), held for `lease`."""
+        """Up to `limit` rows due now (or abandoned by a dead worker), held for `lease`.
+
+        Abandoned claims first, then the rows due longest, in due-time order: both are range
+        reads of the (topic, status, available_at) index that stop after `limit` rows, so a
+        claim costs the same with 100 or 100,000 rows queued or delivered before it. (Ordered
+        by id, with an OR of the two conditions, every claim read and sorted every row the
+        topic ever had: 40 ms a claim at 100,000 rows on SQLite.)"""
         now = self._clock()
         token = f"{worker}:{uuid.uuid4().hex[:12]}"
-        claimable = and_(
-            outbox.c.topic == topic,
-            or_(
-                and_(outbox.c.status == PENDING, outbox.c.available_at <= now),
-                and_(outbox.c.status == CLAIMED, outbox.c.claimed_until < now),
-            ),
-        )
+        abandoned = and_(outbox.c.status == CLAIMED, outbox.c.claimed_until < now)
+        due = and_(outbox.c.status == PENDING, outbox.c.available_at <= now)
         with self._engine.begin() as connection:
-            candidates = (
-                select(outbox.c.id)
-                .where(claimable)
-                .order_by(outbox.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-            ids = list(connection.execute(candidates).scalars())
+            ids: list[int] = []
+            for condition, order in (
+                (abandoned, (outbox.c.id,)),
+                (due, (outbox.c.available_at, outbox.c.id)),
+            ):
+                if len(ids) < limit:
+                    ids += connection.execute(
+                        select(outbox.c.id)
+                        .where(outbox.c.topic == topic, condition)
+                        .order_by(*order)
+                        .limit(limit - len(ids))
+                        .with_for_update(skip_locked=True)
+                    ).scalars()
             if not ids:
                 return []
+            # Still claimable (another worker may have been quicker); no topic here, or SQLite
+            # reads the whole topic through its index instead of the `limit` rows by key.
             connection.execute(
                 update(outbox)
-                .where(and_(outbox.c.id.in_(ids), claimable))
+                .where(and_(outbox.c.id.in_(ids), or_(abandoned, due)))
                 .values(status=CLAIMED, claimed_by=token, claimed_until=now + lease, updated_at=now)
             )
             rows = connection.execute(
                 select(outbox)
-                .where(and_(outbox.c.claimed_by == token, outbox.c.status == CLAIMED))
+                .where(and_(outbox.c.id.in_(ids), outbox.c.claimed_by == token))
                 .order_by(outbox.c.id)
             ).all()
         return [
@@ -131,26 +139,32 @@ class Outbox:
         ]
 
     def delivered(self, results: Iterable[tuple[int, dict[str, Any]]]) -> int:
+        """Mark rows delivered with the upstream's answer, in one statement executed for every
+        row (building an UPDATE per row cost a third of a payroll run's CPU time)."""
         now = self._clock()
-        count = 0
+        rows = [
+            {"row_id": row_id, "row_result": json.dumps(result, default=str)}
+            for row_id, result in results
+        ]
+        if not rows:
+            return 0
+        statement = (
+            update(outbox)
+            .where(outbox.c.id == bindparam("row_id"))
+            .values(
+                status=DELIVERED,
+                result=bindparam("row_result"),
+                last_error=None,
+                claimed_by=None,
+                claimed_until=None,
+                delivered_at=now,
+                updated_at=now,
+                attempts=outbox.c.attempts + 1,
+            )
+        )
         with self._engine.begin() as connection:
-            for row_id, result in results:
-                connection.execute(
-                    update(outbox)
-                    .where(outbox.c.id == row_id)
-                    .values(
-                        status=DELIVERED,
-                        result=json.dumps(result, default=str),
-                        last_error=None,
-                        claimed_by=None,
-                        claimed_until=None,
-                        delivered_at=now,
-                        updated_at=now,
-                        attempts=outbox.c.attempts + 1,
-                    )
-                )
-                count += 1
-        return count
+            connection.execute(statement, rows)
+        return len(rows)
 
     def failed(self, row: OutboxRow, error: str, *, permanent: bool) -> str:
         """Record a failed attempt; returns the row's new state (pending again, or dead)."""

@@ -26,6 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
+from bridge.domain.errors import Conflict
 from bridge.sync.engine import SyncEngine
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,11 @@ def run_scheduled_job(job: str) -> None:
     if _engine is None:
         log.error("sync job %s fired without a sync engine in this process", job)
         return
-    report = _engine.run(job, trigger="schedule")
+    try:
+        report = _engine.run(job, trigger="schedule")
+    except Conflict as exc:  # an operator's run of the job is draining the queue right now
+        log.info("sync job %s skipped: %s", job, exc.detail)
+        return
     log.info(
         "sync job %s: claimed %d, delivered %d, retried %d, dead %d%s",
         job,

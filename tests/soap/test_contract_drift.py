@@ -1,4 +1,5 @@
-"""The contract cannot drift silently: spyne's models, the checked-in and the served WSDL agree.
+"""The contracts cannot drift silently: for each inbound contract (banking, partner), spyne's
+models, the checked-in and the served WSDL agree.
 
 Both documents are reduced by `bridge.soap.wsdl.canonical` to what SOAP stacks generate code from
 and what reaches the wire, then compared. What the comparison deliberately ignores, and why:
@@ -25,34 +26,51 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from lxml import etree
 from spyne.server.wsgi import WsgiApplication
+from werkzeug.test import Client
 
 from bridge.mapping import Mappings
 from bridge.mapping.schemas import contract_path
-from bridge.soap import wsdl
-from bridge.soap.app import banking_application
+from bridge.settings import Settings
+from bridge.soap import create_partner_soap, wsdl
+from bridge.soap.app import banking_application, partner_application
 from bridge.soap.wsdl import NS_WSDL, NS_WSDL_SOAP, NS_XS, CanonicalContract
 from tests.soap.conftest import Door
 
-ADDRESS = "http://partner-facing.example/soap/banking"
+PUBLIC = "http://partner-facing.example"
 NS = {"wsdl": NS_WSDL, "soap": NS_WSDL_SOAP, "xs": NS_XS}
+APPLICATIONS = {"banking": banking_application, "partner": partner_application}
+
+
+@pytest.fixture(scope="module", params=sorted(APPLICATIONS))
+def name(request: pytest.FixtureRequest) -> str:
+    """The inbound contract under test."""
+    contract_name: str = request.param
+    return contract_name
 
 
 @pytest.fixture(scope="module")
-def generated(mappings: Mappings) -> bytes:
-    """spyne's interface document for the banking models, built as the door builds it."""
-    soap = WsgiApplication(banking_application(mappings, None))
-    soap.doc.wsdl11.build_interface_document(ADDRESS)
+def generated(mappings: Mappings, name: str) -> bytes:
+    """spyne's interface document for the contract's models, built as the door builds it."""
+    soap = WsgiApplication(APPLICATIONS[name](mappings, None))
+    soap.doc.wsdl11.build_interface_document(f"{PUBLIC}/soap/{name}")
     document: bytes = soap.doc.wsdl11.get_interface_document()
     return document
 
 
 @pytest.fixture(scope="module")
+def checked_in(name: str) -> Any:
+    return wsdl.load(contract_path(name))
+
+
+@pytest.fixture(scope="module")
 def contract() -> Any:
+    """The banking contract, on which the comparison itself is tested."""
     return wsdl.load(contract_path("banking"))
 
 
@@ -69,19 +87,19 @@ def _differences(left: CanonicalContract, right: CanonicalContract) -> list[str]
     return found
 
 
-def test_spyne_models_generate_the_checked_in_contract(generated: bytes, contract: Any) -> None:
+def test_spyne_models_generate_the_checked_in_contract(generated: bytes, checked_in: Any) -> None:
     spyne_view = wsdl.canonical(etree.fromstring(generated))
-    assert _differences(spyne_view, wsdl.canonical(contract)) == []
+    assert _differences(spyne_view, wsdl.canonical(checked_in)) == []
 
 
 def test_spyne_declares_no_nillable_element(generated: bytes) -> None:
     assert b"nillable" not in generated
 
 
-def test_spyne_soap_address_is_the_configured_public_one(generated: bytes) -> None:
+def test_spyne_soap_address_is_the_configured_public_one(generated: bytes, name: str) -> None:
     address = etree.fromstring(generated).find(".//wsdl:service/wsdl:port/soap:address", NS)
     assert address is not None
-    assert address.get("location") == ADDRESS
+    assert address.get("location") == f"{PUBLIC}/soap/{name}"
 
 
 def test_served_wsdl_is_the_checked_in_file_with_only_its_address_changed(door: Door) -> None:
@@ -93,6 +111,26 @@ def test_served_wsdl_is_the_checked_in_file_with_only_its_address_changed(door: 
     assert address is not None
     assert address.get("location") == "http://127.0.0.1:8080/soap/banking"
     original = wsdl.load(contract_path("banking"))
+    address.set("location", original.find(".//soap:address", NS).get("location"))
+    assert etree.tostring(document, method="c14n2") == etree.tostring(original, method="c14n2")
+
+
+def test_served_partner_wsdl_is_the_checked_in_file_with_only_its_address_changed(
+    mappings: Mappings,
+) -> None:
+    settings = Settings(host="127.0.0.1", port=8080, simulators=False, scheduler=False)
+    # Serving the contract needs no shipping service: nothing is called.
+    gateway = create_partner_soap(
+        SimpleNamespace(settings=settings, mappings=mappings, shipping=None)
+    )
+    served = Client(gateway).get("/?wsdl")
+    assert served.status_code == 200
+    assert served.headers["Content-Type"] == "text/xml; charset=utf-8"
+    document = etree.fromstring(served.data)
+    address = document.find(".//wsdl:service/wsdl:port/soap:address", NS)
+    assert address is not None
+    assert address.get("location") == "http://127.0.0.1:8080/soap/partner"
+    original = wsdl.load(contract_path("partner"))
     address.set("location", original.find(".//soap:address", NS).get("location"))
     assert etree.tostring(document, method="c14n2") == etree.tostring(original, method="c14n2")
 
@@ -174,11 +212,33 @@ DRIFTS = {
 }
 
 
+PARTNER_DRIFTS = {
+    "a bounded history": _set("//xs:element[@name='Event']", "maxOccurs", "100"),
+    "a shipment reference pattern": _set(
+        "//xs:simpleType[@name='ShipmentReference']/*/xs:pattern", "value", "[A-Z0-9\\-]{3,35}"
+    ),
+    "a delivery status dropped": _remove(
+        "//xs:simpleType[@name='DeliveryStatusCode']/*/xs:enumeration[@value='RETURNED']"
+    ),
+    "a coordinate range": _set(
+        "//xs:simpleType[@name='Latitude']/*/xs:maxInclusive", "value", "180"
+    ),
+}
+
+
 @pytest.mark.parametrize("drift", sorted(DRIFTS), ids=str)
 def test_a_change_of_the_contract_is_seen(contract: Any, drift: str) -> None:
     changed = copy.deepcopy(contract)
     DRIFTS[drift](changed)
     assert wsdl.canonical(changed) != wsdl.canonical(contract)
+
+
+@pytest.mark.parametrize("drift", sorted(PARTNER_DRIFTS), ids=str)
+def test_a_change_of_the_partner_contract_is_seen(drift: str) -> None:
+    partner = wsdl.load(contract_path("partner"))
+    changed = copy.deepcopy(partner)
+    PARTNER_DRIFTS[drift](changed)
+    assert wsdl.canonical(changed) != wsdl.canonical(partner)
 
 
 def _rename_prefix(definitions: Any) -> Any:

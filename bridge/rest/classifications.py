@@ -1,0 +1,232 @@
+"""`/api/v1/classifications`: have a document classified, read the result, work the review queue.
+
+`POST` queues the document for the nightly classification job and answers `202 Accepted` with
+the queued classification and its `Location`. With `?wait=true` (a chat that needs the label
+now) the classifier is asked at once and the answer is `200` with the result; when the
+classifier is unavailable the document stays queued and the answer is the same `202` as
+without `wait`, with the reason in `error`: the caller is not given an error for something
+the bridge will finish on its own.
+
+The status code follows the classification's state, not which request created it: `202` while
+queued, `200` once it is settled (classified, or dead with the reason in `error`). A second
+`POST` of the same `document_id` with the same text, kind and language answers the existing
+classification the same way, so a retry cannot tell itself from the first request, and never
+classifies twice; the same `document_id` with another text is a 422. The body must fit the
+classifier's contract (ids up to 64 characters, a two-letter lower-case language, a text of
+at most 20,000 characters), as it would be refused there anyway, only later and silently.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import asdict
+from datetime import datetime
+
+import orjson
+from flask import Response, url_for
+from flask_openapi3.blueprint import APIBlueprint
+from flask_openapi3.models.tag import Tag
+from flask_openapi3.types import ResponseDict
+from pydantic import Field
+
+from bridge.domain.classification import (
+    Classification,
+    ClassificationRequest,
+    ClassificationStatus,
+)
+from bridge.domain.errors import MappingError
+from bridge.rest.fields import SparseFields, project
+from bridge.rest.idempotency import idempotent
+from bridge.rest.openapi import request_body, responses, success
+from bridge.rest.params import Parameters
+from bridge.rest.schemas import ClassificationList, JsonBody
+from bridge.rest.wire import bridge, canonical_response, correlation_id
+
+classifications = APIBlueprint(
+    "classifications",
+    __name__,
+    url_prefix="/api/v1",
+    abp_tags=[
+        Tag(
+            name="classifications",
+            description="Document classification (labels, confidence, entities) and the "
+            "human review queue",
+        )
+    ],
+)
+
+CLASSIFICATION_REQUEST = JsonBody(ClassificationRequest)
+CLASSIFICATION_FIELDS = SparseFields(Classification)
+CONTRACT = "classifier/classify_text"
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+FIELDS_DESCRIPTION = (
+    "Comma-separated field names to return, dotted for nested ones "
+    "(`id,status,label,entities.type`); all fields when absent"
+)
+
+
+class SubmitQuery(Parameters):
+    wait: bool = Field(
+        default=False,
+        description="Classify at once and answer the result (200); if the classifier is "
+        "unavailable the document stays queued (202)",
+    )
+
+
+class ClassificationPath(Parameters):
+    id: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The classification's id, or the document_id it was submitted with",
+    )
+
+
+class ReadQuery(Parameters):
+    fields: str | None = Field(default=None, description=FIELDS_DESCRIPTION)
+
+
+class ListQuery(Parameters):
+    status: ClassificationStatus | None = Field(
+        default=None, description="Only classifications in this state"
+    )
+    needs_review: bool | None = Field(
+        default=None,
+        description="`true`: only results under the review threshold (the human review "
+        "queue); `false`: only results at or above it",
+    )
+    limit: int = Field(
+        default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Classifications per page"
+    )
+    cursor: str | None = Field(
+        default=None, max_length=200, description="The `next_cursor` of the previous page"
+    )
+    fields: str | None = Field(
+        default=None, description=FIELDS_DESCRIPTION.replace("to return", "of each item")
+    )
+
+
+def _submit_responses() -> ResponseDict:
+    documented = responses(
+        202,
+        success(
+            "Classification",
+            "Queued: the classification job (or a later `wait=true`) will classify it; when "
+            "`wait=true` found the classifier unavailable, `error` says why",
+            {"Location": "Where the classification can be read"},
+        ),
+        problems=(400, 415, 422),
+    )
+    documented[200] = success(
+        "Classification",
+        "Settled: classified (label, confidence, entities, needs_review), or dead with the "
+        "reason in `error`",
+        {"Location": "Where the classification can be read"},
+    )
+    return documented
+
+
+@classifications.post(
+    "/classifications",
+    operation_id="createClassification",
+    summary="Have a document classified",
+    description="Queues the document for the nightly classification job (202). With "
+    "`wait=true` it is classified at once (200 with the result), or stays queued (202) if the "
+    "classifier is unavailable. `document_id` is your reference and the key the classifier "
+    "deduplicates on: the same document again answers the existing classification; the same "
+    "`document_id` with another text, kind or language is a 422.",
+    responses=_submit_responses(),
+    openapi_extensions=request_body(
+        CLASSIFICATION_REQUEST, "The document; `document_id` is your reference"
+    ),
+)
+@idempotent
+def create_classification(query: SubmitQuery) -> Response:
+    """The classifier's contract is checked here, at the door, so a document it would refuse
+    is a 400 naming the field now rather than a dead letter after the nightly run."""
+    request = CLASSIFICATION_REQUEST.read()
+    bridge().contracts.check(CONTRACT, request)
+    service = bridge().classification
+    classify = service.classify_now if query.wait else service.submit
+    record = classify(request, correlation_id=correlation_id())
+    status = 202 if record.status is ClassificationStatus.QUEUED else 200
+    location = url_for("classifications.get_classification", id=record.id)
+    return canonical_response(record, status=status, headers={"Location": location})
+
+
+@classifications.get(
+    "/classifications/<path:id>",
+    operation_id="getClassification",
+    summary="Read a classification",
+    description="`id` is the classification's `id` or the `document_id` you gave it (looked "
+    "up as an `id` first). `needs_review` is true when the confidence is under the review "
+    "threshold.",
+    responses=responses(
+        200, success("Classification", "The classification as it stands"), problems=(400, 404)
+    ),
+)
+def get_classification(path: ClassificationPath, query: ReadQuery) -> Response:
+    fields = CLASSIFICATION_FIELDS.parse(query.fields)
+    return canonical_response(bridge().classification.get(path.id), fields=fields)
+
+
+@classifications.get(
+    "/classifications",
+    operation_id="listClassifications",
+    summary="List classifications (the review queue)",
+    description="Oldest first, at most `limit` per page; pass `next_cursor` as `cursor` for "
+    "the next page (null on the last). `needs_review=true` lists the results a person should "
+    "look at; `status=dead` the documents that could not be classified, with the reason.",
+    responses=responses(
+        200, success("ClassificationList", "One page of classifications"), problems=(400,)
+    ),
+)
+def list_classifications(query: ListQuery) -> Response:
+    """Keyset paging on (created_at, id): a cursor names the last item seen, so pages neither
+    skip nor repeat items while new documents arrive, and any filter or limit can follow it."""
+    fields = CLASSIFICATION_FIELDS.parse(query.fields)
+    after = None if query.cursor is None else decode_cursor(query.cursor)
+    found = bridge().classification.find(
+        status=query.status, needs_review=query.needs_review, after=after, limit=query.limit + 1
+    )
+    page = found[: query.limit]
+    next_cursor = encode_cursor(page[-1]) if len(found) > query.limit else None
+    if fields is None:
+        return canonical_response(ClassificationList(classifications=page, next_cursor=next_cursor))
+    return canonical_response(
+        {
+            "classifications": [project(asdict(item), fields) for item in page],
+            "next_cursor": next_cursor,
+        }
+    )
+
+
+_CURSOR_VERSION = 1
+_CURSOR_EXPECTED = "the next_cursor of a previous page of this list"
+
+
+def encode_cursor(last: Classification) -> str:
+    payload = orjson.dumps({"v": _CURSOR_VERSION, "t": last.created_at.isoformat(), "i": last.id})
+    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) a cursor continues after; a 400 naming `cursor` otherwise."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if (
+            not isinstance(payload, dict)
+            or payload.get("v") != _CURSOR_VERSION
+            or not isinstance(payload.get("i"), str)
+            or not isinstance(payload.get("t"), str)
+        ):
+            raise ValueError("not a cursor")
+        created_at = datetime.fromisoformat(payload["t"])
+    except (ValueError, binascii.Error, orjson.JSONDecodeError):
+        raise MappingError("cursor", _CURSOR_EXPECTED, cursor[:80]) from None
+    if created_at.tzinfo is None:
+        raise MappingError("cursor", _CURSOR_EXPECTED, cursor[:80])
+    last_id: str = payload["i"]
+    return created_at, last_id

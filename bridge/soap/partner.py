@@ -1,0 +1,183 @@
+"""The logistics partners' contract (wsdl/partner.wsdl) as spyne sees it: models, operations,
+the service.
+
+Partners call back with delivery events (``UpdateDeliveryStatus``) and ask for their shipments
+(``GetShippingDetails``). As for banking, the models only mirror the contract (dispatch, and the
+drift test against the checked-in WSDL); the compiled ``partner/*`` mappings read and write the
+bodies, and `ShippingService` decides: duplicates acknowledged and not applied twice, the
+current status by the latest EventTime, a partner sees only its own shipments.
+
+The caller is the API client the authentication middleware names in the environ (anonymous
+until it exists); a shipment of another partner is answered as an unknown one: a Client fault
+about ``ShipmentRef``, with nothing of the shipment in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal as D
+from typing import Any
+
+from spyne import Boolean, Date, DateTime, Decimal
+
+from bridge.domain.shipping import DeliveryAck, DeliveryEvent, ShipmentDetails, ShipmentQuery
+from bridge.services.shipping import ShippingService
+from bridge.soap.models import ContractTypes
+from bridge.soap.operations import Contract, Operation
+from bridge.soap.service import DoorService, client_id
+
+NAMESPACE = "urn:bridge:partner:v1"
+
+types = ContractTypes(NAMESPACE)
+one, optional, any_number = types.one, types.optional, types.any_number
+
+# -- simple types ----------------------------------------------------------------------------
+
+Max16Text = types.text("Max16Text", 16)
+Max35Text = types.text("Max35Text", 35)
+Max70Text = types.text("Max70Text", 70)
+Max140Text = types.text("Max140Text", 140)
+Max350Text = types.text("Max350Text", 350)
+Max500Text = types.text("Max500Text", 500)
+ShipmentReference = types.pattern("ShipmentReference", r"[A-Z0-9][A-Z0-9\-]{2,34}")
+TrackingNumber = types.pattern("TrackingNumber", r"[A-Za-z0-9][A-Za-z0-9\-]{0,34}")
+DeliveryStatusCode = types.codes(
+    "DeliveryStatusCode",
+    "PICKED_UP",
+    "IN_TRANSIT",
+    "OUT_FOR_DELIVERY",
+    "DELIVERED",
+    "EXCEPTION",
+    "RETURNED",
+)
+CountryCode = types.pattern("CountryCode", "[A-Z]{2}")
+Latitude = types.named(
+    Decimal, "Latitude", total_digits=9, fraction_digits=7, ge=D("-90"), le=D("90")
+)
+Longitude = types.named(
+    Decimal, "Longitude", total_digits=10, fraction_digits=7, ge=D("-180"), le=D("180")
+)
+
+# -- complex types ---------------------------------------------------------------------------
+
+Location = types.complex(
+    "Location",
+    [
+        ("City", one(Max35Text)),
+        ("CountryCode", one(CountryCode)),
+        ("Lat", optional(Latitude)),
+        ("Lon", optional(Longitude)),
+    ],
+)
+PostalAddress = types.complex(
+    "PostalAddress",
+    [
+        ("Street", one(Max70Text)),
+        ("PostCode", one(Max16Text)),
+        ("City", one(Max35Text)),
+        ("CountryCode", one(CountryCode)),
+    ],
+)
+Consignee = types.complex("Consignee", [("Nm", one(Max70Text)), ("Address", one(PostalAddress))])
+DeliveryStatusUpdate = types.complex(
+    "DeliveryStatusUpdate",
+    [
+        ("ShipmentRef", one(ShipmentReference)),
+        ("TrackingNo", one(TrackingNumber)),
+        ("StatusCode", one(DeliveryStatusCode)),
+        ("EventTime", one(DateTime)),
+        ("Location", one(Location)),
+        ("EstimatedDelivery", optional(Date)),
+        ("Note", optional(Max500Text)),
+    ],
+)
+Ack = types.complex(
+    "Ack",
+    [
+        ("ShipmentRef", one(ShipmentReference)),
+        ("Accepted", one(Boolean)),
+        ("Duplicate", one(Boolean)),
+        ("CurrentStatus", one(DeliveryStatusCode)),
+    ],
+)
+ShippingDetailsRequest = types.complex(
+    "ShippingDetailsRequest", [("ShipmentRef", one(ShipmentReference))]
+)
+ShippingDetails = types.complex(
+    "ShippingDetails",
+    [
+        ("ShipmentRef", one(ShipmentReference)),
+        ("OrderRef", one(Max35Text)),
+        ("TrackingNo", optional(TrackingNumber)),
+        ("CurrentStatus", optional(DeliveryStatusCode)),
+        ("Consignee", one(Consignee)),
+        ("EstimatedDelivery", optional(Date)),
+        ("Event", any_number(DeliveryStatusUpdate)),
+    ],
+)
+ValidationFault = types.complex(
+    "ValidationFault", [("Field", optional(Max140Text)), ("Reason", one(Max350Text))]
+)
+
+# -- operations ------------------------------------------------------------------------------
+
+OPERATIONS = (
+    Operation(
+        NAMESPACE,
+        "UpdateDeliveryStatus",
+        "partner/delivery_status_update",
+        "partner/delivery_ack",
+        subject="shipment_ref",
+    ),
+    Operation(
+        NAMESPACE,
+        "GetShippingDetails",
+        "partner/shipping_details_request",
+        "partner/shipping_details",
+        subject="shipment_ref",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Door:
+    """What the service methods need from the bridge; spyne hands it to them as ``ctx.app.config``.
+
+    `field_of` names the contract element an error is about (see `bridge.soap.paths`)."""
+
+    shipping: ShippingService
+    field_of: Callable[[str, BaseException], str | None]
+
+
+def _operation(request: Any, response: Any, name: str) -> Callable[[Callable[..., Any]], Any]:
+    return types.operation(request, response, name, ValidationFault)
+
+
+def _shipping(ctx: Any) -> ShippingService:
+    door: Door = ctx.app.config
+    return door.shipping
+
+
+class PartnerSoapService(DoorService):
+    """The two operations of wsdl/partner.wsdl, each a call of `ShippingService` on behalf of
+    the calling partner."""
+
+    __service_name__ = "PartnerService"
+
+    @_operation(DeliveryStatusUpdate, Ack, "UpdateDeliveryStatus")
+    def UpdateDeliveryStatus(ctx: Any, event: DeliveryEvent) -> DeliveryAck:
+        return _shipping(ctx).record_event(event, partner_id=client_id(ctx))
+
+    @_operation(ShippingDetailsRequest, ShippingDetails, "GetShippingDetails")
+    def GetShippingDetails(ctx: Any, query: ShipmentQuery) -> ShipmentDetails:
+        return _shipping(ctx).details(query.shipment_ref, partner_id=client_id(ctx))
+
+
+CONTRACT = Contract(
+    name="partner",
+    namespace=NAMESPACE,
+    service_name="PartnerService",
+    service=PartnerSoapService,
+    operations=OPERATIONS,
+)

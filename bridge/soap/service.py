@@ -1,0 +1,60 @@
+"""What the spyne service of every inbound contract shares: who calls, under which correlation
+id, what the door hands its methods, and the one path from an error to a SOAP fault.
+
+A door's methods receive the canonical request and return the canonical answer; whatever they
+raise leaves through `DoorService.call_wrapper` as the fault `bridge.soap.faults.soap_fault`
+makes of it, with the contract element the error is about (`bridge.soap.paths.ErrorFields`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from spyne import Fault, ServiceBase
+
+from bridge.observability.correlation import correlation_id
+from bridge.soap.faults import soap_fault
+
+# Set by the authentication middleware once it exists; until then every caller is anonymous.
+CLIENT_ID_KEY = "bridge.client_id"
+ANONYMOUS = "anonymous"
+
+
+class Door(Protocol):
+    """What spyne hands a door's methods as ``ctx.app.config``: at least `field_of`, which names
+    the contract element an error is about (see `bridge.soap.paths`)."""
+
+    @property
+    def field_of(self) -> Callable[[str, BaseException], str | None]: ...
+
+
+def environ(ctx: Any) -> dict[str, Any]:
+    found: dict[str, Any] = ctx.transport.req_env
+    return found
+
+
+def client_id(ctx: Any) -> str:
+    """The caller: the API client the authentication middleware put in the environ."""
+    client: str = environ(ctx).get(CLIENT_ID_KEY, ANONYMOUS)
+    return client
+
+
+def correlation(ctx: Any) -> str:
+    return correlation_id(environ(ctx))
+
+
+class DoorService(ServiceBase):  # type: ignore[misc]
+    """The base of every door's spyne service."""
+
+    @classmethod
+    def call_wrapper(cls, ctx: Any, args: Any = None) -> Any:
+        """Every error of a method leaves as the one SOAP fault `soap_fault` makes of it."""
+        try:
+            return super().call_wrapper(ctx, args)
+        except Fault:
+            raise
+        except Exception as exc:
+            door: Door = ctx.app.config
+            field = door.field_of(ctx.descriptor.operation_name, exc)
+            raise soap_fault(exc, correlation(ctx), field=field) from exc

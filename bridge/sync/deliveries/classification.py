@@ -1,0 +1,113 @@
+"""Queued documents to the classifier: claimed rows become one ClassifyBatch, results come per
+document and are recorded as they arrive.
+
+The classifier applies each DocumentId once (shared between ClassifyText and ClassifyBatch), so
+a batch resent after a crash, or a document classified meanwhile by a waiting caller, is
+answered from the classifier's first result and classified once. A document the contract would
+refuse is set aside as a dead letter before the batch is sent, so it cannot make the classifier
+refuse the whole batch. Should the classifier still refuse a batch (a Client fault for a reason
+its schema does not show), each document is sent alone with ClassifyText, so only the refused
+ones become dead letters, with the classifier's reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bridge.domain.classification import (
+    ClassificationBatch,
+    ClassificationBatchResult,
+    ClassificationRequest,
+    ClassificationResult,
+)
+from bridge.domain.errors import InvalidInput, MappingError, UpstreamRejected, UpstreamUnavailable
+from bridge.mapping import canonical_json
+from bridge.services.classification import TOPIC, ClassificationService, result_summary
+from bridge.sync.engine import Dead, Delivered, Outcome, Retry
+from bridge.sync.outbox import OutboxRow
+
+OPERATIONS = {
+    "ClassifyText": ("classifier/classify_text", "classifier/classify_text_result"),
+    "ClassifyBatch": ("classifier/classify_batch", "classifier/classify_batch_result"),
+}
+
+
+class ClassificationDeliverer:
+    topic = TOPIC
+    upstream = "classifier"
+
+    def __init__(self, service: ClassificationService, *, batch_size: int = 50) -> None:
+        self._service = service
+        self._classifier = service.classifier
+        self.batch_size = batch_size
+
+    def deliver(self, rows: Sequence[OutboxRow]) -> dict[int, Outcome]:
+        outcomes: dict[int, Outcome] = {}
+        documents: list[ClassificationRequest] = []
+        rows_by_document: dict[str, int] = {}
+        for row in rows:
+            try:
+                document = canonical_json.loads(ClassificationRequest, row.payload)
+            except MappingError as exc:
+                outcomes[row.id] = Dead(f"mapping: {exc.detail}")
+                continue
+            reason = self._classifier.refusal("ClassifyText", document)
+            if reason is not None:
+                outcomes[row.id] = Dead(reason)
+                continue
+            documents.append(document)
+            rows_by_document[document.document_id] = row.id
+        if not documents:
+            return outcomes
+        try:
+            reply: ClassificationBatchResult = self._classifier.call(
+                "ClassifyBatch",
+                ClassificationBatch(documents=documents),
+                correlation_id=rows[0].correlation_id,
+            )
+        except UpstreamRejected as exc:
+            if len(documents) == 1:
+                outcomes[rows_by_document[documents[0].document_id]] = Dead(exc.detail)
+            else:
+                outcomes.update(self._one_by_one(documents, rows, rows_by_document))
+            return outcomes
+        answered = [r for r in reply.results if r.document_id in rows_by_document]
+        self._service.record_results(answered)
+        for result in answered:
+            outcomes[rows_by_document[result.document_id]] = Delivered(result_summary(result))
+        for document in documents:
+            outcomes.setdefault(
+                rows_by_document[document.document_id],
+                Retry("the classifier answered nothing for this document"),
+            )
+        return outcomes
+
+    def _one_by_one(
+        self,
+        documents: list[ClassificationRequest],
+        rows: Sequence[OutboxRow],
+        rows_by_document: dict[str, int],
+    ) -> dict[int, Outcome]:
+        """After a refused batch: each document alone, to find the ones the classifier refuses.
+        Once the classifier turns unavailable, the rest wait for the next run."""
+        correlation = {row.id: row.correlation_id for row in rows}
+        outcomes: dict[int, Outcome] = {}
+        for index, document in enumerate(documents):
+            row_id = rows_by_document[document.document_id]
+            try:
+                result: ClassificationResult = self._classifier.call(
+                    "ClassifyText", document, correlation_id=correlation[row_id]
+                )
+            except UpstreamUnavailable as exc:
+                for waiting in documents[index:]:
+                    outcomes[rows_by_document[waiting.document_id]] = Retry(exc.detail)
+                break
+            except (UpstreamRejected, InvalidInput) as exc:
+                outcomes[row_id] = Dead(exc.detail)
+                continue
+            if result.document_id != document.document_id:
+                outcomes[row_id] = Retry("the classifier answered for another document")
+                continue
+            self._service.record_result(result)
+            outcomes[row_id] = Delivered(result_summary(result))
+        return outcomes

@@ -1,0 +1,100 @@
+"""Shipments over the real app (SQLite, real migrations): the service and REST door in process,
+the partner door and the shipments job end to end on `live_bridge` with the simulators.
+
+Until authentication exists the calling partner is whatever a middleware puts in the environ
+under ``bridge.client_id``; `AsPartner` is that middleware for tests, taking the partner from
+an ``X-Test-Partner`` header so that one zeep client speaks for one partner.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.test import Client
+
+from bridge.app import Bridge, create_app
+from bridge.domain.shipping import DeliveryEvent, Location, ShipmentOrder, ShipmentStatus
+from bridge.mapping import canonical_json
+from bridge.services.shipping import ShippingService
+from bridge.settings import Settings
+
+DATA = Path(__file__).parents[1] / "data" / "shipping"
+PARTNER_HEADER = "HTTP_X_TEST_PARTNER"
+CLIENT_ID_KEY = "bridge.client_id"
+
+
+def order_body(**changes: Any) -> dict[str, Any]:
+    """The sample order as REST JSON, with top-level fields replaced."""
+    body: dict[str, Any] = json.loads((DATA / "order.json").read_text("utf-8"))
+    body.update(copy.deepcopy(changes))
+    return body
+
+
+def order_of(body: dict[str, Any]) -> ShipmentOrder:
+    return canonical_json.loads(ShipmentOrder, json.dumps(body))
+
+
+def order(n: int = 1001, **changes: Any) -> ShipmentOrder:
+    """Sample order number `n` (ORD-2025-n, SHP-2025-n), with top-level fields replaced."""
+    refs = {"order_ref": f"ORD-2025-{n}", "shipment_ref": f"SHP-2025-{n}"}
+    return order_of(order_body(**{**refs, **changes}))
+
+
+def event(
+    status: str,
+    at: str,
+    *,
+    ref: str = "SHP-2025-1001",
+    tracking_no: str = "CP0000TEST01DE",
+    estimate: str | None = None,
+    city: str = "Köln",
+    note: str | None = None,
+) -> DeliveryEvent:
+    return DeliveryEvent(
+        shipment_ref=ref,
+        tracking_no=tracking_no,
+        status=ShipmentStatus(status),
+        event_time=datetime.fromisoformat(at),
+        location=Location(city=city, country_code="DE"),
+        estimated_delivery=None if estimate is None else date.fromisoformat(estimate),
+        note=note,
+    )
+
+
+class AsPartner:
+    """WSGI middleware: the caller is the partner named in ``X-Test-Partner``, if any."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        partner = environ.get(PARTNER_HEADER)
+        if partner:
+            environ[CLIENT_ID_KEY] = partner
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def app_bridge(sqlite_url: str) -> Iterator[Bridge]:
+    """The whole app without simulators: the REST and SOAP doors over a real database."""
+    bridge = create_app(Settings(database_url=sqlite_url, simulators=False, scheduler=False))
+    bridge.wsgi = AsPartner(bridge.wsgi)
+    yield bridge
+    bridge.engine.dispose()
+
+
+@pytest.fixture
+def service(app_bridge: Bridge) -> ShippingService:
+    return app_bridge.shipping
+
+
+@pytest.fixture
+def client(app_bridge: Bridge) -> Client:
+    """Werkzeug's test client over the whole WSGI stack (correlation middleware included)."""
+    return Client(app_bridge)
