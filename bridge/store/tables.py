@@ -96,6 +96,7 @@ outbox = Table(
     Column("delivered_at", DateTime(timezone=True)),
     UniqueConstraint("topic", "key", name="uq_outbox_topic_key"),
     Index("ix_outbox_claimable", "topic", "status", "available_at"),
+    Index("ix_outbox_status_id", "status", "id"),  # dead letters across jobs, by id
 )
 
 # One row per run of a sync job, scheduled or by hand.
@@ -145,6 +146,7 @@ shipments = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_shipments_status", "status"),
+    Index("ix_shipments_created", "created_at", "shipment_ref"),  # list paging
 )
 
 delivery_events = Table(
@@ -177,6 +179,8 @@ classifications = Table(
     Column("needs_review", Boolean),  # confidence under the threshold: a human looks
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("classified_at", DateTime(timezone=True)),
+    Index("ix_classifications_created", "created_at", "id"),  # list paging
+    Index("ix_classifications_review", "needs_review", "created_at"),  # the review queue
 )
 
 # Simulator state lives in its own module and its own `sim_` tables.
