@@ -163,8 +163,15 @@ def schedules(settings: Settings, jobs: list[str]) -> list[Schedule]:
 
 
 def start_leadership(bridge: Bridge) -> Leadership:
+    settings = bridge.settings
     scheduler = build_scheduler(
-        bridge.engine, bridge.sync, schedules(bridge.settings, list(bridge.sync.deliverers))
+        bridge.engine,
+        bridge.sync,
+        schedules(settings, list(bridge.sync.deliverers)),
+        housekeeping=(
+            settings.housekeeping_schedule,
+            timedelta(days=settings.outbox_retention_days),
+        ),
     )
     leadership = Leadership(
         bridge.engine,

@@ -180,6 +180,23 @@ def sync_replay(
     bridge.close()
 
 
+@sync.command("purge")
+@config_option
+def sync_purge(config: Path | None) -> None:
+    """Delete delivered outbox rows past retention and expired idempotency keys now."""
+    from datetime import timedelta
+
+    from bridge.sync.housekeeping import purge
+
+    bridge = _bridge(config)
+    purged = purge(bridge.engine, retention=timedelta(days=bridge.settings.outbox_retention_days))
+    click.echo(
+        f"deleted {purged.outbox_rows} delivered outbox row(s) and "
+        f"{purged.idempotency_keys} expired idempotency key(s)"
+    )
+    bridge.close()
+
+
 def _masked(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if "@" in rest:

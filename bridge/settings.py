@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     payroll_schedule: str = "*/15 * * * *"
     shipments_schedule: str = "* * * * *"
     classification_schedule: str = "0 2 * * *"
+    housekeeping_schedule: str = "17 * * * *"
+    # Delivered outbox rows are deleted this long after delivery (dead letters are kept).
+    outbox_retention_days: int = Field(7, ge=1, le=3650)
     # How long a worker holds claimed outbox rows; a worker that dies frees them after this.
     sync_lease: float = Field(300.0, gt=0, le=86400)
     # Classifications under this confidence are flagged for human review.
@@ -71,7 +74,9 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:// or postgresql:// URL")
         return value
 
-    @field_validator("payroll_schedule", "shipments_schedule", "classification_schedule")
+    @field_validator(
+        "payroll_schedule", "shipments_schedule", "classification_schedule", "housekeeping_schedule"
+    )
     @classmethod
     def _crontab(cls, value: str) -> str:
         from apscheduler.triggers.cron import CronTrigger

@@ -104,7 +104,7 @@ class SyncEngine:
         lease: timedelta = timedelta(minutes=5),
         node: str | None = None,
     ) -> None:
-        self._engine = engine
+        self.engine = engine
         self.outbox = outbox
         self.deliverers = deliverers
         self.breakers = breakers or {
@@ -218,7 +218,7 @@ class SyncEngine:
             report.retried += 1
 
     def _start(self, report: RunReport) -> int:
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             result = connection.execute(
                 insert(job_runs).values(
                     job=report.job,
@@ -235,7 +235,7 @@ class SyncEngine:
         return run_id
 
     def _end(self, report: RunReport) -> None:
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             connection.execute(
                 update(job_runs)
                 .where(job_runs.c.id == report.run_id)

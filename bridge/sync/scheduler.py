@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -28,6 +29,7 @@ from sqlalchemy import Engine
 
 from bridge.domain.errors import Conflict
 from bridge.sync.engine import SyncEngine
+from bridge.sync.housekeeping import purge
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,30 @@ def run_scheduled_job(job: str) -> None:
     )
 
 
-def build_scheduler(engine: Engine, sync: SyncEngine, schedules: list[Schedule]) -> Any:
-    global _engine
+_retention: timedelta | None = None
+
+
+def run_housekeeping() -> None:
+    if _engine is None or _retention is None:
+        log.error("housekeeping fired without a sync engine in this process")
+        return
+    purged = purge(_engine.engine, retention=_retention)
+    log.info(
+        "housekeeping: %d delivered outbox rows and %d expired idempotency keys deleted",
+        purged.outbox_rows,
+        purged.idempotency_keys,
+    )
+
+
+def build_scheduler(
+    engine: Engine,
+    sync: SyncEngine,
+    schedules: list[Schedule],
+    *,
+    housekeeping: tuple[str, timedelta] | None = None,
+) -> Any:
+    """`housekeeping`: (crontab, outbox retention) of the hourly clean-up, if it should run."""
+    global _engine, _retention
     _engine = sync
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
@@ -84,5 +108,15 @@ def build_scheduler(engine: Engine, sync: SyncEngine, schedules: list[Schedule])
             name=f"sync {schedule.job}",
             replace_existing=True,
             misfire_grace_time=schedule.misfire_grace_time,
+        )
+    if housekeeping is not None:
+        crontab, _retention = housekeeping
+        scheduler.add_job(
+            run_housekeeping,
+            CronTrigger.from_crontab(crontab, timezone="UTC"),
+            id="housekeeping",
+            name="housekeeping",
+            replace_existing=True,
+            misfire_grace_time=3600,
         )
     return scheduler
