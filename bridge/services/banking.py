@@ -111,8 +111,9 @@ class BankingService:
     ) -> TransferResult:
         self._check(request)
         fingerprint = hashlib.sha256(canonical_json.dumps(request)).hexdigest()
+        tx_id = self._new_tx_id()
         record, held = self._transfers.claim(
-            tx_id=self._new_tx_id(),
+            tx_id=tx_id,
             client_id=client_id,
             msg_id=request.msg_id,
             fingerprint=fingerprint,
@@ -128,7 +129,10 @@ class BankingService:
             raise InProgress(f"transfer {request.msg_id!r} is still being processed; retry shortly")
         try:
             posted = self._settle(
-                record, _posting(request, record.tx_id, self._today()), correlation_id
+                record,
+                _posting(request, record.tx_id, self._today()),
+                correlation_id,
+                first_counted=record.tx_id == tx_id,  # stored just now, first attempt counted
             )
         except UpstreamRejected as exc:
             posted = PostingResult(
@@ -162,16 +166,25 @@ class BankingService:
         return _result(record) if posted is None else self._finish(record, posted)
 
     def _settle(
-        self, record: TransferRecord, posting: PaymentPosting, correlation_id: str | None
+        self,
+        record: TransferRecord,
+        posting: PaymentPosting,
+        correlation_id: str | None,
+        *,
+        first_counted: bool,
     ) -> PostingResult:
-        attempts = record.attempts
+        # PostPayments sent before this call (the new transfer's first one is counted, not sent)
+        attempts = record.attempts - 1 if first_counted else record.attempts
+        count = not first_counted
         for attempt in self._retry.retrying():
             with attempt:
                 if attempts > 0:  # an earlier PostPayment may have been applied: look first
                     posted = _posted(self._corebank.inquire_payment(record.tx_id, correlation_id))
                     if posted is not None:
                         return posted
-                self._transfers.count_attempt(record.tx_id)
+                if count:
+                    self._transfers.count_attempt(record.tx_id)
+                count = True
                 attempts += 1
                 result = self._corebank.post_payment(posting, correlation_id)
                 if result.transient:

@@ -84,7 +84,9 @@ class TransferStore:
         door: str,
         lease: timedelta,
     ) -> tuple[TransferRecord, bool]:
-        """(the transfer, whether this caller now holds it). A new transfer is always held."""
+        """(the transfer, whether this caller now holds it). A new transfer is always held, and
+        its first PostPayment is counted with it (attempts=1): the caller posts next, and a
+        crash in between only makes the resumer look before posting."""
         now = self._clock()
         record = TransferRecord(
             tx_id=tx_id,
@@ -98,7 +100,7 @@ class TransferStore:
             reason_info=None,
             booking_date=None,
             payment_id=None,
-            attempts=0,
+            attempts=1,
             lease_until=now + lease,
         )
         try:
@@ -112,7 +114,7 @@ class TransferStore:
                         request=request,
                         door=door,
                         status=RECEIVED,
-                        attempts=0,
+                        attempts=1,
                         lease_until=record.lease_until,
                         created_at=now,
                         updated_at=now,
