@@ -13,7 +13,6 @@ What is checked:
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import functools
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ import pytest
 import zeep
 from lxml import etree
 from zeep.exceptions import DTDForbidden
+
+from bridge.mapping.schemas import compile_schema, extract_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 WSDL_DIR = ROOT / "wsdl"
@@ -110,25 +111,14 @@ def _wsdl(name: str) -> etree._Element:
 
 
 def _schema_element(name: str) -> etree._Element:
-    """The inline xs:schema, standalone, with the WSDL-level namespace declarations copied on.
-
-    QName-valued attributes (type="tns:...") need their prefixes in scope once the element is
-    taken out of the WSDL, which lxml does not reconcile on its own.
-    """
-    root = _wsdl(name)
-    schemas = root.findall("wsdl:types/xs:schema", NSMAP)
-    assert len(schemas) == 1, "exactly one inline xs:schema"
-    inline = schemas[0]
-    nsmap = {**root.nsmap, **inline.nsmap}
-    standalone = etree.Element(inline.tag, attrib=dict(inline.attrib), nsmap=nsmap)
-    for child in inline:
-        standalone.append(copy.deepcopy(child))
-    return standalone
+    """The inline xs:schema, standalone, as the bridge itself extracts it at start-up."""
+    schema: etree._Element = extract_schema(CONTRACTS[name].path)
+    return schema
 
 
-@functools.cache
 def _xml_schema(name: str) -> etree.XMLSchema:
-    return etree.XMLSchema(_schema_element(name))
+    schema: etree.XMLSchema = compile_schema(CONTRACTS[name].path)
+    return schema
 
 
 @functools.cache

@@ -28,6 +28,8 @@ import zeep
 from lxml import etree
 from zeep.helpers import serialize_object
 
+from bridge.mapping.schemas import compile_schema, extract_schema
+
 ROOT = Path(__file__).resolve().parents[1]
 WSDL_DIR = ROOT / "wsdl" / "upstream"
 DATA_DIR = Path(__file__).resolve().parent / "data" / "contracts"
@@ -135,18 +137,14 @@ def _inline_schema(name: str) -> etree._Element:
 
 
 def _standalone_schema(name: str) -> etree._Element:
-    """The inline xs:schema as its own document, with the WSDL-level namespaces copied on."""
-    inline = _inline_schema(name)
-    nsmap = {**_wsdl(name).nsmap, **inline.nsmap}
-    standalone = etree.Element(inline.tag, attrib=dict(inline.attrib), nsmap=nsmap)
-    for child in inline:
-        standalone.append(copy.deepcopy(child))
-    return standalone
+    """The inline xs:schema, standalone, as the bridge itself extracts it at start-up."""
+    schema: etree._Element = extract_schema(CONTRACTS[name].path)
+    return schema
 
 
-@functools.cache
 def _xml_schema(name: str) -> etree.XMLSchema:
-    return etree.XMLSchema(_standalone_schema(name))
+    schema: etree.XMLSchema = compile_schema(CONTRACTS[name].path)
+    return schema
 
 
 @functools.cache
