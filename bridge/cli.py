@@ -204,3 +204,8 @@ def _masked(url: str) -> str:
         user = credentials.split(":", 1)[0]
         return f"{scheme}{sep}{user}:***@{host}"
     return url
+
+
+from bridge.security.cli import clients  # noqa: E402
+
+main.add_command(clients)

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     review_threshold: Decimal = Field(Decimal("0.75"), ge=0, le=1)
     workers: int = Field(1, ge=1, le=64)
     threads: int = Field(8, ge=1, le=256)
+    # OAuth2 access tokens: EdDSA JWTs. An empty issuer means base_url.
+    token_issuer: str = ""
+    token_audience: str = Field("bridge", min_length=1)
+    access_token_ttl: int = Field(3600, ge=60, le=86400)
+    refresh_token_ttl: int = Field(30 * 86400, ge=300, le=365 * 86400)
+    # Signing keys: <kid>.pem (PKCS#8 Ed25519) files; one is created if the directory is empty.
+    token_keys_dir: Path = Path("var/keys")
+    # The kid that signs; empty means the greatest kid in token_keys_dir.
+    token_signing_kid: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     mappings_dir: Path = ROOT / "mappings"
     contracts_dir: Path = ROOT / "wsdl"

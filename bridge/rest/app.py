@@ -9,6 +9,7 @@
     /api/v1/shipments[/{id}]                   shipments.py
     /api/v1/hr/...                             hr.py
     /api/v1/sync/jobs, /api/v1/sync/deliveries sync.py (operators)
+    /oauth/token                               oauth.py (RFC 6749 token endpoint)
 
 Every error, from any route or none, leaves as application/problem+json (`problems.py`).
 """
@@ -25,6 +26,7 @@ from bridge.rest.classifications import classifications
 from bridge.rest.health import health
 from bridge.rest.hr import hr
 from bridge.rest.idempotency import EXTENSION as IDEMPOTENCY
+from bridge.rest.oauth import oauth
 from bridge.rest.openapi import API_PREFIX, DOC_URL, publish
 from bridge.rest.problems import Problem, invalid_parameters, problem
 from bridge.rest.shipments import shipments
@@ -68,6 +70,7 @@ def create_rest_app(bridge: Bridge) -> OpenAPI:
     app.register_api(shipments)
     app.register_api(hr)
     app.register_api(sync)
+    app.register_api(oauth)
     app.register_error_handler(Exception, problem)
     publish(app)
     return app

@@ -184,4 +184,5 @@ classifications = Table(
 )
 
 # Simulator state lives in its own module and its own `sim_` tables.
+from bridge.store import security_tables as security_tables  # noqa: E402
 from bridge.store import sim_tables as sim_tables  # noqa: E402

@@ -39,7 +39,11 @@ OPERATIONS = {
     ("/api/v1/sync/deliveries/{id}", "get"): "getDelivery",
     ("/api/v1/sync/deliveries/{id}/replay", "post"): "replayDelivery",
     ("/api/v1/sync/deliveries/replay", "post"): "replayDeliveries",
+    ("/oauth/token", "post"): "issueToken",
 }
+# The token endpoint speaks RFC 6749: its refusals are OAuth error objects, and a repeated token
+# request is answered anew, never replayed.
+API_OPERATIONS = {key: name for key, name in OPERATIONS.items() if key[0].startswith("/api/")}
 
 
 @pytest.fixture
@@ -97,7 +101,7 @@ def test_transfer_body_and_answer_refer_to_the_canonical_schemas(spec: dict[str,
 
 
 def test_idempotency_key_is_documented_on_posts_only(spec: dict[str, Any]) -> None:
-    for (path, method), _ in OPERATIONS.items():
+    for (path, method), _ in API_OPERATIONS.items():
         operation = spec["paths"][path][method]
         headers = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
         assert headers == (["Idempotency-Key"] if method == "post" else [])
@@ -106,11 +110,21 @@ def test_idempotency_key_is_documented_on_posts_only(spec: dict[str, Any]) -> No
 
 
 def test_errors_are_documented_as_problem_json(spec: dict[str, Any]) -> None:
-    for path, method in OPERATIONS:
+    for path, method in API_OPERATIONS:
         responses = spec["paths"][path][method]["responses"]
         for status, response in responses.items():
             if status.startswith(("4", "5")):
                 assert list(response["content"]) == ["application/problem+json"], (path, status)
+
+
+def test_token_endpoint_documents_a_form_body_and_oauth_errors(spec: dict[str, Any]) -> None:
+    post = spec["paths"]["/oauth/token"]["post"]
+
+    assert list(post["requestBody"]["content"]) == ["application/x-www-form-urlencoded"]
+    for status in ("400", "401"):
+        schema = post["responses"][status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/OAuthErrorResponse"}
+    assert list(post["responses"]["500"]["content"]) == ["application/problem+json"]
 
 
 def test_query_parameters_are_documented_with_their_bounds(spec: dict[str, Any]) -> None:

@@ -1,0 +1,126 @@
+"""`bridge clients`: register API clients and manage their credentials from the shell.
+
+Secrets and API keys are printed once, when made; the database keeps only their hashes, so a
+lost one is replaced (`rotate-secret`, `api-key`), never shown again.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from bridge.domain.errors import BridgeError, ConfigurationError
+from bridge.security.clients import DEFAULT_PLAN, TIERS, ClientRegistry, scope_text
+from bridge.settings import load_settings
+from bridge.store.db import make_engine, migrate
+
+config_option = click.option(
+    "--config",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML settings file (default: ./bridge.toml if present, or $BRIDGE_CONFIG).",
+)
+
+
+def _registry(config: Path | None) -> ClientRegistry:
+    try:
+        settings = load_settings(config)
+    except ConfigurationError as exc:
+        click.echo(f"bridge: {exc.detail}", err=True)
+        sys.exit(2)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return ClientRegistry(engine)
+
+
+def _refused(exc: BridgeError) -> None:
+    click.echo(f"bridge: {exc.detail}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def clients() -> None:
+    """API clients: create, list, rotate their secret, issue API keys, disable."""
+
+
+@clients.command("create")
+@config_option
+@click.option("--name", required=True, help="Who the client is, for people reading lists.")
+@click.option("--tier", type=click.Choice(TIERS), required=True)
+@click.option(
+    "--scope", "scopes", multiple=True, help="A scope it may be granted (repeat for several)."
+)
+@click.option("--organisation", default=None, help="The partner organisation it belongs to.")
+@click.option("--plan", default=DEFAULT_PLAN, show_default=True, help="Rate-limit plan.")
+def create(
+    config: Path | None,
+    name: str,
+    tier: str,
+    scopes: tuple[str, ...],
+    organisation: str | None,
+    plan: str,
+) -> None:
+    """Register a client; prints its id and its secret, once."""
+    try:
+        client, secret = _registry(config).create(
+            name, tier, scopes, plan=plan, organisation=organisation
+        )
+    except BridgeError as exc:
+        _refused(exc)
+        return
+    click.echo(f"client_id:     {client.id}")
+    click.echo(f"client_secret: {secret}")
+    click.echo("The secret is shown only now; store it where the client reads it.", err=True)
+
+
+@clients.command("list")
+@config_option
+def list_clients(config: Path | None) -> None:
+    """Every client with its tier, plan, organisation, state and scopes (never a secret)."""
+    for client in _registry(config).list():
+        state = "active" if client.active else "disabled"
+        click.echo(
+            f"{client.id:<20} {client.name:<24} {client.tier:<8} {client.plan:<12} "
+            f"{client.organisation or '-':<16} {state:<8} {scope_text(client.scopes)}"
+        )
+
+
+@clients.command("rotate-secret")
+@config_option
+@click.argument("client_id")
+def rotate_secret(config: Path | None, client_id: str) -> None:
+    """Replace CLIENT_ID's secret; the old one stops working at once."""
+    try:
+        secret = _registry(config).rotate_secret(client_id)
+    except BridgeError as exc:
+        _refused(exc)
+        return
+    click.echo(f"client_secret: {secret}")
+
+
+@clients.command("disable")
+@config_option
+@click.argument("client_id")
+def disable(config: Path | None, client_id: str) -> None:
+    """Refuse CLIENT_ID from now on; revokes its API keys and refresh tokens."""
+    try:
+        _registry(config).disable(client_id)
+    except BridgeError as exc:
+        _refused(exc)
+        return
+    click.echo(f"client {client_id} disabled")
+
+
+@clients.command("api-key")
+@config_option
+@click.argument("client_id")
+def api_key(config: Path | None, client_id: str) -> None:
+    """Issue a new API key for CLIENT_ID; prints it once."""
+    try:
+        key = _registry(config).create_api_key(client_id)
+    except BridgeError as exc:
+        _refused(exc)
+        return
+    click.echo(f"api_key: {key}")

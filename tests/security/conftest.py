@@ -1,0 +1,71 @@
+"""Security tests run on a real, migrated SQLite database; argon2 at its cheapest parameters,
+because the tests are about what is checked, not about how slow it is to check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import Engine
+
+from bridge.security.clients import ApiClient, ClientRegistry
+from bridge.security.tokens import KeyRing, TokenService
+from bridge.store.db import make_engine, migrate
+
+ISSUER = "https://bridge.test"
+AUDIENCE = "bridge"
+
+
+class Clock:
+    """A clock a test can move."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def engine(sqlite_url: str) -> Iterator[Engine]:
+    engine = make_engine(sqlite_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def registry(engine: Engine, clock: Clock) -> ClientRegistry:
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    return ClientRegistry(engine, hasher=cheap, clock=clock)
+
+
+@pytest.fixture
+def ring() -> KeyRing:
+    return KeyRing.generate("k1")
+
+
+@pytest.fixture
+def tokens(engine: Engine, ring: KeyRing, clock: Clock) -> TokenService:
+    return TokenService(engine, ring, issuer=ISSUER, audience=AUDIENCE, clock=clock)
+
+
+@pytest.fixture
+def partner(registry: ClientRegistry) -> tuple[ApiClient, str]:
+    return registry.create(
+        "Acme Logistics",
+        "partner",
+        ["shipments:read", "shipments:write"],
+        plan="enterprise",
+        organisation="acme",
+    )
