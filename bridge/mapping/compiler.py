@@ -519,10 +519,6 @@ class _WriteGroup:
         return emit_group
 
 
-def _xml_name(segment: str) -> str:
-    return segment  # prefixes are declared on the root element; unprefixed means the default
-
-
 def _failing(cpath: str, exc: Invalid) -> MappingError:
     return MappingError(cpath, exc.expected, exc.got)
 
@@ -576,13 +572,13 @@ def build_writer(
         group = root
         for segment in segments[:-1]:
             last = group.items[-1] if group.items else None
-            if isinstance(last, _WriteGroup) and last.tag == _xml_name(segment):
+            if isinstance(last, _WriteGroup) and last.tag == segment:
                 group = last
             else:
-                new = _WriteGroup(_xml_name(segment))
+                new = _WriteGroup(segment)
                 group.items.append(new)
                 group = new
-        group.items.append(_leaf_emitter(ctx, cls, hints, spec, _xml_name(segments[-1]), here))
+        group.items.append(_leaf_emitter(ctx, cls, hints, spec, segments[-1], here))
     items = tuple(i.freeze() if isinstance(i, _WriteGroup) else i for i in root.items)
 
     def emit_children(obj: Any, out: list[str]) -> None:
@@ -737,7 +733,7 @@ def _money_emitter(ctx: _Context, spec: FieldSpec, tag: str, cpath: str, require
         def render(amount: str, currency: str) -> str:
             return f'<{tag} {attribute}="{currency}">{amount}</{tag}>'
     else:
-        currency_tag = _xml_name(spec.currency)
+        currency_tag = spec.currency
 
         def render(amount: str, currency: str) -> str:
             return f"<{tag}>{amount}</{tag}><{currency_tag}>{currency}</{currency_tag}>"
