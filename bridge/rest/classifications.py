@@ -18,12 +18,8 @@ at most 20,000 characters), as it would be refused there anyway, only later and 
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import asdict
-from datetime import datetime
 
-import orjson
 from flask import Response, url_for
 from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
@@ -35,7 +31,7 @@ from bridge.domain.classification import (
     ClassificationRequest,
     ClassificationStatus,
 )
-from bridge.domain.errors import MappingError
+from bridge.rest.cursor import decode_after, encode_after
 from bridge.rest.fields import SparseFields, project
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
@@ -186,12 +182,14 @@ def list_classifications(query: ListQuery) -> Response:
     """Keyset paging on (created_at, id): a cursor names the last item seen, so pages neither
     skip nor repeat items while new documents arrive, and any filter or limit can follow it."""
     fields = CLASSIFICATION_FIELDS.parse(query.fields)
-    after = None if query.cursor is None else decode_cursor(query.cursor)
+    after = None if query.cursor is None else decode_after(query.cursor)
     found = bridge().classification.find(
         status=query.status, needs_review=query.needs_review, after=after, limit=query.limit + 1
     )
     page = found[: query.limit]
-    next_cursor = encode_cursor(page[-1]) if len(found) > query.limit else None
+    next_cursor = (
+        encode_after(page[-1].created_at, page[-1].id) if len(found) > query.limit else None
+    )
     if fields is None:
         return canonical_response(ClassificationList(classifications=page, next_cursor=next_cursor))
     return canonical_response(
@@ -200,33 +198,3 @@ def list_classifications(query: ListQuery) -> Response:
             "next_cursor": next_cursor,
         }
     )
-
-
-_CURSOR_VERSION = 1
-_CURSOR_EXPECTED = "the next_cursor of a previous page of this list"
-
-
-def encode_cursor(last: Classification) -> str:
-    payload = orjson.dumps({"v": _CURSOR_VERSION, "t": last.created_at.isoformat(), "i": last.id})
-    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The (created_at, id) a cursor continues after; a 400 naming `cursor` otherwise."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        payload = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        if (
-            not isinstance(payload, dict)
-            or payload.get("v") != _CURSOR_VERSION
-            or not isinstance(payload.get("i"), str)
-            or not isinstance(payload.get("t"), str)
-        ):
-            raise ValueError("not a cursor")
-        created_at = datetime.fromisoformat(payload["t"])
-    except (ValueError, binascii.Error, orjson.JSONDecodeError):
-        raise MappingError("cursor", _CURSOR_EXPECTED, cursor[:80]) from None
-    if created_at.tzinfo is None:
-        raise MappingError("cursor", _CURSOR_EXPECTED, cursor[:80])
-    last_id: str = payload["i"]
-    return created_at, last_id
