@@ -3,6 +3,7 @@
 /            Flask: REST facade, /healthz, /readyz
 /soap/<x>    the inbound SOAP contracts: banking (partner banks), partner (logistics partners)
 /sims/<x>    the four upstream simulators (spyne), when `settings.simulators` is on
+/metrics     Prometheus metrics (bridge.observability.metrics)
 
 and, when `settings.scheduler` is on, the sync scheduler in whichever process holds the
 cluster-wide scheduler lock (bridge.sync.leader).
@@ -19,6 +20,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from bridge.mapping import Mappings
 from bridge.mapping.conformance import Contracts
+from bridge.observability import metrics
 from bridge.observability.correlation import CorrelationMiddleware
 from bridge.services.banking import BankingService
 from bridge.services.classification import ClassificationService
@@ -112,10 +114,35 @@ def create_app(
     bridge.mounts["/soap/partner"] = create_partner_soap(
         bridge, max_body_bytes=settings.soap_max_body_bytes
     )
+    metrics.watch_breakers(sync.breakers)
     bridge.wsgi = CorrelationMiddleware(
-        DispatcherMiddleware(create_rest_app(bridge), bridge.mounts)
+        metrics.MetricsMiddleware(
+            DispatcherMiddleware(
+                DispatcherMiddleware(
+                    metrics.label_routes(create_rest_app(bridge)),
+                    {"/metrics": metrics.metrics_app(sync)},
+                ),
+                bridge.mounts,
+            ),
+            soap_operations(bridge.mounts),
+        )
     )
     return bridge
+
+
+def soap_operations(mounts: dict[str, Any]) -> dict[str, frozenset[str]]:
+    """The operations the SOAPAction of each mounted SOAP app may name (metrics labels)."""
+    from bridge.sims.wsgi import SimulatorApp
+    from bridge.soap import banking, partner
+
+    known = {
+        contract.mount: frozenset(operation.name for operation in contract.operations)
+        for contract in (banking.CONTRACT, partner.CONTRACT)
+    }
+    for path, app in mounts.items():
+        if isinstance(app, SimulatorApp):
+            known[path] = app.sim.contract.operations
+    return known
 
 
 def soap_upstream(
@@ -185,12 +212,19 @@ def start_leadership(bridge: Bridge) -> Leadership:
 def endpoints(bridge: Bridge) -> list[tuple[str, str]]:
     """What `bridge serve` prints: (what, where)."""
     base = bridge.settings.base_url
-    rows = [("health", f"{base}/healthz"), ("readiness", f"{base}/readyz")]
+    rows = [
+        ("REST API", f"{base}/api/v1"),
+        ("OpenAPI", f"{base}/api/openapi.json"),
+        ("API docs", f"{base}/api/docs"),
+        ("OAuth2 tokens", f"{base}/oauth/token"),
+        ("health", f"{base}/healthz"),
+        ("readiness", f"{base}/readyz"),
+    ]
     rows += [
         (
             f"{'simulator' if path.startswith('/sims/') else 'SOAP'} {path.rsplit('/', 1)[-1]}",
             f"{base}{path}?wsdl",
         )
-        for path in bridge.mounts
+        for path in sorted(bridge.mounts, key=lambda p: (p.startswith("/sims/"), p))
     ]
     return rows

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from bridge.domain.errors import ConfigurationError
+from bridge.observability.logging import configure_logging
 from bridge.settings import Settings, load_settings
 
 
@@ -42,10 +43,15 @@ def main() -> None:
 )
 def serve(config: Path | None, host: str | None, port: int | None, workers: int | None) -> None:
     """Migrate the database and serve the bridge (REST, SOAP, simulators) under gunicorn."""
-    from bridge.app import create_app, endpoints
-    from bridge.serve import run
+    from bridge.serve import prepare_metrics_dir, run
 
     settings = _settings(config, host=host, port=port, workers=workers)
+    prepare_metrics_dir()  # before the app (and prometheus-client) is imported
+
+    from bridge.app import create_app, endpoints
+
+    # Before the app is built, and inherited by the workers gunicorn forks from this process.
+    configure_logging(settings.log_level)
     try:
         # Migrates, and proves the app builds, before gunicorn forks its workers (which run the
         # scheduler, not this master process).
@@ -103,7 +109,9 @@ JOBS = click.Choice(["payroll", "shipments", "classification"])
 def _bridge(config: Path | None) -> Any:
     from bridge.app import create_app
 
-    return create_app(_settings(config), start_scheduler=False)
+    settings = _settings(config)
+    configure_logging(settings.log_level)
+    return create_app(settings, start_scheduler=False)
 
 
 @sync.command("run")

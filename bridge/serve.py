@@ -4,6 +4,9 @@ Migrations run once in the master before workers fork; each worker builds its ow
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -31,15 +34,40 @@ class BridgeServer(BaseApplication):  # type: ignore[misc]
             "loglevel": s.log_level.lower(),
             # gunicorn 27 opens a control socket under $HOME/.gunicorn; we don't use it.
             "control_socket_disable": True,
+            "child_exit": child_exit,
         }
         for key, value in options.items():
             self.cfg.set(key, value)
 
     def load(self) -> Any:
         from bridge.app import create_app
+        from bridge.observability.logging import configure_logging
 
+        # In the worker, before the app is built: the app's records go out as JSON lines
+        # (idempotent; a worker forked from `bridge serve` has the handler already).
+        # gunicorn's own `gunicorn.error` lines keep gunicorn's plain format.
+        configure_logging(self.settings.log_level)
         return create_app(self.settings, run_migrations=False)
+
+
+METRICS_DIR = Path("var") / "prometheus"
+
+
+def prepare_metrics_dir(directory: Path = METRICS_DIR) -> None:
+    """Workers count in memory-mapped files under `directory` (emptied now), summed by whichever
+    worker answers a scrape. prometheus-client reads PROMETHEUS_MULTIPROC_DIR when it is first
+    imported, so this runs before anything imports it (before the app is built)."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory.resolve())
 
 
 def run(settings: Settings) -> None:
     BridgeServer(settings).run()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from bridge.observability import metrics
+
+    metrics.mark_process_dead(worker.pid)

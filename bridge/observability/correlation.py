@@ -1,7 +1,9 @@
 """Correlation ids: one per request, taken from `X-Request-ID` or made here, echoed back.
 
 A WSGI middleware, so it covers every door mounted under one server (Flask blueprints and the
-spyne apps alike, which Flask hooks cannot see). Code below the door reads it from the environ.
+spyne apps alike, which Flask hooks cannot see). Code below the door reads it from the environ,
+or from `bridge.observability.logging.CORRELATION_ID`, which is set while the app is called
+(log records and upstream calls pick it up there).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from bridge.observability.logging import CORRELATION_ID
 
 ENVIRON_KEY = "bridge.correlation_id"
 HEADER = "X-Request-ID"
@@ -40,4 +44,8 @@ class CorrelationMiddleware:
             headers.append((HEADER, cid))
             return start_response(status, headers, exc_info)
 
-        return self.app(environ, start)
+        token = CORRELATION_ID.set(cid)
+        try:
+            return self.app(environ, start)
+        finally:
+            CORRELATION_ID.reset(token)

@@ -29,6 +29,8 @@ import pybreaker
 from sqlalchemy import Engine, insert, update
 
 from bridge.domain.errors import Conflict, InvalidInput, UpstreamRejected, UpstreamUnavailable
+from bridge.observability import metrics
+from bridge.observability.logging import correlated, current_correlation_id
 from bridge.store.tables import job_runs
 from bridge.sync.outbox import DEAD, Outbox, OutboxRow
 
@@ -167,8 +169,10 @@ class SyncEngine:
                     break
                 batches += 1
                 report.claimed += len(rows)
-                if not self._deliver(deliverer, breaker, rows, report):
-                    break
+                # A batch goes upstream as one call: it carries (and logs) its first row's id.
+                with correlated(rows[0].correlation_id or current_correlation_id()):
+                    if not self._deliver(deliverer, breaker, rows, report):
+                        break
                 if progress is not None:
                     progress(len(rows))
         except Exception as exc:  # recorded, then raised: a job run never fails silently
@@ -177,6 +181,7 @@ class SyncEngine:
         finally:
             report.ended_at = datetime.now(UTC)
             self._end(report)
+            metrics.observe_job_run(report)
         return report
 
     def _deliver(

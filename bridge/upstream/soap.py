@@ -26,6 +26,8 @@ from bridge.domain.errors import (
     UpstreamUnavailable,
 )
 from bridge.mapping import Mappings, xml
+from bridge.observability import metrics
+from bridge.observability.logging import current_correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +150,10 @@ class SoapUpstream:
         return None
 
     def call(self, operation: str, message: Any, *, correlation_id: str | None = None) -> Any:
+        with metrics.upstream_call(self.name, operation):
+            return self._call(operation, message, correlation_id)
+
+    def _call(self, operation: str, message: Any, correlation_id: str | None) -> Any:
         op = self.operations[operation]
         body = self._mappings[op.request].write_text(message)
         envelope = (_ENVELOPE_OPEN + body + _ENVELOPE_CLOSE).encode("utf-8")
@@ -155,6 +161,8 @@ class SoapUpstream:
             "Content-Type": 'text/xml; charset="utf-8"',
             "SOAPAction": f'"{op.soap_action}"',
         }
+        # Not given: the id of the request or sync batch this call is made for, if any.
+        correlation_id = correlation_id or current_correlation_id()
         if correlation_id:
             headers["X-Request-ID"] = correlation_id
         try:

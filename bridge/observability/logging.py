@@ -1,0 +1,154 @@
+"""Logs as one JSON object per line on stderr, each carrying the correlation id of its request.
+
+The id lives in a context variable: `CorrelationMiddleware` sets it for the duration of a
+request and `SyncEngine` while it delivers a batch (the first row's id), so code below them logs
+it, and sends it upstream, without passing it along. A filter on the handler copies it into
+every record; a record given `extra={"correlation_id": ...}` keeps its own.
+
+Secrets never reach the output (DESIGN.md, pitfalls: spyne logs a whole raw request when its XML
+is invalid): values under keys named like password, secret, token or authorization, the same
+inside XML elements and `key=value` text, and IBANs, which keep their first four and last four
+characters (`DE89…3000`).
+
+Since 0.9; `bridge serve` and the `bridge` commands call `configure_logging` once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+CORRELATION_ID: ContextVar[str | None] = ContextVar("bridge_correlation_id", default=None)
+
+MASK = "***"
+_SECRET_KEY = re.compile(r"password|passwd|secret|token|authorization", re.IGNORECASE)
+_SECRET_XML = re.compile(
+    r"(<(?P<tag>(?:[\w.-]+:)?[\w.-]*(?:password|secret|token)[\w.-]*)\b[^>]*>)"
+    r"[^<]*(</(?P=tag)\s*>)",
+    re.IGNORECASE,
+)
+_SECRET_PAIR = re.compile(
+    r"""(?P<key>["']?[\w.-]*(?:password|passwd|secret|token|authorization)[\w.-]*["']?"""
+    r"""\s*[:=]\s*)(?P<value>"[^"]*"|'[^']*'|(?:Bearer\s+|Basic\s+)?[^\s,;&"'<>}\]]+)""",
+    re.IGNORECASE,
+)
+_IBAN = re.compile(r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b")
+# Fields this module writes itself; they are not redacted (the id must stay searchable).
+_OWN = ("time", "level", "logger", "message", "correlation_id", "exception")
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+_HANDLER_NAME = "bridge.json"
+
+
+def current_correlation_id() -> str | None:
+    """The correlation id of the request or sync batch this code runs for, if any."""
+    return CORRELATION_ID.get()
+
+
+@contextmanager
+def correlated(correlation_id: str | None) -> Iterator[None]:
+    """Make `correlation_id` the current one until the block ends."""
+    token = CORRELATION_ID.set(correlation_id)
+    try:
+        yield
+    finally:
+        CORRELATION_ID.reset(token)
+
+
+class CorrelationFilter(logging.Filter):
+    """Adds the current correlation id to a record that has none of its own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "correlation_id", None):
+            record.correlation_id = CORRELATION_ID.get()
+        return True
+
+
+def mask_iban(iban: str) -> str:
+    compact = iban.replace(" ", "")
+    return f"{compact[:4]}…{compact[-4:]}"
+
+
+def redact_text(text: str) -> str:
+    text = _SECRET_XML.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
+    text = _SECRET_PAIR.sub(lambda m: f"{m.group('key')}{MASK}", text)
+    return _IBAN.sub(lambda m: mask_iban(m.group(0)), text)
+
+
+def redact(value: Any) -> Any:
+    """`value` with secrets masked, walking dicts, lists and tuples; other values as strings."""
+    if isinstance(value, dict):
+        return {
+            str(key): MASK if _SECRET_KEY.search(str(key)) else redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact(item) for item in value]
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    return redact_text(value if isinstance(value, str) else str(value))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time (ISO-8601 UTC), level, logger, message, correlation_id
+    when known, exception when present, then the record's `extra=` fields, secrets masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact_text(record.getMessage()),
+        }
+        correlation_id = getattr(record, "correlation_id", None) or CORRELATION_ID.get()
+        if correlation_id:
+            entry["correlation_id"] = str(correlation_id)
+        if record.exc_info:
+            entry["exception"] = redact_text(self.formatException(record.exc_info))
+        elif record.exc_text:
+            entry["exception"] = redact_text(record.exc_text)
+        if record.stack_info:
+            entry["stack"] = redact_text(self.formatStack(record.stack_info))
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and key not in _OWN and not key.startswith("_"):
+                entry[key] = MASK if _SECRET_KEY.search(key) else redact(value)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class _StderrHandler(logging.StreamHandler[Any]):
+    """Writes to whatever `sys.stderr` is at the time (as logging's last-resort handler does),
+    so a replaced stderr (a test runner's capture, click's runner) is followed, never kept."""
+
+    def __init__(self, level: int = logging.NOTSET) -> None:
+        logging.Handler.__init__(self, level)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+def configure_logging(level: str | int = "INFO") -> logging.Handler:
+    """Send every log record, as JSON, to stderr at `level` and above.
+
+    Idempotent: a second call replaces the level, never adds a second handler."""
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if h.get_name() == _HANDLER_NAME), None)
+    if handler is None:
+        handler = _StderrHandler()
+        handler.set_name(_HANDLER_NAME)
+        handler.setFormatter(JsonFormatter())
+        handler.addFilter(CorrelationFilter())
+        root.addHandler(handler)
+    root.setLevel(level)
+    return handler

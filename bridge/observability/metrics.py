@@ -1,0 +1,382 @@
+"""Prometheus metrics: what every door, upstream and sync job did, served at /metrics.
+
+Since 0.9. The families (all prefixed ``bridge_``):
+
+    bridge_requests_total{door,operation,outcome}       every request, by door and operation
+    bridge_request_seconds{door,operation}              ... and its latency (histogram)
+    bridge_upstream_calls_total{upstream,operation,outcome}  every SOAP call to an upstream
+    bridge_upstream_seconds{upstream,operation}         ... and its latency (histogram)
+    bridge_circuit_breaker_state{upstream}              0 closed, 1 half-open, 2 open
+    bridge_job_runs_total{job,outcome}                  sync job runs: ok, or failed
+    bridge_job_run_seconds{job}                         ... and their duration (histogram)
+    bridge_outbox_rows{job,status}                      read from the database at scrape time
+    bridge_dead_letters{job}                            read from the database at scrape time
+    bridge_rate_limited_total{door}                     429s (incremented by the security layer)
+    bridge_auth_failures_total{door,reason}             refused credentials (ditto)
+
+Per-request metrics live in a WSGI middleware, not in Flask hooks: the SOAP doors and the
+simulators are spyne apps mounted beside Flask, which its hooks never see (DESIGN.md, pitfalls).
+Labels are bounded by construction: a REST operation is its route template, a SOAP operation a
+SOAPAction the door knows; anything else is "unmatched" or "unknown", never the raw value.
+
+Under gunicorn each worker counts in its own memory-mapped files (prometheus-client's
+multiprocess mode, set up by `bridge.serve.prepare_metrics_dir`), and whichever worker answers
+a scrape sums them.
+The outbox families are read from the database by `OutboxCollector` at scrape time instead, so
+every node and every worker reports the same truth.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import pybreaker
+from flask import Flask, request
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    make_wsgi_app,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from bridge.domain.errors import UpstreamRejected, UpstreamUnavailable
+
+if TYPE_CHECKING:
+    from bridge.sync.engine import RunReport, SyncEngine
+
+log = logging.getLogger(__name__)
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+# Doors that authenticate callers, and the reasons a credential is refused: the label values
+# the security layer will use, declared now so the families appear with zero samples.
+AUTHENTICATED_DOORS = ("rest", "soap")
+AUTH_FAILURE_REASONS = ("missing", "invalid", "expired", "replayed")
+
+REQUESTS = Counter(
+    "bridge_requests",
+    "Requests answered, by door (rest, soap, sims, ops), operation and outcome.",
+    ["door", "operation", "outcome"],
+)
+REQUEST_SECONDS = Histogram(
+    "bridge_request_seconds",
+    "Time to answer a request (until the WSGI app returns its body).",
+    ["door", "operation"],
+)
+UPSTREAM_CALLS = Counter(
+    "bridge_upstream_calls",
+    "SOAP calls to upstream systems, by outcome: ok, timeout, unavailable, rejected, error.",
+    ["upstream", "operation", "outcome"],
+)
+UPSTREAM_SECONDS = Histogram(
+    "bridge_upstream_seconds",
+    "Latency of SOAP calls to upstream systems, whatever their outcome.",
+    ["upstream", "operation"],
+)
+CIRCUIT_BREAKER_STATE = Gauge(
+    "bridge_circuit_breaker_state",
+    "State of an upstream's circuit breaker: 0 closed, 1 half-open, 2 open "
+    "(the worst live worker's, under gunicorn).",
+    ["upstream"],
+    multiprocess_mode="livemax",
+)
+JOB_RUNS = Counter(
+    "bridge_job_runs",
+    "Sync job runs, by outcome: ok, or failed (upstream unavailable, circuit open, error).",
+    ["job", "outcome"],
+)
+JOB_RUN_SECONDS = Histogram(
+    "bridge_job_run_seconds",
+    "Duration of sync job runs.",
+    ["job"],
+    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
+)
+RATE_LIMITED = Counter(
+    "bridge_rate_limited",
+    "Requests refused by a rate limit (HTTP 429). Defined here, incremented by the security "
+    "layer (bridge.security) once rate limits exist.",
+    ["door"],
+)
+AUTH_FAILURES = Counter(
+    "bridge_auth_failures",
+    "Requests whose credentials were refused, by reason. Defined here, incremented by the "
+    "security layer (bridge.security) once authentication exists.",
+    ["door", "reason"],
+)
+
+FAMILIES = (
+    REQUESTS,
+    REQUEST_SECONDS,
+    UPSTREAM_CALLS,
+    UPSTREAM_SECONDS,
+    CIRCUIT_BREAKER_STATE,
+    JOB_RUNS,
+    JOB_RUN_SECONDS,
+    RATE_LIMITED,
+    AUTH_FAILURES,
+)
+
+BREAKER_STATES = {
+    pybreaker.STATE_CLOSED: 0,
+    pybreaker.STATE_HALF_OPEN: 1,
+    pybreaker.STATE_OPEN: 2,
+}
+
+
+def declare_security_counters() -> None:
+    """Expose the rate-limit and authentication families with zero samples per door.
+
+    The security session increments them (``RATE_LIMITED.labels(door).inc()``,
+    ``AUTH_FAILURES.labels(door, reason).inc()``); until then they only show that nobody was
+    refused."""
+    for door in AUTHENTICATED_DOORS:
+        RATE_LIMITED.labels(door)
+        for reason in AUTH_FAILURE_REASONS:
+            AUTH_FAILURES.labels(door, reason)
+
+
+# --- multiprocess mode ------------------------------------------------------------------------
+
+
+def mark_process_dead(pid: int) -> None:
+    """gunicorn's `child_exit` hook: a dead worker's live gauges stop counting."""
+    if os.environ.get(MULTIPROC_ENV):
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+# --- scrape time ------------------------------------------------------------------------------
+
+
+class OutboxCollector(Collector):
+    """bridge_outbox_rows{job,status} and bridge_dead_letters{job}, from the outbox table."""
+
+    STATUSES = ("pending", "claimed", "delivered", "dead")
+
+    def __init__(self, sync: SyncEngine) -> None:
+        self._sync = sync
+        self._jobs = {deliverer.topic: job for job, deliverer in sync.deliverers.items()}
+
+    def collect(self) -> Iterator[Metric]:
+        rows = GaugeMetricFamily(
+            "bridge_outbox_rows", "Outbox rows by job and status.", labels=["job", "status"]
+        )
+        dead = GaugeMetricFamily(
+            "bridge_dead_letters", "Dead letters waiting for a replay, by job.", labels=["job"]
+        )
+        try:
+            depth = self._sync.outbox.depth()
+        except Exception:
+            # A scrape still answers the other families while the database is away.
+            log.warning("could not read the outbox depth", exc_info=True)
+            depth = None
+        if depth is not None:
+            for topic, job in self._jobs.items():
+                counts = depth.get(topic, {})
+                for status in self.STATUSES:
+                    rows.add_metric([job, status], counts.get(status, 0))
+                dead.add_metric([job], counts.get("dead", 0))
+        yield rows
+        yield dead
+
+
+class _Registered(Collector):
+    """The families of another registry, collected into this one."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterable[Metric]:
+        return self._registry.collect()
+
+
+def metrics_registry(sync: SyncEngine) -> CollectorRegistry:
+    """What /metrics serves: this process's families (or, in multiprocess mode, every
+    worker's, summed from the files) and the outbox read at scrape time.
+
+    A registry per app, so building several apps in one process (the tests do) never
+    registers one collector twice in the global registry."""
+    registry = CollectorRegistry(auto_describe=False)
+    if os.environ.get(MULTIPROC_ENV):
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        registry.register(_Registered(REGISTRY))
+    registry.register(OutboxCollector(sync))
+    return registry
+
+
+def metrics_app(sync: SyncEngine) -> WSGIApp:
+    """The WSGI app to mount at /metrics."""
+    declare_security_counters()
+    app: WSGIApp = make_wsgi_app(metrics_registry(sync))
+    return app
+
+
+# --- upstream calls, circuit breakers, job runs ----------------------------------------------
+
+
+def upstream_outcome(error: BaseException | None) -> str:
+    if error is None:
+        return "ok"
+    if isinstance(error, UpstreamUnavailable):
+        # bridge.upstream.soap.UpstreamTimeout, named by kind to keep imports pointing one way.
+        return "timeout" if error.kind == "upstream-timeout" else "unavailable"
+    if isinstance(error, UpstreamRejected):
+        return "rejected"
+    return "error"
+
+
+@contextmanager
+def upstream_call(upstream: str, operation: str) -> Iterator[None]:
+    """Time one upstream call and count its outcome."""
+    started = time.perf_counter()
+    error: BaseException | None = None
+    try:
+        yield
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        UPSTREAM_SECONDS.labels(upstream, operation).observe(time.perf_counter() - started)
+        UPSTREAM_CALLS.labels(upstream, operation, upstream_outcome(error)).inc()
+
+
+class BreakerStateListener(pybreaker.CircuitBreakerListener):
+    """Keeps bridge_circuit_breaker_state in step with one upstream's breaker."""
+
+    def __init__(self, upstream: str) -> None:
+        self._gauge = CIRCUIT_BREAKER_STATE.labels(upstream)
+
+    def state_change(
+        self,
+        cb: pybreaker.CircuitBreaker,
+        old_state: pybreaker.CircuitBreakerState | None,
+        new_state: pybreaker.CircuitBreakerState,
+    ) -> None:
+        self._gauge.set(BREAKER_STATES.get(new_state.name, 2))
+
+
+def watch_breakers(breakers: Mapping[str, pybreaker.CircuitBreaker]) -> None:
+    """Report each upstream's breaker state, starting from its state now."""
+    for upstream, breaker in breakers.items():
+        CIRCUIT_BREAKER_STATE.labels(upstream).set(BREAKER_STATES.get(breaker.current_state, 2))
+        breaker.add_listener(BreakerStateListener(upstream))
+
+
+def observe_job_run(report: RunReport) -> None:
+    """Count a finished run (`ended_at` set): ok, or failed when it recorded an error."""
+    if report.ended_at is None:
+        return
+    JOB_RUN_SECONDS.labels(report.job).observe(
+        (report.ended_at - report.started_at).total_seconds()
+    )
+    JOB_RUNS.labels(report.job, "ok" if report.error is None else "failed").inc()
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+_OPS_PATHS = frozenset(("/healthz", "/readyz", "/metrics"))
+ROUTE_KEY = "bridge.metrics.route"
+
+
+def label_routes(app: Flask) -> Flask:
+    """Leave each request's route ("POST /api/v1/transfers") in the environ for
+    `MetricsMiddleware`: first of the app's before-request functions, so a request another one
+    answers early (a refusal) is still labelled by its route."""
+
+    def leave_route() -> None:
+        rule = request.url_rule
+        if rule is not None:
+            request.environ[ROUTE_KEY] = f"{request.method} {rule.rule}"
+
+    app.before_request_funcs.setdefault(None, []).insert(0, leave_route)
+    return app
+
+
+def door_of(path: str) -> str:
+    """rest | soap | sims | ops (health, metrics, API document and docs), from the path."""
+    if path.startswith("/api/"):
+        return "rest" if path.startswith("/api/v1/") else "ops"
+    if path.startswith("/soap/"):
+        return "soap"
+    if path.startswith("/sims/"):
+        return "sims"
+    if path in _OPS_PATHS:
+        return "ops"
+    return "rest"
+
+
+def _mount_of(path: str) -> str:
+    """The mount path a path is under: /soap/banking of /soap/banking/anything."""
+    return "/".join(path.split("/", 3)[:3])
+
+
+class MetricsMiddleware:
+    """Counts and times every request of the app it wraps.
+
+    `soap_operations` names, per mount path of a SOAP app ("/soap/banking", "/sims/payroll"),
+    the operations its SOAPAction may name. A REST operation is the route `label_routes` left in
+    the environ."""
+
+    def __init__(self, app: WSGIApp, soap_operations: Mapping[str, frozenset[str]]) -> None:
+        self.app = app
+        self._soap_operations = dict(soap_operations)
+        declare_security_counters()
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        started = time.perf_counter()
+        # Read before dispatching: DispatcherMiddleware rewrites PATH_INFO for mounted apps.
+        path: str = environ.get("PATH_INFO") or "/"
+        door = door_of(path)
+        status: list[str] = []
+        soap_fault = False
+
+        def start(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            nonlocal soap_fault
+            status[:] = [status_line]
+            if status_line.startswith("500") and door in ("soap", "sims"):
+                soap_fault = any(
+                    name.lower() == "content-type" and "xml" in value for name, value in headers
+                )
+            return start_response(status_line, headers, exc_info)
+
+        try:
+            body = self.app(environ, start)
+        except BaseException:
+            self._record(door, self._operation(door, path, environ), "5xx", started)
+            raise
+        outcome = "fault" if soap_fault else (status[0][0] + "xx" if status else "5xx")
+        self._record(door, self._operation(door, path, environ), outcome, started)
+        return body
+
+    @staticmethod
+    def _record(door: str, operation: str, outcome: str, started: float) -> None:
+        REQUEST_SECONDS.labels(door, operation).observe(time.perf_counter() - started)
+        REQUESTS.labels(door, operation, outcome).inc()
+
+    def _operation(self, door: str, path: str, environ: dict[str, Any]) -> str:
+        if door in ("soap", "sims"):
+            known = self._soap_operations.get(_mount_of(path))
+            if known is None:
+                return "unmatched"
+            method = environ.get("REQUEST_METHOD", "GET")
+            if method != "POST":
+                return "wsdl" if environ.get("QUERY_STRING", "").lower() == "wsdl" else "other"
+            action = environ.get("HTTP_SOAPACTION", "").strip().strip('"')
+            return action if action in known else "unknown"
+        if path == "/metrics":
+            return "GET /metrics" if environ.get("REQUEST_METHOD") == "GET" else "unmatched"
+        route: str = environ.get(ROUTE_KEY) or "unmatched"
+        return route
