@@ -219,6 +219,7 @@ def endpoints(bridge: Bridge) -> list[tuple[str, str]]:
         ("OAuth2 tokens", f"{base}/oauth/token"),
         ("health", f"{base}/healthz"),
         ("readiness", f"{base}/readyz"),
+        ("metrics", f"{base}/metrics"),
     ]
     rows += [
         (
