@@ -6,6 +6,14 @@ in exactly one place; nothing below a door knows about HTTP status codes or SOAP
     │   ├── MappingError           a field has the wrong type, format or value; names its path
     │   ├── HostileDocument        DTD, entities, external references, too deep or too large
     │   └── KeyReused              an idempotency key (or MsgId) reused for a different request
+    ├── AuthenticationFailed       a credential was refused (REST 401)
+    │   ├── InvalidToken           an access token or API key is bad, expired or revoked
+    │   └── OAuthError             the token endpoint refused a request (RFC 6749 section 5.2):
+    │       ├── InvalidRequest     malformed: a parameter missing, repeated or unreadable
+    │       ├── InvalidClient      unknown client, wrong secret, or a disabled client
+    │       ├── InvalidGrant       refresh token unknown, expired, revoked or reused
+    │       ├── InvalidScope       a scope the client does not hold
+    │       └── UnsupportedGrantType
     ├── NotFound                   the named object does not exist (or belongs to someone else)
     ├── Conflict                   the request clashes with the state of the object
     │   └── InProgress             the same idempotency key is still being worked on
@@ -57,6 +65,42 @@ class HostileDocument(InvalidInput):
 
 class KeyReused(InvalidInput):
     kind = "idempotency-key-reused"
+
+
+class AuthenticationFailed(BridgeError):
+    kind = "authentication-failed"
+
+
+class InvalidToken(AuthenticationFailed):
+    kind = "invalid-token"
+
+
+class OAuthError(AuthenticationFailed):
+    """`error` is the RFC 6749 code; `detail` becomes `error_description`, so it must never say
+    which half of a credential was wrong."""
+
+    kind = "oauth-error"
+    error = "invalid_request"
+
+
+class InvalidRequest(OAuthError):
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    error = "invalid_client"
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+
+
+class InvalidScope(OAuthError):
+    error = "invalid_scope"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
 
 
 class NotFound(BridgeError):

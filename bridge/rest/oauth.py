@@ -23,16 +23,16 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.rest.openapi import responses
-from bridge.rest.wire import bridge
-from bridge.security import Security, build_security
-from bridge.security.clients import ApiClient, parse_scopes
-from bridge.security.errors import (
+from bridge.domain.errors import (
     InvalidClient,
     InvalidRequest,
     OAuthError,
     UnsupportedGrantType,
 )
+from bridge.rest.openapi import responses
+from bridge.rest.wire import bridge
+from bridge.security import Security, build_security
+from bridge.security.clients import ApiClient, parse_scopes
 
 FORM = "application/x-www-form-urlencoded"
 EXTENSION = "bridge.security"

@@ -10,6 +10,7 @@ Status codes, by the most specific class in the table below:
     MappingError, HostileDocument, InvalidJson   400  the request could not be read as sent
     InvalidInput                                  422  readable, but refused as a whole
     KeyReused                                     422  an idempotency key or MsgId reused
+    AuthenticationFailed                          401  a refused credential
     NotFound                                      404
     Conflict, InProgress                          409  InProgress adds Retry-After
     UpstreamUnavailable                           503  with Retry-After
@@ -34,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from bridge.domain.errors import (
+    AuthenticationFailed,
     BridgeError,
     Conflict,
     HostileDocument,
@@ -127,6 +129,7 @@ _STATUS: dict[type[BaseException], tuple[int, str]] = {
     InvalidJson: (400, "The body is not valid JSON"),
     KeyReused: (422, "The key was already used for another request"),
     InvalidInput: (422, "The request was refused"),
+    AuthenticationFailed: (401, "The credentials were refused"),
     NotFound: (404, "Not found"),
     InProgress: (409, "The request is still in progress"),
     Conflict: (409, "The request conflicts with the state of the resource"),

@@ -24,8 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, Row, insert, select, update
 
-from bridge.domain.errors import InvalidInput, NotFound
-from bridge.security.errors import InvalidClient, InvalidToken
+from bridge.domain.errors import InvalidClient, InvalidInput, InvalidToken, NotFound
 from bridge.store.security_tables import api_clients, api_keys, refresh_tokens
 
 Tier = Literal["public", "partner", "private"]

@@ -32,9 +32,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Engine, insert, select, update
 
-from bridge.domain.errors import ConfigurationError
+from bridge.domain.errors import ConfigurationError, InvalidGrant, InvalidScope, InvalidToken
 from bridge.security.clients import ApiClient, Clock, digest, scope_text, utc_now
-from bridge.security.errors import InvalidGrant, InvalidScope, InvalidToken
 from bridge.store.security_tables import refresh_tokens
 
 ALGORITHM = "EdDSA"

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 from click.testing import CliRunner, Result
 
+from bridge.domain.errors import InvalidClient
 from bridge.security.cli import clients
 from bridge.security.clients import ClientRegistry
-from bridge.security.errors import InvalidClient
 from bridge.store.db import make_engine
 
 Invoke = Callable[..., Result]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, select
 
-from bridge.domain.errors import InvalidInput, NotFound
+from bridge.domain.errors import InvalidClient, InvalidInput, InvalidToken, NotFound
 from bridge.security.clients import ApiClient, ClientRegistry
-from bridge.security.errors import InvalidClient, InvalidToken
 from bridge.store.security_tables import api_clients, api_keys
 
 

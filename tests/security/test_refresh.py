@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, select
 
+from bridge.domain.errors import InvalidGrant, InvalidScope
 from bridge.security.clients import ApiClient, ClientRegistry
-from bridge.security.errors import InvalidGrant, InvalidScope
 from bridge.security.tokens import TokenService
 from bridge.store.security_tables import refresh_tokens
 from tests.security.conftest import Clock

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
+from bridge.domain.errors import InvalidScope, InvalidToken
 from bridge.security.clients import ApiClient
-from bridge.security.errors import InvalidScope, InvalidToken
 from bridge.security.tokens import KeyRing, TokenService
 from tests.security.conftest import AUDIENCE, ISSUER, Clock
 
