@@ -21,12 +21,16 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from bridge.mapping import Mappings
 from bridge.mapping.conformance import Contracts
 from bridge.observability import metrics
+from bridge.observability.audit import AuditMiddleware, SyncAudit
 from bridge.observability.correlation import CorrelationMiddleware
+from bridge.security import Security, build_security
+from bridge.security.events import SecurityEvents
 from bridge.services.banking import BankingService
 from bridge.services.classification import ClassificationService
 from bridge.services.hr import HrService
 from bridge.services.shipping import ShippingService
 from bridge.settings import Settings
+from bridge.store.audit import AuditLog
 from bridge.store.db import make_engine, migrate
 from bridge.store.transfers import TransferStore
 from bridge.sync.deliveries import classification, payroll, shipments
@@ -51,6 +55,8 @@ class Bridge:
     classification: ClassificationService
     sync: SyncEngine
     contracts: Contracts
+    security: Security
+    audit: AuditLog
     mounts: dict[str, Any] = field(default_factory=dict)
     wsgi: Any = None
     leadership: Leadership | None = None
@@ -59,6 +65,9 @@ class Bridge:
         """Stop the scheduler (if this process runs it) and release the database."""
         if self.leadership is not None:
             self.leadership.stop()
+        self.audit.close()  # writes what is still buffered
+        if self.security.limiter is not None:
+            self.security.limiter.close()
         self.engine.dispose()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -70,11 +79,13 @@ def create_app(
 ) -> Bridge:
     from bridge.rest.app import create_rest_app
     from bridge.soap import create_banking_soap, create_partner_soap
+    from bridge.ui import create_ui
 
     engine = make_engine(settings.database_url)
     if run_migrations:
         migrate(engine)
     mappings = Mappings.load(settings.mappings_dir)
+    audit = AuditLog(engine)
     banking = BankingService(
         TransferStore(engine), build_corebank(settings, mappings), mappings.currencies
     )
@@ -90,6 +101,7 @@ def create_app(
         Outbox(engine),
         build_deliverers(settings, mappings, classifier, shipping),
         lease=timedelta(seconds=settings.sync_lease),
+        on_outcome=SyncAudit(audit),
     )
     bridge = Bridge(
         settings=settings,
@@ -101,7 +113,14 @@ def create_app(
         classification=classifier,
         sync=sync,
         contracts=Contracts(mappings),
+        security=build_security(settings, engine),
+        audit=audit,
     )
+    events = SecurityEvents(
+        audit, burst=settings.auth_failure_burst, window=settings.auth_failure_window
+    )
+    bridge.security.on_failure = events.auth_failed
+    bridge.security.tokens.on_reuse = events.refresh_token_reused
     if settings.scheduler and start_scheduler:
         bridge.leadership = start_leadership(bridge)
     if settings.simulators:
@@ -114,17 +133,24 @@ def create_app(
     bridge.mounts["/soap/partner"] = create_partner_soap(
         bridge, max_body_bytes=settings.soap_max_body_bytes
     )
+    bridge.mounts["/ui"] = create_ui(bridge)
     metrics.watch_breakers(sync.breakers)
+    operations = soap_operations(bridge.mounts)
     bridge.wsgi = CorrelationMiddleware(
-        metrics.MetricsMiddleware(
-            DispatcherMiddleware(
+        AuditMiddleware(
+            metrics.MetricsMiddleware(
                 DispatcherMiddleware(
-                    metrics.label_routes(create_rest_app(bridge)),
-                    {"/metrics": metrics.metrics_app(sync)},
+                    DispatcherMiddleware(
+                        metrics.label_routes(create_rest_app(bridge)),
+                        {"/metrics": metrics.metrics_app(sync)},
+                    ),
+                    bridge.mounts,
                 ),
-                bridge.mounts,
+                operations,
             ),
-            soap_operations(bridge.mounts),
+            audit,
+            soap_operations=operations,
+            trusted_proxies=settings.trusted_proxies,
         )
     )
     return bridge
@@ -190,6 +216,9 @@ def schedules(settings: Settings, jobs: list[str]) -> list[Schedule]:
 
 
 def start_leadership(bridge: Bridge) -> Leadership:
+    """Fire the schedules if this process wins the scheduler lock; join their runs if not."""
+    from bridge.sync.joining import Joiner
+
     settings = bridge.settings
     scheduler = build_scheduler(
         bridge.engine,
@@ -204,6 +233,8 @@ def start_leadership(bridge: Bridge) -> Leadership:
         bridge.engine,
         on_lead=scheduler.start,
         on_lose=lambda: scheduler.shutdown(wait=False),
+        poll=settings.scheduler_poll,
+        follower=Joiner(bridge.sync),
     )
     leadership.start()
     return leadership
@@ -220,6 +251,7 @@ def endpoints(bridge: Bridge) -> list[tuple[str, str]]:
         ("health", f"{base}/healthz"),
         ("readiness", f"{base}/readyz"),
         ("metrics", f"{base}/metrics"),
+        ("dashboard", f"{base}/ui/"),
     ]
     rows += [
         (
@@ -227,5 +259,6 @@ def endpoints(bridge: Bridge) -> list[tuple[str, str]]:
             f"{base}{path}?wsdl",
         )
         for path in sorted(bridge.mounts, key=lambda p: (p.startswith("/sims/"), p))
+        if path.startswith(("/sims/", "/soap/"))
     ]
     return rows

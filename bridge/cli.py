@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from bridge.audit_cli import audit, audited
 from bridge.domain.errors import ConfigurationError
 from bridge.observability.logging import configure_logging
 from bridge.settings import Settings, load_settings
@@ -118,6 +119,7 @@ def _bridge(config: Path | None) -> Any:
 @config_option
 @click.argument("job", type=JOBS)
 @click.option("--batches", type=int, default=None, help="Stop after this many batches.")
+@audited("sync run", resource="job")
 def sync_run(config: Path | None, job: str, batches: int | None) -> None:
     """Run JOB now (as the scheduler would), with a progress bar."""
     bridge = _bridge(config)
@@ -174,6 +176,7 @@ def sync_status(config: Path | None) -> None:
 @click.argument("ids", type=int, nargs=-1)
 @click.option("--all", "replay_all", is_flag=True, help="Replay every dead letter.")
 @click.option("--job", type=JOBS, default=None, help="Only this job's dead letters.")
+@audited("sync replay", resource="job")
 def sync_replay(
     config: Path | None, ids: tuple[int, ...], replay_all: bool, job: str | None
 ) -> None:
@@ -190,6 +193,7 @@ def sync_replay(
 
 @sync.command("purge")
 @config_option
+@audited("sync purge")
 def sync_purge(config: Path | None) -> None:
     """Delete delivered outbox rows past retention and expired idempotency keys now."""
     from datetime import timedelta
@@ -217,3 +221,4 @@ def _masked(url: str) -> str:
 from bridge.security.cli import clients  # noqa: E402
 
 main.add_command(clients)
+main.add_command(audit)

@@ -44,13 +44,28 @@ class Settings(BaseSettings):
     logistics_url: str = ""
     classifier_url: str = ""
     upstream_timeout: float = Field(10.0, gt=0, le=300)
-    # The logistics partner (an API client id) that shipments created here are booked with and
-    # that may send their delivery events; "anonymous" until API clients exist.
-    logistics_partner: str = Field("anonymous", min_length=1, max_length=64)
+    # The logistics partner that shipments created here are booked with and that may send their
+    # delivery events and read them: the organisation of its API clients (or a client id, for a
+    # client without one).
+    logistics_partner: str = Field("logistics", min_length=1, max_length=64)
     # Largest SOAP request accepted; a larger one is refused before it is read.
     soap_max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1_048_576)
+    # Input limits, enforced while a body is read, before anything is built whole (README,
+    # "Input limits"). XML of the SOAP doors: elements and nesting (the root is level 1; the
+    # defaults are bridge/mapping/xml.py's, which every contract's largest message fits, a
+    # 1,000-record payroll batch of 13,004 elements). REST: the body's bytes (larger: 413;
+    # POST /hr/changes takes 1 MiB) and the nesting of its JSON arrays and objects.
+    xml_max_elements: int = Field(20_000, ge=100, le=1_000_000)
+    xml_max_depth: int = Field(64, ge=8, le=256)
+    rest_max_body_bytes: int = Field(65_536, ge=1024, le=64 * 1_048_576)
+    json_max_depth: int = Field(32, ge=4, le=128)
     scheduler: bool = True
-    # Sync schedules (crontab, UTC); see bridge/sync/scheduler.py for the job defaults.
+    # How often (seconds) a process that does not run the scheduler asks for the scheduler lock
+    # and joins the runs the scheduler fired: the longest a dead node's schedules wait for a new
+    # leader, and the longest a node waits before it helps drain a scheduled run.
+    scheduler_poll: float = Field(15.0, gt=0, le=300)
+    # Sync schedules: a crontab (UTC) or "every <n>s|m|h" on a grid from the epoch
+    # (bridge/sync/triggers.py); see bridge/sync/scheduler.py for the job defaults.
     payroll_schedule: str = "*/15 * * * *"
     shipments_schedule: str = "* * * * *"
     classification_schedule: str = "0 2 * * *"
@@ -72,6 +87,39 @@ class Settings(BaseSettings):
     token_keys_dir: Path = Path("var/keys")
     # The kid that signs; empty means the greatest kid in token_keys_dir.
     token_signing_kid: str = ""
+    # Dashboard (/ui): the key that signs its session cookies. Empty means the file
+    # ui-session.key in token_keys_dir, made on first use and shared by nodes like the signing
+    # keys. A login lasts ui_session_hours; the cookie is Secure when public_url is https.
+    ui_secret_key: str = Field("", repr=False)
+    ui_session_hours: float = Field(8.0, gt=0, le=7 * 24)
+    # WS-Security UsernameToken on the SOAP doors: a Created older than wss_window seconds, or
+    # more than wss_clock_skew seconds ahead of this node's clock, is refused; nonces are
+    # remembered for window + skew (in Redis when redis_url is set, else in the database).
+    # PasswordText, the password itself in the message, is refused unless wss_password_text.
+    wss_window: int = Field(300, ge=30, le=3600)
+    wss_clock_skew: int = Field(60, ge=0, le=600)
+    wss_password_text: bool = False
+    # Rate limits: plan name -> a rate of the `limits` library ("100/minute", "5/10second") or
+    # "unlimited". A table given here (TOML) or in BRIDGE_RATE_LIMIT_PLANS (JSON) replaces this
+    # one, and must keep "standard": new clients get it, and clients of a plan missing here fall
+    # back to it. Counted in memory per process, or in Redis (shared) when redis_url is set, under
+    # keys starting with rate_limit_prefix. See bridge/security/ratelimit.py.
+    rate_limit_plans: dict[str, str] = Field(
+        default_factory=lambda: {
+            "standard": "100/minute",
+            "enterprise": "1000/minute",
+            "internal": "unlimited",
+        }
+    )
+    rate_limit_prefix: str = Field("bridge", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    # Audit log and security events. trusted_proxies: how many reverse proxies in front of the
+    # bridge append to X-Forwarded-For; 0 means the source address is the connection's peer and
+    # X-Forwarded-For is ignored (a caller can write anything there). auth_failure_burst failed
+    # authentications from one source within auth_failure_window seconds are one security event
+    # (counted per process: each gunicorn worker and node sees its own share of the failures).
+    trusted_proxies: int = Field(0, ge=0, le=8)
+    auth_failure_burst: int = Field(10, ge=2, le=10_000)
+    auth_failure_window: float = Field(60.0, gt=0, le=86400)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     mappings_dir: Path = ROOT / "mappings"
     contracts_dir: Path = ROOT / "wsdl"
@@ -88,12 +136,9 @@ class Settings(BaseSettings):
     )
     @classmethod
     def _crontab(cls, value: str) -> str:
-        from apscheduler.triggers.cron import CronTrigger
+        from bridge.sync.triggers import schedule_trigger
 
-        try:
-            CronTrigger.from_crontab(value, timezone="UTC")
-        except ValueError as exc:
-            raise ValueError(f"not a crontab expression ({exc})") from None
+        schedule_trigger(value)  # a ValueError names what is wrong
         return value
 
     @field_validator("public_url", "corebank_url", "payroll_url", "logistics_url", "classifier_url")
@@ -102,6 +147,14 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("rate_limit_plans")
+    @classmethod
+    def _rate_limit_plans(cls, value: dict[str, str]) -> dict[str, str]:
+        from bridge.security.ratelimit import parse_plans
+
+        parse_plans(value)
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 from bridge.app import Bridge, create_app
 from bridge.mapping import Mappings
 from bridge.settings import Settings
+from tests.credentials import Credentials, authorized, grant
 
 # Apps built by tests run no scheduler unless a test asks for one (Settings(scheduler=True)):
 # a scheduler thread firing on a test's database would make results depend on the clock.
@@ -62,6 +63,39 @@ def postgres_url() -> Iterator[str]:
         admin.close()
 
 
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server of this test session (BRIDGE_TEST_REDIS_URL), shared by all tests:
+    each keeps its keys under its own `redis_prefix`."""
+    url = os.environ.get("BRIDGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        client.ping()
+    except Exception as exc:
+        _service_unavailable(f"Redis at {url} not reachable ({type(exc).__name__})")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own in the shared Redis; its keys are deleted afterwards."""
+    prefix = f"bridge-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'bridge.db'}"
@@ -76,22 +110,29 @@ def free_port() -> int:
 
 @dataclass
 class LiveBridge:
-    """A bridge serving on a loopback port in a thread of this process (real sockets)."""
+    """A bridge serving on a loopback port in a thread of this process (real sockets).
+
+    With `credentials`, a request that brings no credential of its own gets their API key (as
+    a configured client library would send it); a test of refusals serves with
+    ``serve_bridge(default_credentials=False)``."""
 
     url: str
     bridge: Bridge
+    credentials: Credentials | None = None
 
 
 @contextmanager
-def serve_bridge(**overrides: Any) -> Iterator[LiveBridge]:
+def serve_bridge(*, default_credentials: bool = True, **overrides: Any) -> Iterator[LiveBridge]:
     port = free_port()
     settings = Settings(host="127.0.0.1", port=port, scheduler=False, **overrides)
     bridge = create_app(settings)
-    server = make_server("127.0.0.1", port, bridge, threaded=True)
+    credentials = grant(bridge.engine) if default_credentials else None
+    app = bridge if credentials is None else authorized(bridge, credentials)
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-bridge", daemon=True)
     thread.start()
     try:
-        yield LiveBridge(url=settings.base_url, bridge=bridge)
+        yield LiveBridge(url=settings.base_url, bridge=bridge, credentials=credentials)
     finally:
         server.shutdown()
         thread.join(timeout=10)

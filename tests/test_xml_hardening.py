@@ -8,6 +8,7 @@ import pytest
 
 from bridge.domain.errors import HostileDocument, InvalidInput
 from bridge.mapping import xml
+from bridge.settings import Settings
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 
@@ -39,3 +40,86 @@ def test_malformed_xml_is_invalid_input_not_a_crash() -> None:
 def test_comments_and_processing_instructions_are_dropped() -> None:
     root = xml.parse(b"<a><!-- hi --><?pi x?><b>1</b></a>")
     assert [child.tag for child in root] == ["b"]
+
+
+# -- limits on size, enforced while parsing --------------------------------------------------------
+
+SMALL = xml.XmlLimits(max_elements=100, max_depth=8)
+PAYROLL_BATCH = Path(__file__).parent / "data" / "bench" / "payroll_batch_1000.xml"
+
+
+def _flat(elements: int) -> bytes:
+    """A root holding `elements - 1` empty children: `elements` elements in all."""
+    return b"<r>" + b"<a/>" * (elements - 1) + b"</r>"
+
+
+def _nested(levels: int) -> bytes:
+    return b"<a>" * levels + b"</a>" * levels
+
+
+def test_elements_up_to_the_limit_are_accepted() -> None:
+    root = xml.parse(_flat(SMALL.max_elements), SMALL)
+    assert len(root) == SMALL.max_elements - 1
+
+
+def test_one_element_over_the_limit_is_refused_naming_the_limit() -> None:
+    with pytest.raises(HostileDocument, match="more than 100 elements"):
+        xml.parse(_flat(SMALL.max_elements + 1), SMALL)
+
+
+def test_nesting_up_to_a_given_depth_is_accepted() -> None:
+    assert xml.parse(_nested(SMALL.max_depth), SMALL).tag == "a"
+
+
+def test_one_level_deeper_than_a_given_depth_is_refused_naming_it() -> None:
+    with pytest.raises(HostileDocument, match="deeper than 8 levels"):
+        xml.parse(_nested(SMALL.max_depth + 1), SMALL)
+
+
+def test_element_flood_is_refused_under_the_default_limit() -> None:
+    with pytest.raises(HostileDocument, match=f"more than {xml.MAX_ELEMENTS} elements"):
+        xml.parse((HOSTILE / "element_flood.xml").read_bytes())
+
+
+def test_deep_envelope_is_refused_under_the_default_limit() -> None:
+    with pytest.raises(HostileDocument, match=f"deeper than {xml.MAX_DEPTH} levels"):
+        xml.parse((HOSTILE / "deep_envelope.xml").read_bytes())
+
+
+def test_flood_is_refused_before_the_parser_reads_its_end() -> None:
+    # The document breaks only after several chunks: refused for its size, the parser never
+    # got there. A parser that built the tree first would report the syntax error instead.
+    document = _flat(3 * xml.CHUNK // 4)[: -len(b"</r>")] + b"</not-the-root>"
+    assert len(document) > 2 * xml.CHUNK
+    with pytest.raises(HostileDocument, match="more than 100 elements"):
+        xml.parse(document, SMALL)
+
+
+def test_nesting_past_libxml2s_own_cap_is_refused_for_the_limit_not_as_malformed() -> None:
+    # libxml2 gives up at 256 levels with a syntax error; the levels before it still count.
+    with pytest.raises(HostileDocument, match=f"deeper than {xml.MAX_DEPTH} levels"):
+        xml.parse(_nested(300))
+
+
+def test_limits_hold_for_a_document_in_utf16() -> None:
+    # In UTF-16 a "<" is not a lone byte: the count is of parsed elements, not of bytes.
+    document = ('<?xml version="1.0" encoding="UTF-16"?>' + _flat(101).decode()).encode("utf-16")
+    with pytest.raises(HostileDocument, match="more than 100 elements"):
+        xml.parse(document, SMALL)
+
+
+def test_largest_message_of_any_contract_fits_the_default_limits() -> None:
+    # A 1,000-record payroll batch (13,004 elements) in its SOAP envelope.
+    batch = PAYROLL_BATCH.read_bytes().split(b"?>", 1)[1]
+    envelope = (
+        b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+        + batch
+        + b"</s:Body></s:Envelope>"
+    )
+    root = xml.parse(envelope)
+    assert sum(1 for _ in root.iter("*")) > 13_000
+
+
+def test_default_limits_are_the_settings_defaults() -> None:
+    settings = Settings()
+    assert xml.XmlLimits(settings.xml_max_elements, settings.xml_max_depth) == xml.LIMITS

@@ -6,14 +6,17 @@ in exactly one place; nothing below a door knows about HTTP status codes or SOAP
     │   ├── MappingError           a field has the wrong type, format or value; names its path
     │   ├── HostileDocument        DTD, entities, external references, too deep or too large
     │   └── KeyReused              an idempotency key (or MsgId) reused for a different request
-    ├── AuthenticationFailed       a credential was refused (REST 401)
+    ├── AuthenticationFailed       a credential is missing or was refused (REST 401)
     │   ├── InvalidToken           an access token or API key is bad, expired or revoked
+    │   ├── ReplayedNonce          a WS-Security nonce seen before, or a stale Created
     │   └── OAuthError             the token endpoint refused a request (RFC 6749 section 5.2):
     │       ├── InvalidRequest     malformed: a parameter missing, repeated or unreadable
     │       ├── InvalidClient      unknown client, wrong secret, or a disabled client
     │       ├── InvalidGrant       refresh token unknown, expired, revoked or reused
     │       ├── InvalidScope       a scope the client does not hold
     │       └── UnsupportedGrantType
+    ├── Forbidden                  authenticated, but the tier or scope does not allow it (403)
+    ├── RateLimited                the caller's plan allows no more calls now (429)
     ├── NotFound                   the named object does not exist (or belongs to someone else)
     ├── Conflict                   the request clashes with the state of the object
     │   └── InProgress             the same idempotency key is still being worked on
@@ -68,11 +71,28 @@ class KeyReused(InvalidInput):
 
 
 class AuthenticationFailed(BridgeError):
+    """`reason` labels bridge_auth_failures_total: missing, invalid, expired or replayed."""
+
     kind = "authentication-failed"
+    reason = "invalid"
+
+
+class MissingCredentials(AuthenticationFailed):
+    kind = "authentication-required"
+    reason = "missing"
 
 
 class InvalidToken(AuthenticationFailed):
     kind = "invalid-token"
+
+
+class ExpiredToken(InvalidToken):
+    reason = "expired"
+
+
+class ReplayedNonce(AuthenticationFailed):
+    kind = "replayed-credentials"
+    reason = "replayed"
 
 
 class OAuthError(AuthenticationFailed):
@@ -101,6 +121,22 @@ class InvalidScope(OAuthError):
 
 class UnsupportedGrantType(OAuthError):
     error = "unsupported_grant_type"
+
+
+class Forbidden(BridgeError):
+    kind = "forbidden"
+
+
+class RateLimited(BridgeError):
+    """`limit` calls per `window` seconds; `retry_after` seconds until the next one is allowed."""
+
+    kind = "rate-limited"
+
+    def __init__(self, detail: str, *, limit: int, window: int, retry_after: int) -> None:
+        super().__init__(detail)
+        self.limit = limit
+        self.window = window
+        self.retry_after = retry_after
 
 
 class NotFound(BridgeError):

@@ -35,7 +35,7 @@ _SECRET_XML = re.compile(
     re.IGNORECASE,
 )
 _SECRET_PAIR = re.compile(
-    r"""(?P<key>["']?[\w.-]*(?:password|passwd|secret|token|authorization)[\w.-]*["']?"""
+    r"""(?P<key>["']?[\w.-]{0,64}(?:password|passwd|secret|token|authorization)[\w.-]{0,64}["']?"""
     r"""\s*[:=]\s*)(?P<value>"[^"]*"|'[^']*'|(?:Bearer\s+|Basic\s+)?[^\s,;&"'<>}\]]+)""",
     re.IGNORECASE,
 )

@@ -13,6 +13,7 @@ Since 0.9. The families (all prefixed ``bridge_``):
     bridge_dead_letters{job}                            read from the database at scrape time
     bridge_rate_limited_total{door}                     429s (incremented by the security layer)
     bridge_auth_failures_total{door,reason}             refused credentials (ditto)
+    bridge_security_events_total{kind}                  failed-login bursts, reused refresh tokens
 
 Per-request metrics live in a WSGI middleware, not in Flask hooks: the SOAP doors and the
 simulators are spyne apps mounted beside Flask, which its hooks never see (DESIGN.md, pitfalls).
@@ -115,6 +116,15 @@ AUTH_FAILURES = Counter(
     ["door", "reason"],
 )
 
+# Security events (bridge.security.events): counted once per event, not per failure in it.
+SECURITY_EVENT_KINDS = ("auth_failure_burst", "refresh_token_reused")
+SECURITY_EVENTS = Counter(
+    "bridge_security_events",
+    "Security events, by kind: auth_failure_burst (failed authentications from one source "
+    "within a window), refresh_token_reused (a spent refresh token presented again).",
+    ["kind"],
+)
+
 FAMILIES = (
     REQUESTS,
     REQUEST_SECONDS,
@@ -125,6 +135,7 @@ FAMILIES = (
     JOB_RUN_SECONDS,
     RATE_LIMITED,
     AUTH_FAILURES,
+    SECURITY_EVENTS,
 )
 
 BREAKER_STATES = {
@@ -304,13 +315,15 @@ def label_routes(app: Flask) -> Flask:
 
 
 def door_of(path: str) -> str:
-    """rest | soap | sims | ops (health, metrics, API document and docs), from the path."""
+    """rest | soap | sims | ui | ops (health, metrics, API document and docs), from the path."""
     if path.startswith("/api/"):
         return "rest" if path.startswith("/api/v1/") else "ops"
     if path.startswith("/soap/"):
         return "soap"
     if path.startswith("/sims/"):
         return "sims"
+    if path == "/ui" or path.startswith("/ui/"):
+        return "ui"
     if path in _OPS_PATHS:
         return "ops"
     return "rest"
@@ -367,16 +380,24 @@ class MetricsMiddleware:
         REQUESTS.labels(door, operation, outcome).inc()
 
     def _operation(self, door: str, path: str, environ: dict[str, Any]) -> str:
-        if door in ("soap", "sims"):
-            known = self._soap_operations.get(_mount_of(path))
-            if known is None:
-                return "unmatched"
-            method = environ.get("REQUEST_METHOD", "GET")
-            if method != "POST":
-                return "wsdl" if environ.get("QUERY_STRING", "").lower() == "wsdl" else "other"
-            action = environ.get("HTTP_SOAPACTION", "").strip().strip('"')
-            return action if action in known else "unknown"
-        if path == "/metrics":
-            return "GET /metrics" if environ.get("REQUEST_METHOD") == "GET" else "unmatched"
-        route: str = environ.get(ROUTE_KEY) or "unmatched"
-        return route
+        return operation_of(door, path, environ, self._soap_operations)
+
+
+def operation_of(
+    door: str, path: str, environ: dict[str, Any], soap_operations: Mapping[str, frozenset[str]]
+) -> str:
+    """The bounded name of a request's operation (shared with the audit log): a REST route
+    template, a SOAP operation its mount knows, or "unmatched", "unknown", "wsdl", "other"."""
+    if door in ("soap", "sims"):
+        known = soap_operations.get(_mount_of(path))
+        if known is None:
+            return "unmatched"
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method != "POST":
+            return "wsdl" if environ.get("QUERY_STRING", "").lower() == "wsdl" else "other"
+        action = environ.get("HTTP_SOAPACTION", "").strip().strip('"')
+        return action if action in known else "unknown"
+    if path == "/metrics":
+        return "GET /metrics" if environ.get("REQUEST_METHOD") == "GET" else "unmatched"
+    route: str = environ.get(ROUTE_KEY) or "unmatched"
+    return route

@@ -18,6 +18,7 @@ from pydantic import Field
 from bridge.domain import AccountVerificationRequest, Transaction, TransactionsQuery
 from bridge.mapping.scalars import parse_account_no
 from bridge.rest import cursor
+from bridge.rest.auth import protect
 from bridge.rest.fields import SparseFields, project
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
@@ -79,6 +80,7 @@ class TransactionsParams(Parameters):
     openapi_extensions=request_body(VERIFICATION_REQUEST, "The name to check"),
 )
 @idempotent
+@protect("accounts:read", "public", "partner", "private")
 def verify_account(path: AccountPath) -> Response:
     """Asks core banking every time: a holder's name or an account's status can change."""
     body = VERIFICATION_REQUEST.read()
@@ -100,6 +102,7 @@ def verify_account(path: AccountPath) -> Response:
         problems=(400, 502, 503),
     ),
 )
+@protect("accounts:read", "public", "partner", "private")
 def list_transactions(path: AccountPath, query: TransactionsParams) -> Response:
     """Core banking pages by number; the cursor carries the number, bound to this query."""
     fields = TRANSACTION_FIELDS.parse(query.fields)

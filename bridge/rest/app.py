@@ -11,6 +11,7 @@
     /api/v1/sync/jobs, /api/v1/sync/deliveries sync.py (operators)
     /oauth/token                               oauth.py (RFC 6749 token endpoint)
 
+Every route declares who may call it (`auth.py`): the app refuses to start if one does not.
 Every error, from any route or none, leaves as application/problem+json (`problems.py`).
 """
 
@@ -21,13 +22,17 @@ from typing import TYPE_CHECKING
 from flask_openapi3.models.info import Info
 from flask_openapi3.openapi import OpenAPI
 
+from bridge.domain.errors import ConfigurationError
 from bridge.rest.accounts import accounts
+from bridge.rest.audit import audit
+from bridge.rest.auth import install, undeclared
 from bridge.rest.classifications import classifications
+from bridge.rest.clients import clients
 from bridge.rest.health import health
 from bridge.rest.hr import hr
 from bridge.rest.idempotency import EXTENSION as IDEMPOTENCY
 from bridge.rest.oauth import oauth
-from bridge.rest.openapi import API_PREFIX, DOC_URL, publish
+from bridge.rest.openapi import API_PREFIX, DOC_URL, publish, security_schemes
 from bridge.rest.problems import Problem, invalid_parameters, problem
 from bridge.rest.shipments import shipments
 from bridge.rest.sync import sync
@@ -51,8 +56,7 @@ def create_rest_app(bridge: Bridge) -> OpenAPI:
             description="Transfers, account checks and statements, in the canonical JSON model. "
             "Errors are RFC 9457 problem details.",
         ),
-        # Authentication is not there yet; an empty map keeps a null out of the document.
-        security_schemes={},
+        security_schemes=security_schemes(),
         doc_prefix=API_PREFIX,
         doc_url=DOC_URL,
         validation_error_status=400,
@@ -70,7 +74,13 @@ def create_rest_app(bridge: Bridge) -> OpenAPI:
     app.register_api(shipments)
     app.register_api(hr)
     app.register_api(sync)
+    app.register_api(audit)
+    app.register_api(clients)
     app.register_api(oauth)
     app.register_error_handler(Exception, problem)
+    closed = undeclared(app)
+    if closed:
+        raise ConfigurationError(f"REST routes without an access declaration: {closed}")
+    install(app, bridge.security)
     publish(app)
     return app

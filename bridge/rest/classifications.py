@@ -31,6 +31,7 @@ from bridge.domain.classification import (
     ClassificationRequest,
     ClassificationStatus,
 )
+from bridge.rest.auth import protect
 from bridge.rest.cursor import decode_after, encode_after
 from bridge.rest.fields import SparseFields, project
 from bridge.rest.idempotency import idempotent
@@ -138,6 +139,7 @@ def _submit_responses() -> ResponseDict:
     ),
 )
 @idempotent
+@protect("classifications:write", "private")
 def create_classification(query: SubmitQuery) -> Response:
     """The classifier's contract is checked here, at the door, so a document it would refuse
     is a 400 naming the field now rather than a dead letter after the nightly run."""
@@ -162,6 +164,7 @@ def create_classification(query: SubmitQuery) -> Response:
         200, success("Classification", "The classification as it stands"), problems=(400, 404)
     ),
 )
+@protect("classifications:read", "private")
 def get_classification(path: ClassificationPath, query: ReadQuery) -> Response:
     fields = CLASSIFICATION_FIELDS.parse(query.fields)
     return canonical_response(bridge().classification.get(path.id), fields=fields)
@@ -178,6 +181,7 @@ def get_classification(path: ClassificationPath, query: ReadQuery) -> Response:
         200, success("ClassificationList", "One page of classifications"), problems=(400,)
     ),
 )
+@protect("classifications:read", "private")
 def list_classifications(query: ListQuery) -> Response:
     """Keyset paging on (created_at, id): a cursor names the last item seen, so pages neither
     skip nor repeat items while new documents arrive, and any filter or limit can follow it."""

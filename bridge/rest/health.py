@@ -9,17 +9,20 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bridge.rest.auth import open_access
 from bridge.store.db import migration_state
 
 health = Blueprint("health", __name__)
 
 
 @health.get("/healthz")
+@open_access
 def healthz() -> ResponseReturnValue:
     return jsonify(status="ok")
 
 
 @health.get("/readyz")
+@open_access
 def readyz() -> ResponseReturnValue:
     bridge = current_app.extensions["bridge"]
     checks: dict[str, Any] = {}
@@ -32,6 +35,7 @@ def readyz() -> ResponseReturnValue:
     except SQLAlchemyError as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     checks["mappings"] = f"{len(bridge.mappings)} compiled"
-    checks["simulators"] = sorted(bridge.mounts) if bridge.mounts else "off"
+    simulators = sorted(path for path in bridge.mounts if path.startswith("/sims/"))
+    checks["simulators"] = simulators or "off"
     ready = checks.get("database") == "ok" and checks.get("migrations") == "ok"
     return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503

@@ -39,6 +39,7 @@ from pydantic import Field
 
 from bridge.domain import EmployeeChange
 from bridge.domain.errors import KeyReused, MappingError
+from bridge.rest.auth import protect
 from bridge.rest.fields import SparseFields
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import ref, request_body, responses, success
@@ -137,6 +138,7 @@ def _accepted_responses(component: str, description: str, *, batch: bool) -> Res
     ),
     openapi_extensions=request_body(CHANGE_BODY, "The change; `record_id` is optional"),
 )
+@protect("hr:write", "private")
 def put_employee(path: EmployeePath) -> Response:
     body = CHANGE_BODY.read()
     if body.employee_no is not None and body.employee_no != path.employee_no:
@@ -166,6 +168,7 @@ def put_employee(path: EmployeePath) -> Response:
         200, success("EmployeeChange", "The employee's latest record"), problems=(400, 404)
     ),
 )
+@protect("hr:read", "private")
 def get_employee(path: EmployeePath, query: EmployeeQuery) -> Response:
     fields = EMPLOYEE_FIELDS.parse(query.fields)
     return canonical_response(bridge().hr.employee(path.employee_no), fields=fields)
@@ -186,6 +189,7 @@ def get_employee(path: EmployeePath, query: EmployeeQuery) -> Response:
 )
 @body_limit(MAX_BATCH_BYTES)
 @idempotent
+@protect("hr:write", "private")
 def create_employee_changes() -> Response:
     try:
         batch = CHANGE_BATCH.read()

@@ -6,19 +6,17 @@ with HTTP Basic (id and secret form-urlencoded first, RFC 6749 2.3.1) or with `c
 `{"error": ..., "error_description": ...}`, because OAuth client libraries parse exactly that;
 `oauth_error()` is the one place they are written. Nothing here is cached (`no-store`).
 
-The registry and the key ring are built on the first token request, not at start-up, so an app
-that never issues a token never touches the signing keys.
+The registry and the key ring are the bridge's own (`Bridge.security`), built at start-up.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import threading
 from urllib.parse import unquote_plus
 
 import orjson
-from flask import Response, current_app, request
+from flask import Response, request
 from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,13 +27,13 @@ from bridge.domain.errors import (
     OAuthError,
     UnsupportedGrantType,
 )
+from bridge.rest.auth import open_access
 from bridge.rest.openapi import responses
 from bridge.rest.wire import bridge
-from bridge.security import Security, build_security
+from bridge.security import Security
 from bridge.security.clients import ApiClient, parse_scopes
 
 FORM = "application/x-www-form-urlencoded"
-EXTENSION = "bridge.security"
 REALM = 'Basic realm="bridge"'
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 GRANT_TYPES = ("client_credentials", "refresh_token")
@@ -49,7 +47,6 @@ oauth = APIBlueprint(
     url_prefix="/oauth",
     abp_tags=[Tag(name="oauth", description="OAuth2 access tokens (RFC 6749)")],
 )
-_building = threading.Lock()
 
 
 class TokenResponse(BaseModel):
@@ -106,6 +103,7 @@ _FORM_SCHEMA = {
         "requestBody": {"required": True, "content": {FORM: {"schema": _FORM_SCHEMA}}}
     },
 )
+@open_access
 def issue_token() -> Response:
     try:
         form = _form()
@@ -147,14 +145,8 @@ def oauth_error(error: OAuthError) -> Response:
 
 
 def security() -> Security:
-    """This app's registry and token service, built once on first use."""
-    extensions = current_app.extensions
-    if EXTENSION not in extensions:
-        with _building:
-            if EXTENSION not in extensions:
-                extensions[EXTENSION] = build_security(bridge().settings, bridge().engine)
-    found: Security = extensions[EXTENSION]
-    return found
+    """This bridge's registry and token service."""
+    return bridge().security
 
 
 def _form() -> dict[str, str]:

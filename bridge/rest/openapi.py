@@ -21,9 +21,11 @@ from flask_openapi3_swagger.templates import (  # type: ignore[import-untyped]
     swagger_html_string,
 )
 
+from bridge.rest.auth import declared
 from bridge.rest.idempotency import HEADER, MARK, REPLAYED
 from bridge.rest.problems import MEDIA_TYPE
 from bridge.rest.schemas import JSON, REF_TEMPLATE, JsonBody, component_schemas
+from bridge.security.access import SCOPES
 
 API_PREFIX = "/api"
 DOC_URL = "/openapi.json"
@@ -39,7 +41,13 @@ _PROBLEM_DESCRIPTIONS = {
     500: "An unexpected error; the problem carries the correlation id",
     502: "An upstream system refused or failed the request",
     503: "An upstream system is unavailable: retry after the seconds in Retry-After",
+    401: "No credentials, or refused ones: an access token or API key is needed",
+    403: "The client's tier or the credential's scopes do not allow this operation",
+    429: "The client's rate-limit plan allows no more calls now: retry after Retry-After",
 }
+BEARER = "bearer"
+OAUTH2 = "oauth2"
+API_KEY = "apiKey"
 _RETRY_AFTER = {
     "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
 }
@@ -89,7 +97,7 @@ def _problem(status: int) -> dict[str, Any]:
         "description": _PROBLEM_DESCRIPTIONS[status],
         "content": {MEDIA_TYPE: {"schema": ref("Problem")}},
     }
-    if status in (409, 503):
+    if status in (409, 429, 503):
         response["headers"] = _RETRY_AFTER
     return response
 
@@ -102,6 +110,7 @@ def publish(app: OpenAPI) -> bytes:
     schemas.pop("ValidationErrorModel", None)
     schemas.update(component_schemas())
     _document_idempotency(app, spec)
+    _document_access(app, spec)
     document = orjson.dumps(spec)
 
     def openapi_document() -> Response:
@@ -122,6 +131,45 @@ def publish(app: OpenAPI) -> bytes:
 
     app.add_url_rule(API_PREFIX + DOCS_PAGE, endpoint="api_docs", view_func=docs)
     return document
+
+
+def security_schemes() -> dict[str, Any]:
+    """The credentials every protected operation takes: a bearer access token from
+    `/oauth/token` (client credentials) or an API key."""
+    return {
+        BEARER: {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "An access token from POST /oauth/token",
+        },
+        OAUTH2: {
+            "type": "oauth2",
+            "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": SCOPES}},
+        },
+        API_KEY: {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    }
+
+
+def _document_access(app: OpenAPI, spec: dict[str, Any]) -> None:
+    """Each operation's security requirement and who may call it, from its declaration."""
+    for rule in app.url_map.iter_rules():
+        access = declared(app, rule.endpoint)
+        path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        for method in rule.methods or ():
+            operation = spec.get("paths", {}).get(path, {}).get(method.lower())
+            if operation is None or access is None:
+                continue
+            if access.open:
+                operation["security"] = []
+                continue
+            scopes = [access.scope] if access.scope else []
+            operation["security"] = [{BEARER: []}, {OAUTH2: scopes}, {API_KEY: []}]
+            operation["x-bridge-tiers"] = sorted(access.tiers)
+            operation["description"] = f"{operation.get('description', '')}\n\n{access.describe()}"
+            responses = operation["responses"]
+            for status in (401, 403, 429):
+                responses.setdefault(str(status), _problem(status))
 
 
 def _document_idempotency(app: OpenAPI, spec: dict[str, Any]) -> None:

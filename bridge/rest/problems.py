@@ -10,7 +10,10 @@ Status codes, by the most specific class in the table below:
     MappingError, HostileDocument, InvalidJson   400  the request could not be read as sent
     InvalidInput                                  422  readable, but refused as a whole
     KeyReused                                     422  an idempotency key or MsgId reused
-    AuthenticationFailed                          401  a refused credential
+    AuthenticationFailed                          401  a missing or refused credential, with
+                                                       WWW-Authenticate
+    Forbidden                                     403  the tier or scope does not allow it
+    RateLimited                                   429  with Retry-After and RateLimit-*
     NotFound                                      404
     Conflict, InProgress                          409  InProgress adds Retry-After
     UpstreamUnavailable                           503  with Retry-After
@@ -38,23 +41,28 @@ from bridge.domain.errors import (
     AuthenticationFailed,
     BridgeError,
     Conflict,
+    Forbidden,
     HostileDocument,
     InProgress,
     InvalidInput,
     KeyReused,
     MappingError,
     NotFound,
+    RateLimited,
     UpstreamError,
     UpstreamRejected,
     UpstreamUnavailable,
 )
 from bridge.observability.correlation import ENVIRON_KEY
+from bridge.security.ratelimit import refusal_headers
 
 PROBLEM_TYPES = "https://bridge.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
 INTERNAL_ERROR = "internal-error"
 # Seconds a caller is asked to wait before retrying a request that is still being worked on.
 IN_PROGRESS_RETRY_AFTER = 1
+# RFC 6750 3: the scheme a refused request should authenticate with.
+CHALLENGE = 'Bearer realm="bridge"'
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +138,8 @@ _STATUS: dict[type[BaseException], tuple[int, str]] = {
     KeyReused: (422, "The key was already used for another request"),
     InvalidInput: (422, "The request was refused"),
     AuthenticationFailed: (401, "The credentials were refused"),
+    Forbidden: (403, "Not allowed for this client"),
+    RateLimited: (429, "Too many requests"),
     NotFound: (404, "Not found"),
     InProgress: (409, "The request is still in progress"),
     Conflict: (409, "The request conflicts with the state of the resource"),
@@ -160,6 +170,10 @@ def problem(error: BaseException) -> Response:
             headers["Retry-After"] = str(error.retry_after)
         elif isinstance(error, InProgress):
             headers["Retry-After"] = str(IN_PROGRESS_RETRY_AFTER)
+        elif isinstance(error, AuthenticationFailed):
+            headers["WWW-Authenticate"] = CHALLENGE
+        elif isinstance(error, RateLimited):
+            headers.update(refusal_headers(error))
     else:
         # A bug or an outage we did not foresee: log it whole, tell the caller nothing but the
         # correlation id that finds the log.

@@ -156,8 +156,9 @@ class QueueDepth:
 
 @dataclass(slots=True, kw_only=True)
 class JobRun:
-    """One run of a sync job: who started it (`schedule`, `manual` from the command line, `api`),
-    on which node, and what became of the rows it claimed. `error` says why a run stopped
+    """One run of a sync job: who started it (`schedule`; `join`, another node draining beside a
+    scheduled run; `manual` from the command line; `api`; `ui`), on which node, and what became
+    of the rows it claimed. `error` says why a run stopped
     early (the upstream unavailable, its circuit open)."""
 
     id: int
@@ -175,9 +176,9 @@ class JobRun:
 
 @dataclass(slots=True, kw_only=True)
 class SyncJob:
-    """A sync job: its schedule (crontab, UTC), its queue and its last runs. `scheduled` is false
-    when the scheduler is switched off (`BRIDGE_SCHEDULER=false`: the job runs only by hand);
-    `running` is true while the process that answered is running the job."""
+    """A sync job: its schedule (a crontab in UTC, or every <n>s|m|h), its queue and its last
+    runs. `scheduled` is false when the scheduler is switched off (`BRIDGE_SCHEDULER=false`: the
+    job runs only by hand); `running` is true while the process that answered is running the job."""
 
     name: str
     topic: str
@@ -257,6 +258,50 @@ class ReplayResult:
     replayed: int
 
 
+# -- the audit log ------------------------------------------------------------------------------
+
+AuditInterface = Literal["rest", "soap", "sync", "admin", "ui", "cli"]
+AuditOutcome = Literal[
+    "ok",
+    "client_error",
+    "unauthenticated",
+    "denied",
+    "not_found",
+    "rate_limited",
+    "server_error",
+    "security_event",
+]
+
+
+@dataclass(slots=True, kw_only=True)
+class AuditEntry:
+    """One audited event: a call on a door, a sync delivery, an admin action or a security
+    event. `status` is the HTTP status ("201"), SOAP faultcode ("soap:Client") or sync result
+    ("delivered", "retry", "dead"); account numbers are masked and secrets never kept."""
+
+    id: int
+    at: datetime
+    client_id: str | None = None
+    tier: str | None = None
+    interface: AuditInterface
+    operation: str
+    resource_id: str | None = None
+    outcome: AuditOutcome
+    status: str
+    latency_ms: float | None = None
+    source: str | None = None
+    correlation_id: str | None = None
+    detail: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class AuditList:
+    """One page of the audit log, newest first; `next_cursor` fetches the next, if any."""
+
+    entries: list[AuditEntry] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
 class CanonicalJsonSchema(GenerateJsonSchema):
     """Amounts travel as JSON strings ("12.50", exact) in both directions; pydantic would also
     advertise a JSON number for decimals on input, which is the float this API avoids."""
@@ -325,6 +370,7 @@ DOCUMENTED: tuple[type[Any], ...] = (
     DeliveryList,
     ReplayRequest,
     ReplayResult,
+    AuditList,
     Problem,
 )
 

@@ -36,6 +36,7 @@ from bridge.domain.shipping import (
     ShipmentStatus,
 )
 from bridge.rest import cursor
+from bridge.rest.auth import principal, protect
 from bridge.rest.fields import SparseFields, project
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
@@ -133,6 +134,7 @@ def _create_responses() -> ResponseDict:
     ),
 )
 @idempotent
+@protect("shipments:write", "private")
 def create_shipment() -> Response:
     """Both contracts are checked here, at the door: an order the partner would refuse is a
     400 naming the field now, rather than a dead letter a minute later or a shipment the
@@ -175,9 +177,11 @@ def _check_partner_contract(order: ShipmentOrder) -> None:
     "`status` (of the latest event by event time) and the event history.",
     responses=responses(200, success("Shipment", "The shipment as it stands"), problems=(400, 404)),
 )
+@protect("shipments:read", "partner", "private")
 def get_shipment(path: ShipmentPath, query: ReadQuery) -> Response:
     fields = SHIPMENT_FIELDS.parse(query.fields)
-    return canonical_response(bridge().shipping.get(path.id), fields=fields)
+    found = bridge().shipping.get(path.id, partner_id=_own_partner())
+    return canonical_response(found, fields=fields)
 
 
 @shipments.get(
@@ -189,11 +193,16 @@ def get_shipment(path: ShipmentPath, query: ReadQuery) -> Response:
     "`booking=dead` those the logistics partner refused.",
     responses=responses(200, success("ShipmentList", "One page of shipments"), problems=(400,)),
 )
+@protect("shipments:read", "partner", "private")
 def list_shipments(query: ListQuery) -> Response:
     fields = SHIPMENT_FIELDS.parse(query.fields)
     after = None if query.cursor is None else After(*cursor.decode_after(query.cursor))
     found = bridge().shipping.list(
-        status=query.status, booking=query.booking, after=after, limit=query.limit + 1
+        status=query.status,
+        booking=query.booking,
+        after=after,
+        limit=query.limit + 1,
+        partner_id=_own_partner(),
     )
     page = found[: query.limit]
     next_cursor = _cursor(page[-1]) if len(found) > query.limit else None
@@ -202,6 +211,15 @@ def list_shipments(query: ListQuery) -> Response:
     return canonical_response(
         {"shipments": [project(asdict(item), fields) for item in page], "next_cursor": next_cursor}
     )
+
+
+def _own_partner() -> str | None:
+    """A partner reads only the shipments booked with it (its organisation, or the client
+    itself); our own (private) clients read every shipment."""
+    caller = principal()
+    if caller is None or caller.tier == "private":
+        return None
+    return caller.organisation or caller.id
 
 
 def _cursor(last: Shipment) -> str:

@@ -17,8 +17,8 @@ here or from the scheduler, is a 409 while it lasts (`SyncEngine.run`). Replayin
 is not dead is a 409 too: the request is fine, the delivery's state is what refuses it.
 
 Deliveries carry personal data (salaries, bank accounts), so their payload is shown only when
-asked for (`include=payload`). These are admin endpoints: `admin_only` below is the one place
-their protection is declared, for every route of the blueprint.
+asked for (`include=payload`). These are admin endpoints: every route is for private clients
+holding `sync:admin`.
 """
 
 from __future__ import annotations
@@ -29,13 +29,15 @@ from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, cast
 
 import orjson
-from flask import Response, g, request, url_for
+from flask import Response, request, url_for
 from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from pydantic import Field
 
 from bridge.app import schedules
 from bridge.domain.errors import Conflict, MappingError, NotFound
+from bridge.rest.audit import record_admin_action
+from bridge.rest.auth import protect
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
 from bridge.rest.params import Parameters
@@ -72,20 +74,12 @@ sync = APIBlueprint(
     ],
 )
 
-# The scope an operator's credentials will need for every route here.
+# The scope an operator's credentials need for every route here.
 ADMIN_SCOPE = "sync:admin"
 RUN_REQUEST = JsonBody(RunRequest)
 REPLAY_REQUEST = JsonBody(ReplayRequest)
 LAST_RUNS = 5  # per job in the job list
 JOB_NAME = r"^[a-z][a-z_]{0,31}$"
-
-
-@sync.before_request
-def admin_only() -> None:
-    """The one place the sync API's protection is declared. Authentication and scopes come
-    with a later issue and will check `g.required_scope` here, before any view of the
-    blueprint runs; until then the sync API is as open as the rest of the REST door."""
-    g.required_scope = ADMIN_SCOPE
 
 
 class JobPath(Parameters):
@@ -135,11 +129,13 @@ class DeliveryQuery(Parameters):
     "/sync/jobs",
     operation_id="listSyncJobs",
     summary="List the sync jobs",
-    description="Every job this bridge runs: its schedule (crontab, UTC), whether this node "
-    "schedules it, its queue by state, its upstream's circuit breaker and its last runs.",
+    description="Every job this bridge runs: its schedule (a crontab in UTC, or every "
+    "<n>s|m|h), whether this node schedules it, its queue by state, its upstream's circuit "
+    "breaker and its last runs.",
     # flask-openapi3 documents a 400 on every operation; ours says it is a problem.
     responses=responses(200, success("SyncJobList", "The jobs"), problems=(400,)),
 )
+@protect(ADMIN_SCOPE, "private")
 def list_jobs() -> Response:
     depth = bridge().sync.outbox.depth()
     return canonical_response(
@@ -154,6 +150,7 @@ def list_jobs() -> Response:
     description="The job's schedule, queue, circuit breaker and last runs.",
     responses=responses(200, success("SyncJob", "The job"), problems=(400, 404)),
 )
+@protect(ADMIN_SCOPE, "private")
 def get_job(path: JobPath) -> Response:
     _deliverer(path.job)
     return canonical_response(_job(path.job, bridge().sync.outbox.depth()))
@@ -167,6 +164,7 @@ def get_job(path: JobPath) -> Response:
     "the next page (null on the last).",
     responses=responses(200, success("JobRunList", "One page of runs"), problems=(400, 404)),
 )
+@protect(ADMIN_SCOPE, "private")
 def list_job_runs(path: JobPath, query: RunsQuery) -> Response:
     """Keyset paging on the run id: runs started meanwhile do not shift the pages."""
     _deliverer(path.job)
@@ -199,11 +197,18 @@ def list_job_runs(path: JobPath, query: RunsQuery) -> Response:
     },
 )
 @idempotent
+@protect(ADMIN_SCOPE, "private")
 def run_job(path: JobPath) -> Response:
     _deliverer(path.job)
     body = _optional_body(RUN_REQUEST, RunRequest())
     report = bridge().sync.run(path.job, trigger="api", max_batches=body.batches)
     run = _job_run(_found(status.job_run(bridge().engine, cast(int, report.run_id)), "run"))
+    record_admin_action(
+        "sync run",
+        resource_id=path.job,
+        detail=f"run {run.id}: claimed {run.claimed}, delivered {run.delivered}, "
+        f"retried {run.retried}, dead {run.dead}",
+    )
     location = url_for("sync.get_job_run", job=path.job, run_id=run.id)
     return canonical_response(run, status=201, headers={"Location": location})
 
@@ -214,6 +219,7 @@ def run_job(path: JobPath) -> Response:
     summary="Read one run of a job",
     responses=responses(200, success("JobRun", "The run"), problems=(400, 404)),
 )
+@protect(ADMIN_SCOPE, "private")
 def get_job_run(path: RunPath) -> Response:
     row = status.job_run(bridge().engine, path.run_id)
     if row is None or row["job"] != path.job:
@@ -233,6 +239,7 @@ def get_job_run(path: RunPath) -> Response:
     "reason in `last_error`.",
     responses=responses(200, success("DeliveryList", "One page of deliveries"), problems=(400,)),
 )
+@protect(ADMIN_SCOPE, "private")
 def list_deliveries(query: DeliveriesQuery) -> Response:
     """Keyset paging on the delivery id: new deliveries do not shift the pages."""
     topics = None if query.job is None else [_topic(query.job, "job")]
@@ -257,6 +264,7 @@ def list_deliveries(query: DeliveriesQuery) -> Response:
     summary="Read a delivery",
     responses=responses(200, success("Delivery", "The delivery"), problems=(400, 404)),
 )
+@protect(ADMIN_SCOPE, "private")
 def get_delivery(path: DeliveryPath, query: DeliveryQuery) -> Response:
     row = status.delivery(bridge().engine, path.id, payload=query.include == "payload")
     return canonical_response(_delivery(_found(row, f"delivery {path.id}"), _jobs_by_topic()))
@@ -274,6 +282,7 @@ def get_delivery(path: DeliveryPath, query: DeliveryQuery) -> Response:
     ),
 )
 @idempotent
+@protect(ADMIN_SCOPE, "private")
 def replay_delivery(path: DeliveryPath) -> Response:
     engine, outbox = bridge().engine, bridge().sync.outbox
     row = _found(status.delivery(engine, path.id), f"delivery {path.id}")
@@ -283,6 +292,7 @@ def replay_delivery(path: DeliveryPath) -> Response:
             f"delivery {path.id} is {now['status']}, not dead: only dead letters are replayed"
         )
     replayed = _found(status.delivery(engine, path.id), f"delivery {path.id}")
+    record_admin_action("sync replay", resource_id=str(path.id), detail="replayed 1")
     return canonical_response(_delivery(replayed, _jobs_by_topic()))
 
 
@@ -303,10 +313,14 @@ def replay_delivery(path: DeliveryPath) -> Response:
     },
 )
 @idempotent
+@protect(ADMIN_SCOPE, "private")
 def replay_deliveries() -> Response:
     body = _optional_body(REPLAY_REQUEST, ReplayRequest())
     topic = None if body.job is None else _topic(body.job, "job")
     count = bridge().sync.outbox.replay(topic=topic, ids=body.ids)
+    record_admin_action(
+        "sync replay", resource_id=body.job, detail=f"replayed {count}; ids {body.ids or 'all'}"
+    )
     return canonical_response(ReplayResult(replayed=count))
 
 

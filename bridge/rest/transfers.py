@@ -15,6 +15,7 @@ from pydantic import Field
 
 from bridge.domain import TransferRequest, TransferResult, TransferStatusQuery
 from bridge.domain.errors import NotFound
+from bridge.rest.auth import protect
 from bridge.rest.fields import SparseFields
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
@@ -69,6 +70,7 @@ class ReadQuery(Parameters):
     openapi_extensions=request_body(TRANSFER_REQUEST, "The transfer; `msg_id` is your reference"),
 )
 @idempotent
+@protect("transfers:write", "partner", "private")
 def create_transfer() -> Response:
     """The service stores the transfer before core banking hears of it; Location names it.
     The request must fit the banking contract, exactly as the SOAP door's TransferFunds does."""
@@ -95,6 +97,7 @@ def create_transfer() -> Response:
         200, success("TransferResult", "The transfer's current status"), problems=(400, 404, 503)
     ),
 )
+@protect("transfers:read", "partner", "private")
 def get_transfer(path: TransferPath, query: ReadQuery) -> Response:
     """tx_id first: a msg_id equal to another transfer's tx_id finds that transfer only by its
     tx_id. Both lookups are scoped to the caller, so nobody reads another client's transfer."""

@@ -1,8 +1,8 @@
 """The small seams between a Flask request and a service call: who is calling, under which
 correlation id, and how a canonical object goes back out as JSON.
 
-Until authentication exists, the caller is whatever a middleware put in the environ under
-`bridge.client_id`, and "anonymous" otherwise; services scope transfers and keys by it.
+The caller is the client `bridge.rest.auth` authenticated and left in the environ under
+`CLIENT_ID_KEY`; services scope transfers and keys by it.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from bridge.mapping import canonical_json
 from bridge.observability.correlation import ENVIRON_KEY
 from bridge.rest.fields import Selection, project
 from bridge.rest.schemas import JSON
+from bridge.security.access import CLIENT_ID_KEY
 
 if TYPE_CHECKING:
     from bridge.app import Bridge
 
-CLIENT_ID_KEY = "bridge.client_id"
 ANONYMOUS = "anonymous"
 DOOR = "rest"
 

@@ -1,7 +1,8 @@
 """`bridge clients`: register API clients and manage their credentials from the shell.
 
-Secrets and API keys are printed once, when made; the database keeps only their hashes, so a
-lost one is replaced (`rotate-secret`, `api-key`), never shown again.
+Secrets, API keys and WS-Security passwords are printed once, when made, and never shown again:
+the database keeps secrets and keys only as hashes, and WS-Security passwords sealed under a
+key file. A lost one is replaced (`rotate-secret`, `api-key`, `wss-password`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from pathlib import Path
 
 import click
 
+from bridge.audit_cli import audited
 from bridge.domain.errors import BridgeError, ConfigurationError
+from bridge.security.access import SCOPES
 from bridge.security.clients import DEFAULT_PLAN, TIERS, ClientRegistry, scope_text
+from bridge.security.sealing import wss_sealer
 from bridge.settings import load_settings
 from bridge.store.db import make_engine, migrate
 
@@ -32,7 +36,7 @@ def _registry(config: Path | None) -> ClientRegistry:
         sys.exit(2)
     engine = make_engine(settings.database_url)
     migrate(engine)
-    return ClientRegistry(engine)
+    return ClientRegistry(engine, sealer=wss_sealer(settings))
 
 
 def _refused(exc: BridgeError) -> None:
@@ -42,7 +46,8 @@ def _refused(exc: BridgeError) -> None:
 
 @click.group()
 def clients() -> None:
-    """API clients: create, list, rotate their secret, issue API keys, disable."""
+    """API clients: create, list, rotate their secret, issue API keys and WS-Security
+    passwords, disable."""
 
 
 @clients.command("create")
@@ -50,10 +55,16 @@ def clients() -> None:
 @click.option("--name", required=True, help="Who the client is, for people reading lists.")
 @click.option("--tier", type=click.Choice(TIERS), required=True)
 @click.option(
-    "--scope", "scopes", multiple=True, help="A scope it may be granted (repeat for several)."
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(sorted(SCOPES)),
+    metavar="SCOPE",
+    help=f"A scope it may be granted (repeat for several): {', '.join(SCOPES)}.",
 )
 @click.option("--organisation", default=None, help="The partner organisation it belongs to.")
 @click.option("--plan", default=DEFAULT_PLAN, show_default=True, help="Rate-limit plan.")
+@audited("clients create", resource="name")
 def create(
     config: Path | None,
     name: str,
@@ -77,6 +88,7 @@ def create(
 
 @clients.command("list")
 @config_option
+@audited("clients list")
 def list_clients(config: Path | None) -> None:
     """Every client with its tier, plan, organisation, state and scopes (never a secret)."""
     for client in _registry(config).list():
@@ -90,6 +102,7 @@ def list_clients(config: Path | None) -> None:
 @clients.command("rotate-secret")
 @config_option
 @click.argument("client_id")
+@audited("clients rotate-secret", resource="client_id")
 def rotate_secret(config: Path | None, client_id: str) -> None:
     """Replace CLIENT_ID's secret; the old one stops working at once."""
     try:
@@ -103,6 +116,7 @@ def rotate_secret(config: Path | None, client_id: str) -> None:
 @clients.command("disable")
 @config_option
 @click.argument("client_id")
+@audited("clients disable", resource="client_id")
 def disable(config: Path | None, client_id: str) -> None:
     """Refuse CLIENT_ID from now on; revokes its API keys and refresh tokens."""
     try:
@@ -116,6 +130,7 @@ def disable(config: Path | None, client_id: str) -> None:
 @clients.command("api-key")
 @config_option
 @click.argument("client_id")
+@audited("clients api-key", resource="client_id")
 def api_key(config: Path | None, client_id: str) -> None:
     """Issue a new API key for CLIENT_ID; prints it once."""
     try:
@@ -124,3 +139,20 @@ def api_key(config: Path | None, client_id: str) -> None:
         _refused(exc)
         return
     click.echo(f"api_key: {key}")
+
+
+@clients.command("wss-password")
+@config_option
+@click.argument("client_id")
+@audited("clients wss-password", resource="client_id")
+def wss_password(config: Path | None, client_id: str) -> None:
+    """Issue a new WS-Security password for CLIENT_ID (the UsernameToken's Username is the
+    client id); prints it once, and the previous one stops working."""
+    try:
+        password = _registry(config).create_wss_password(client_id)
+    except BridgeError as exc:
+        _refused(exc)
+        return
+    click.echo(f"username:     {client_id}")
+    click.echo(f"wss_password: {password}")
+    click.echo("The password is shown only now; store it where the client reads it.", err=True)

@@ -8,10 +8,17 @@ from 256 random bits: no dictionary or brute force gets through 2**256 guesses, 
 would only add its cost to every request that presents a key. Keys carry a short public prefix
 (`bk_<prefix>_<secret>`) so the row is found by primary key, then the digest is compared in
 constant time.
+
+A client may also hold a WS-Security password, for the SOAP doors' UsernameToken. That one is
+not hashed but sealed (AES-GCM, `bridge.security.sealing`): a PasswordDigest is
+SHA-1(nonce + created + password), which only the password itself can recompute. It is a
+separate random secret, not the client secret, so that the readable copy the server must keep
+never gives away the credential of the token endpoint.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -24,7 +31,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, Row, insert, select, update
 
-from bridge.domain.errors import InvalidClient, InvalidInput, InvalidToken, NotFound
+from bridge.domain.errors import (
+    ConfigurationError,
+    InvalidClient,
+    InvalidInput,
+    InvalidToken,
+    NotFound,
+)
+from bridge.security.sealing import Sealer
 from bridge.store.security_tables import api_clients, api_keys, refresh_tokens
 
 Tier = Literal["public", "partner", "private"]
@@ -71,14 +85,26 @@ class ClientRegistry:
     """API clients and their credentials in the bridge's database."""
 
     def __init__(
-        self, engine: Engine, *, hasher: PasswordHasher | None = None, clock: Clock = utc_now
+        self,
+        engine: Engine,
+        *,
+        hasher: PasswordHasher | None = None,
+        clock: Clock = utc_now,
+        sealer: Sealer | None = None,
     ) -> None:
+        """`sealer` keeps WS-Security passwords; without one they can be neither issued nor
+        checked (`ConfigurationError`)."""
         self.engine = engine
         self.hasher = hasher or PasswordHasher()
         self.clock = clock
-        # Verified against when the client id is unknown, so an unknown id costs as long as a
-        # wrong secret and response times do not tell which client ids exist.
-        self._decoy = self.hasher.hash(secrets.token_urlsafe(32))
+        self.sealer = sealer
+
+    @functools.cached_property
+    def _decoy(self) -> str:
+        """Verified against when the client id is unknown, so an unknown id costs as long as a
+        wrong secret and response times do not tell which client ids exist. Made on first use:
+        hashing costs as much as a login, and most processes never see one."""
+        return self.hasher.hash(secrets.token_urlsafe(32))
 
     def create(
         self,
@@ -212,6 +238,36 @@ class ClientRegistry:
         if row is None or not matches or row.revoked_at is not None or not row.active:
             raise InvalidToken("API key refused")
         return _client(row)
+
+    def create_wss_password(self, client_id: str) -> str:
+        """A new WS-Security password for the client, returned once; the old one stops working
+        at once. The UsernameToken's Username is the client id."""
+        password = secrets.token_urlsafe(24)
+        sealed = self._sealer().seal(password, client_id)
+        with self.engine.begin() as db:
+            changed = db.execute(
+                update(api_clients)
+                .where(api_clients.c.id == client_id)
+                .values(wss_password=sealed, updated_at=self.clock())
+            ).rowcount
+        if not changed:
+            raise NotFound(f"no API client {client_id!r}")
+        return password
+
+    def wss_credentials(self, client_id: str) -> tuple[ApiClient, str] | None:
+        """The client and its WS-Security password, for checking a UsernameToken; None when the
+        client is unknown or has no such password. The client may be disabled: the caller
+        refuses it after comparing, so both cases take the same work."""
+        with self.engine.connect() as db:
+            row = db.execute(select(api_clients).where(api_clients.c.id == client_id)).first()
+        if row is None or row.wss_password is None:
+            return None
+        return _client(row), self._sealer().open(row.wss_password, client_id)
+
+    def _sealer(self) -> Sealer:
+        if self.sealer is None:
+            raise ConfigurationError("WS-Security passwords need a key: no sealer was configured")
+        return self.sealer
 
     def _store_secret_hash(self, client_id: str, secret_hash: str) -> bool:
         with self.engine.begin() as db:

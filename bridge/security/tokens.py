@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +33,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Engine, insert, select, update
 
-from bridge.domain.errors import ConfigurationError, InvalidGrant, InvalidScope, InvalidToken
+from bridge.domain.errors import (
+    ConfigurationError,
+    ExpiredToken,
+    InvalidGrant,
+    InvalidScope,
+    InvalidToken,
+)
 from bridge.security.clients import ApiClient, Clock, digest, scope_text, utc_now
 from bridge.store.security_tables import refresh_tokens
 
@@ -144,9 +151,12 @@ class TokenService:
         access_ttl: timedelta = timedelta(hours=1),
         refresh_ttl: timedelta = timedelta(days=30),
         clock: Clock = utc_now,
+        on_reuse: Callable[[str, str], None] | None = None,
     ) -> None:
         self.engine = engine
         self.keys = keys
+        # Told (client id, family id) when a spent refresh token comes back: a security event.
+        self.on_reuse = on_reuse
         self.issuer = issuer
         self.audience = audience
         self.access_ttl = access_ttl
@@ -189,6 +199,8 @@ class TokenService:
         if spent != 1:
             # Spent before: the token leaked or was replayed. Cut off everything it led to.
             self.revoke_family(row.family_id)
+            if self.on_reuse is not None:
+                self.on_reuse(client.id, row.family_id)
             raise InvalidGrant("refresh token is not valid")
         return self._answer(client, granted, self._store_refresh(client.id, row.family_id, granted))
 
@@ -245,6 +257,8 @@ class TokenService:
                 leeway=LEEWAY,
                 options={"require": REQUIRED_CLAIMS, "strict_aud": True},
             )
+        except jwt.ExpiredSignatureError:
+            raise ExpiredToken("access token expired") from None
         except jwt.InvalidTokenError as exc:
             raise InvalidToken(f"access token refused: {exc}") from None
         if not isinstance(claims["scope"], str) or claims["sub"] != claims["client_id"]:

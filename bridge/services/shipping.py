@@ -284,11 +284,13 @@ class ShippingService:
 
     # -- reading, for the REST door ------------------------------------------------------------
 
-    def get(self, reference: str) -> Shipment:
-        """The shipment whose shipment_ref is `reference`, else whose order_ref is."""
+    def get(self, reference: str, *, partner_id: str | None = None) -> Shipment:
+        """The shipment whose shipment_ref is `reference`, else whose order_ref is; only among
+        `partner_id`'s when given (another partner's is `NotFound`, like an unknown one)."""
+        view = _VIEW if partner_id is None else _VIEW.where(shipments.c.partner_id == partner_id)
         with self._engine.connect() as connection:
             for column in (shipments.c.shipment_ref, shipments.c.order_ref):
-                row = connection.execute(_VIEW.where(column == reference)).first()
+                row = connection.execute(view.where(column == reference)).first()
                 if row is not None:
                     return _shipments(connection, [row])[0]
         raise NotFound(f"no shipment with shipment_ref or order_ref {reference!r}")
@@ -300,10 +302,13 @@ class ShippingService:
         booking: BookingState | None = None,
         after: After | None = None,
         limit: int = 50,
+        partner_id: str | None = None,
     ) -> list[Shipment]:
         """Oldest first, `after` the given (created_at, shipment_ref): keyset paging, so pages
-        neither skip nor repeat shipments while new ones arrive."""
+        neither skip nor repeat shipments while new ones arrive. Only `partner_id`'s, if given."""
         query = _VIEW
+        if partner_id is not None:
+            query = query.where(shipments.c.partner_id == partner_id)
         if status is not None:
             query = query.where(shipments.c.status == status.value)
         if booking is not None:

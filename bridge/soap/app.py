@@ -29,6 +29,7 @@ from bridge.soap.wsdl import served_contract
 
 if TYPE_CHECKING:
     from bridge.app import Bridge
+    from bridge.security import Security
 
 
 def soap_application(contract: Contract, mappings: Mappings, door: Any) -> Any:
@@ -72,6 +73,7 @@ def create_soap(
     *,
     mappings: Mappings,
     base_url: str,
+    security: Security,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> SoapGateway:
     """The WSGI application to mount at ``contract.mount``.
@@ -90,6 +92,7 @@ def create_soap(
         wsdl=served_contract(contract_path(contract.name), address),
         operations=contract.operations,
         validator=ContractValidator(contract_schema(contract.name)),
+        security=security,
         max_body_bytes=max_body_bytes,
     )
 
@@ -104,6 +107,7 @@ def create_banking_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES)
         door,
         mappings=bridge.mappings,
         base_url=bridge.settings.base_url,
+        security=bridge.security,
         max_body_bytes=max_body_bytes,
     )
 
@@ -119,5 +123,6 @@ def create_partner_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES)
         door,
         mappings=bridge.mappings,
         base_url=bridge.settings.base_url,
+        security=bridge.security,
         max_body_bytes=max_body_bytes,
     )

@@ -29,6 +29,8 @@ from bridge.domain import (
     TransferResult,
     TransferStatusQuery,
 )
+from bridge.security.access import allow
+from bridge.security.clients import TIERS
 from bridge.services.banking import BankingService
 from bridge.soap.models import ContractTypes
 from bridge.soap.operations import Contract, Operation
@@ -175,6 +177,8 @@ ValidationFault = types.complex(
 # -- operations ------------------------------------------------------------------------------
 
 
+# Who may call: partner banks (partner tier) and our own systems (private).
+PARTNERS = ("partner", "private")
 OPERATIONS = (
     Operation(
         NAMESPACE,
@@ -182,24 +186,28 @@ OPERATIONS = (
         "banking/transfer_request",
         "banking/transfer_response",
         idempotency_key="msg_id",
+        access=allow("transfers:write", PARTNERS),
     ),
     Operation(
         NAMESPACE,
         "VerifyAccount",
         "banking/account_verification_request",
         "banking/account_verification_response",
+        access=allow("accounts:read", TIERS),
     ),
     Operation(
         NAMESPACE,
         "GetTransferStatus",
         "banking/transfer_status_request",
         "banking/transfer_status_response",
+        access=allow("transfers:read", PARTNERS),
     ),
     Operation(
         NAMESPACE,
         "GetTransactions",
         "banking/transactions_request",
         "banking/transactions_response",
+        access=allow("accounts:read", TIERS),
     ),
 )
 

@@ -11,6 +11,9 @@ error tree of `bridge.domain.errors` in exactly one function):
       HostileDocument, any other
     NotFound, Conflict                       Client             ValidationFault(Field?, Reason)
                                                                 + FaultInfo
+    AuthenticationFailed (HTTP 401),         Client             ValidationFault(Reason)
+      Forbidden (HTTP 403)                                      + FaultInfo
+    RateLimited (HTTP 429)                   Client             ... + FaultInfo with RetryAfter
     InProgress (same MsgId still running)    Server             FaultInfo with RetryAfter
     UpstreamUnavailable                      Server             FaultInfo with RetryAfter
     UpstreamRejected                         Server             FaultInfo
@@ -38,16 +41,22 @@ from lxml import etree
 from spyne import Fault
 
 from bridge.domain.errors import (
+    AuthenticationFailed,
     Conflict,
+    Forbidden,
     InProgress,
     InvalidInput,
     MappingError,
     NotFound,
+    RateLimited,
     UpstreamRejected,
     UpstreamUnavailable,
 )
+from bridge.security.ratelimit import refusal_headers
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+# Where a door leaves the faultcode of its answer ("Client", "Server", ...) for the audit log.
+FAULT_KEY = "bridge.soap.fault"
 BANKING_NS = "urn:bridge:banking:v1"
 FAULT_NS = "urn:bridge:fault:v1"
 # Seconds a caller is asked to wait before retrying a MsgId that is still being processed.
@@ -131,11 +140,29 @@ def soap_fault(error: BaseException, correlation_id: str, *, field: str | None =
         return _server(
             error.kind, "a system behind this service refused the request", correlation_id
         )
-    if isinstance(error, InvalidInput | NotFound | Conflict):
+    if isinstance(error, InvalidInput | NotFound | Conflict | AuthenticationFailed | Forbidden):
         return _client(error.kind, field, error.detail, correlation_id)
+    if isinstance(error, RateLimited):
+        fault = _client(error.kind, field, error.detail, correlation_id)
+        fault.retry_after = error.retry_after
+        return fault
     if isinstance(error, Fault) and str(error.faultcode).split(".")[0] == "Client":
         return _client("invalid-input", field, str(error.faultstring), correlation_id)
     return _server("internal-error", "internal error", correlation_id)
+
+
+def fault_status(error: BaseException) -> tuple[str, list[tuple[str, str]]]:
+    """The HTTP status line and extra headers of the fault answering `error`. SOAP 1.1 sends
+    every fault with 500; a refused credential, permission or rate limit is said in HTTP too
+    (401 with a challenge, 403, 429 with Retry-After), so gateways and clients that only read
+    the status line (and retry on 5xx) do the right thing."""
+    if isinstance(error, AuthenticationFailed):
+        return "401 Unauthorized", [("WWW-Authenticate", 'Bearer realm="bridge"')]
+    if isinstance(error, Forbidden):
+        return "403 Forbidden", []
+    if isinstance(error, RateLimited):
+        return "429 Too Many Requests", list(refusal_headers(error).items())
+    return "500 Internal Server Error", []
 
 
 def _client(kind: str, field: str | None, reason: str, correlation_id: str) -> SoapFault:

@@ -4,7 +4,8 @@
     POST         a SOAP 1.1 call, checked here and then handed to spyne
 
 Everything a request must pass before a handler runs happens here, cheapest first, and every
-refused call is a SOAP 1.1 fault with HTTP 500 (`bridge.soap.faults`):
+refused call is a SOAP 1.1 fault (`bridge.soap.faults`), with HTTP 500 as SOAP 1.1 says, except
+401, 403 and 429 for refused credentials, permissions and rate limits (`fault_status`):
 
 1. ``Content-Type: text/xml`` (``application/soap+xml`` is SOAP 1.2: VersionMismatch);
 2. a ``SOAPAction`` header naming an operation of the contract, quoted or not (WS-I BP R2744);
@@ -17,7 +18,11 @@ refused call is a SOAP 1.1 fault with HTTP 500 (`bridge.soap.faults`):
    door does not process: MustUnderstand;
 6. the body element is the request element of the operation the SOAPAction names (spyne
    ignores SOAPAction; OWASP ZAP rule 90026 treats a mismatch as an attack);
-7. the body element is valid against the contract's schema.
+7. the caller: a WS-Security UsernameToken in the Header, or an access token or API key in the
+   HTTP headers (one of them), must be an active client (401), of a tier and holding the scope
+   the operation declares (403; an operation that declares nothing is refused), within its
+   rate-limit plan (429). Nobody unauthenticated gets as far as schema validation;
+8. the body element is valid against the contract's schema.
 
 The parsed envelope travels to spyne in the environ (`ENVIRON_KEY`), so nothing is parsed twice.
 """
@@ -27,26 +32,44 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from lxml import etree
 
-from bridge.domain.errors import BridgeError, HostileDocument, InvalidInput
+from bridge.domain.errors import (
+    AuthenticationFailed,
+    BridgeError,
+    Forbidden,
+    HostileDocument,
+    InvalidInput,
+    InvalidToken,
+    RateLimited,
+)
 from bridge.mapping import xml
 from bridge.observability.correlation import correlation_id
+from bridge.observability.metrics import AUTH_FAILURES, RATE_LIMITED
+from bridge.security.access import CLIENT_ID_KEY, PRINCIPAL_KEY, Principal
+from bridge.security.wssecurity import SECURITY as WSSE_SECURITY
+from bridge.security.wssecurity import find_security
 from bridge.soap.faults import (
+    FAULT_KEY,
     SOAP_ENV,
     InvalidField,
     MustUnderstand,
     VersionMismatch,
     fault_envelope,
+    fault_status,
     soap_fault,
 )
 from bridge.soap.operations import Operation
 from bridge.soap.schema import ContractValidator
 
+if TYPE_CHECKING:
+    from bridge.security import Security
+
 log = logging.getLogger(__name__)
+DOOR = "soap"
 
 # The default limit of a request body; a partner's transfer is about 1.5 KB.
 MAX_BODY_BYTES = 1_048_576
@@ -90,13 +113,15 @@ class SoapGateway:
         wsdl: bytes,
         operations: Sequence[Operation],
         validator: ContractValidator,
+        security: Security,
         max_body_bytes: int = MAX_BODY_BYTES,
-        understood_headers: frozenset[str] = frozenset(),
+        understood_headers: frozenset[str] = frozenset({WSSE_SECURITY}),
     ) -> None:
-        """`understood_headers`: Clark names of the headers a listener of this door processes
-        (e.g. WS-Security's ``Security`` once authentication exists). The operations' namespace
-        is the contract's: its ``ValidationFault`` is the detail of a refusal."""
+        """`understood_headers`: Clark names of the headers this door processes (WS-Security's
+        ``Security``). The operations' namespace is the contract's: its ``ValidationFault`` is
+        the detail of a refusal."""
         self.soap = soap
+        self.security = security
         self.wsdl = wsdl
         self.max_body_bytes = max_body_bytes
         self._validator = validator
@@ -147,8 +172,45 @@ class SoapGateway:
             raise InvalidInput(
                 f"SOAPAction {action!r} does not name the operation of the body ({operation.name})"
             )
+        self._admit(environ, headers, operation)
         self._validator.check(element)
         return SoapRequest(envelope, headers, element, operation)
+
+    def _admit(
+        self, environ: dict[str, Any], headers: list[Any] | None, operation: Operation
+    ) -> None:
+        """Authenticate the caller, check the operation's declaration and the caller's rate
+        limit; leave the caller in the environ for the methods, the audit log and metrics."""
+        principal = self._authenticate(environ, headers)
+        if operation.access is None:
+            raise Forbidden(f"the operation {operation.name} declares no access and is closed")
+        operation.access.check(principal)
+        environ[PRINCIPAL_KEY] = principal
+        environ[CLIENT_ID_KEY] = principal.id
+        if self.security.limiter is not None:
+            try:
+                self.security.limiter.hit(principal.id, principal.plan)
+            except RateLimited:
+                RATE_LIMITED.labels(DOOR).inc()
+                raise
+
+    def _authenticate(self, environ: dict[str, Any], headers: list[Any] | None) -> Principal:
+        authorization = environ.get("HTTP_AUTHORIZATION")
+        api_key = environ.get("HTTP_X_API_KEY")
+        try:
+            token = find_security(headers)
+            if token is None:
+                return self.security.authenticator.http(authorization, api_key)
+            if authorization or api_key:
+                raise InvalidToken("send WS-Security or an HTTP credential, not both")
+            if self.security.wss is None:
+                raise InvalidToken("WS-Security is not enabled on this bridge")
+            client = self.security.wss.verify(token)
+            return Principal(client, client.scopes, "ws_security")
+        except AuthenticationFailed as error:
+            AUTH_FAILURES.labels(DOOR, error.reason).inc()
+            self.security.failed(environ.get("REMOTE_ADDR"), DOOR, error.reason)
+            raise
 
     def _soap_action(self, environ: dict[str, Any]) -> str:
         raw = environ.get("HTTP_SOAPACTION")
@@ -205,15 +267,18 @@ class SoapGateway:
         self, environ: dict[str, Any], start_response: Callable[..., Any], error: Exception
     ) -> Iterable[bytes]:
         fault = soap_fault(error, correlation_id(environ))
+        environ[FAULT_KEY] = fault.faultcode
         # Kind and field only: a reason may quote the request (account numbers, names).
         log.info(
             "refused a SOAP request (%s): %s %s", fault.correlation_id, fault.kind, fault.field
         )
+        status, extra = fault_status(error)
         return _reply(
             start_response,
-            "500 Internal Server Error",
+            status,
             XML_CONTENT,
             fault_envelope(fault, self._namespace),
+            extra=extra,
         )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.security.access import Access
+
 
 @dataclass(frozen=True, slots=True)
 class Operation:
@@ -22,6 +24,9 @@ class Operation:
     # The request's canonical field naming the object the operation is about, if any: a
     # `NotFound` is reported as a fault about that element (``GetShippingDetails/ShipmentRef``).
     subject: str | None = None
+    # Who may call it (`bridge.security.access.allow`); None declares nothing, and the gateway
+    # refuses an operation that declares nothing.
+    access: Access | None = None
 
     @property
     def soap_action(self) -> str:

@@ -22,10 +22,11 @@ from typing import Any
 from spyne import Boolean, Date, DateTime, Decimal
 
 from bridge.domain.shipping import DeliveryAck, DeliveryEvent, ShipmentDetails, ShipmentQuery
+from bridge.security.access import allow
 from bridge.services.shipping import ShippingService
 from bridge.soap.models import ContractTypes
 from bridge.soap.operations import Contract, Operation
-from bridge.soap.service import DoorService, client_id
+from bridge.soap.service import DoorService, partner_id
 
 NAMESPACE = "urn:bridge:partner:v1"
 
@@ -122,6 +123,8 @@ ValidationFault = types.complex(
 
 # -- operations ------------------------------------------------------------------------------
 
+# Who may call: logistics partners (partner tier) and our own systems (private).
+PARTNERS = ("partner", "private")
 OPERATIONS = (
     Operation(
         NAMESPACE,
@@ -129,6 +132,7 @@ OPERATIONS = (
         "partner/delivery_status_update",
         "partner/delivery_ack",
         subject="shipment_ref",
+        access=allow("shipments:write", PARTNERS),
     ),
     Operation(
         NAMESPACE,
@@ -136,6 +140,7 @@ OPERATIONS = (
         "partner/shipping_details_request",
         "partner/shipping_details",
         subject="shipment_ref",
+        access=allow("shipments:read", PARTNERS),
     ),
 )
 
@@ -167,11 +172,11 @@ class PartnerSoapService(DoorService):
 
     @_operation(DeliveryStatusUpdate, Ack, "UpdateDeliveryStatus")
     def UpdateDeliveryStatus(ctx: Any, event: DeliveryEvent) -> DeliveryAck:
-        return _shipping(ctx).record_event(event, partner_id=client_id(ctx))
+        return _shipping(ctx).record_event(event, partner_id=partner_id(ctx))
 
     @_operation(ShippingDetailsRequest, ShippingDetails, "GetShippingDetails")
     def GetShippingDetails(ctx: Any, query: ShipmentQuery) -> ShipmentDetails:
-        return _shipping(ctx).details(query.shipment_ref, partner_id=client_id(ctx))
+        return _shipping(ctx).details(query.shipment_ref, partner_id=partner_id(ctx))
 
 
 CONTRACT = Contract(

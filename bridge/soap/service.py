@@ -14,10 +14,9 @@ from typing import Any, Protocol
 from spyne import Fault, ServiceBase
 
 from bridge.observability.correlation import correlation_id
-from bridge.soap.faults import soap_fault
+from bridge.security.access import CLIENT_ID_KEY, PRINCIPAL_KEY, Principal
+from bridge.soap.faults import FAULT_KEY, soap_fault
 
-# Set by the authentication middleware once it exists; until then every caller is anonymous.
-CLIENT_ID_KEY = "bridge.client_id"
 ANONYMOUS = "anonymous"
 
 
@@ -35,9 +34,17 @@ def environ(ctx: Any) -> dict[str, Any]:
 
 
 def client_id(ctx: Any) -> str:
-    """The caller: the API client the authentication middleware put in the environ."""
+    """The caller: the API client the gateway authenticated and left in the environ."""
     client: str = environ(ctx).get(CLIENT_ID_KEY, ANONYMOUS)
     return client
+
+
+def partner_id(ctx: Any) -> str:
+    """The partner the caller acts for: its organisation, or the client itself without one."""
+    principal: Principal | None = environ(ctx).get(PRINCIPAL_KEY)
+    if principal is None:
+        return client_id(ctx)
+    return principal.organisation or principal.id
 
 
 def correlation(ctx: Any) -> str:
@@ -57,4 +64,6 @@ class DoorService(ServiceBase):  # type: ignore[misc]
         except Exception as exc:
             door: Door = ctx.app.config
             field = door.field_of(ctx.descriptor.operation_name, exc)
-            raise soap_fault(exc, correlation(ctx), field=field) from exc
+            fault = soap_fault(exc, correlation(ctx), field=field)
+            environ(ctx)[FAULT_KEY] = fault.faultcode
+            raise fault from exc

@@ -6,6 +6,11 @@
   only as a SHA-256 digest.
 - `refresh_tokens`: opaque refresh tokens as SHA-256 digests, grouped in families (one family per
   client-credentials grant) so that reusing a spent token can revoke every token it led to.
+- `wss_nonces`: WS-Security UsernameToken nonces seen lately, by a digest of (client, nonce);
+  the primary key refuses a second use while the row lives (`bridge.security.nonces`).
+
+A client's WS-Security password is the one secret kept readable (sealed with AES-GCM, see
+`bridge.security.sealing`): a PasswordDigest can only be checked with the password itself.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ api_clients = Table(
     Column("organisation", String(100)),  # the partner organisation; None for our own clients
     Column("secret_hash", String(255), nullable=False),  # argon2id, PHC string format
     Column("active", Boolean, nullable=False),
+    Column("wss_password", Text),  # sealed (AES-GCM, v1.<base64>); None: no WS-Security
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -50,4 +56,13 @@ refresh_tokens = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("used_at", DateTime(timezone=True)),  # exchanged for a new pair; a second use is theft
     Column("revoked_at", DateTime(timezone=True)),
+)
+
+wss_nonces = Table(
+    "wss_nonces",
+    metadata,
+    Column("nonce_hash", String(64), primary_key=True),  # hex SHA-256 of client id and nonce
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    # seen_at + the freshness window + clock skew: no Created that old is accepted any more.
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )

@@ -107,7 +107,7 @@ job_runs = Table(
         "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     ),
     Column("job", String(32), nullable=False),
-    Column("trigger", String(16), nullable=False),  # schedule | manual | api
+    Column("trigger", String(16), nullable=False),  # schedule | join | manual | api | ui
     Column("node", String(64), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True)),
@@ -184,5 +184,6 @@ classifications = Table(
 )
 
 # Simulator state lives in its own module and its own `sim_` tables.
+from bridge.store import audit_tables as audit_tables  # noqa: E402
 from bridge.store import security_tables as security_tables  # noqa: E402
 from bridge.store import sim_tables as sim_tables  # noqa: E402

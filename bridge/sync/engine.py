@@ -53,6 +53,8 @@ class Dead:
 
 
 Outcome = Delivered | Retry | Dead
+# Told of each row's fate: (row, "delivered" | "retry" | "dead", error); the audit log listens.
+OutcomeListener = Callable[[OutboxRow, str, str | None], None]
 
 
 class Deliverer(Protocol):
@@ -105,8 +107,10 @@ class SyncEngine:
         breakers: dict[str, Any] | None = None,
         lease: timedelta = timedelta(minutes=5),
         node: str | None = None,
+        on_outcome: OutcomeListener | None = None,
     ) -> None:
         self.engine = engine
+        self.on_outcome = on_outcome
         self.outbox = outbox
         self.deliverers = deliverers
         self.breakers = breakers or {
@@ -196,13 +200,13 @@ class SyncEngine:
             return False
         except UpstreamUnavailable as exc:
             for row in rows:
-                self._count(report, self.outbox.failed(row, exc.detail, permanent=False))
+                self._failed(report, row, exc.detail, permanent=False)
             report.error = exc.detail
             log.warning("%s: %s; %d rows will be retried", deliverer.topic, exc.detail, len(rows))
             return False
         except (UpstreamRejected, InvalidInput) as exc:
             for row in rows:
-                self._count(report, self.outbox.failed(row, exc.detail, permanent=True))
+                self._failed(report, row, exc.detail, permanent=True)
             return True
         delivered = []
         for row in rows:
@@ -211,16 +215,27 @@ class SyncEngine:
                 delivered.append((row.id, outcome.result))
             else:
                 permanent = isinstance(outcome, Dead)
-                self._count(report, self.outbox.failed(row, outcome.error, permanent=permanent))
+                self._failed(report, row, outcome.error, permanent=permanent)
         report.delivered += self.outbox.delivered(delivered)
+        for row in rows:
+            if isinstance(outcomes.get(row.id), Delivered):
+                self._tell(row, "delivered", None)
         return True
 
-    @staticmethod
-    def _count(report: RunReport, state: str) -> None:
+    def _failed(self, report: RunReport, row: OutboxRow, error: str, *, permanent: bool) -> None:
+        state = self.outbox.failed(row, error, permanent=permanent)
         if state == DEAD:
             report.dead += 1
         else:
             report.retried += 1
+        self._tell(row, "dead" if state == DEAD else "retry", error)
+
+    def _tell(self, row: OutboxRow, result: str, error: str | None) -> None:
+        if self.on_outcome is not None:
+            try:
+                self.on_outcome(row, result, error)
+            except Exception:  # a listener never fails a delivery that happened
+                log.exception("outcome listener failed for outbox row %s", row.id)
 
     def _start(self, report: RunReport) -> int:
         with self.engine.begin() as connection:

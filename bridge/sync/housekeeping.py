@@ -2,7 +2,8 @@
 
 - delivered outbox rows, `outbox_retention_days` after delivery (dead letters stay until they
   are replayed: they are the operators' to-do list);
-- REST idempotency keys past their expiry (kept at least 24 hours, see bridge.store.idempotency).
+- REST idempotency keys past their expiry (kept at least 24 hours, see bridge.store.idempotency);
+- WS-Security nonces no accepted Created can reuse any more (bridge.security.nonces).
 
 Deletes run in bounded chunks so a large backlog never holds one long transaction.
 """
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, select
 
+from bridge.security.nonces import purge_expired as purge_expired_nonces
 from bridge.store.idempotency import IdempotencyStore
 from bridge.store.tables import outbox
 from bridge.sync.outbox import DELIVERED
@@ -25,6 +27,7 @@ CHUNK = 5000
 class Purged:
     outbox_rows: int
     idempotency_keys: int
+    wss_nonces: int = 0
 
 
 def purge(engine: Engine, *, retention: timedelta, now: datetime | None = None) -> Purged:
@@ -44,4 +47,8 @@ def purge(engine: Engine, *, retention: timedelta, now: datetime | None = None) 
                 break
             connection.execute(delete(outbox).where(outbox.c.id.in_(ids)))
         removed += len(ids)
-    return Purged(outbox_rows=removed, idempotency_keys=IdempotencyStore(engine).purge_expired())
+    return Purged(
+        outbox_rows=removed,
+        idempotency_keys=IdempotencyStore(engine).purge_expired(),
+        wss_nonces=purge_expired_nonces(engine, now),
+    )

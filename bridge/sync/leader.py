@@ -4,7 +4,8 @@ On PostgreSQL the lock is a session advisory lock (`pg_try_advisory_lock`) on a 
 for that purpose: it is released by the server when the holder's connection dies, so a node
 that is killed hands the schedules to the next node that asks. On SQLite (one machine) it is an
 exclusive `flock` on a file beside the database, released by the kernel when the process dies.
-Processes without the lock ask again every `poll` seconds.
+Processes without the lock ask again every `poll` seconds, and each time let their follower
+(`bridge.sync.joining`) join the runs the leader fired: one process fires, all of them drain.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from sqlalchemy import Engine, text
 
@@ -92,8 +93,17 @@ def scheduler_lock(engine: Engine) -> _PostgresLock | _FileLock:
     return _FileLock(Path(f"{database}.scheduler.lock"))
 
 
+class Follower(Protocol):
+    """What a process that does not lead does each poll (`bridge.sync.joining.Joiner`)."""
+
+    def follow(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class Leadership:
-    """Runs `on_lead` when this process becomes the scheduler and `on_lose` when it stops."""
+    """Runs `on_lead` when this process becomes the scheduler and `on_lose` when it stops;
+    while another process leads, calls `follower.follow()` every poll."""
 
     def __init__(
         self,
@@ -102,11 +112,13 @@ class Leadership:
         on_lose: Callable[[], None],
         *,
         poll: float = 15.0,
+        follower: Follower | None = None,
     ) -> None:
         self._lock = scheduler_lock(engine)
         self._on_lead = on_lead
         self._on_lose = on_lose
         self._poll = poll
+        self._follower = follower
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scheduler-leader", daemon=True)
         self.leading = False
@@ -119,6 +131,8 @@ class Leadership:
         self._thread.join(timeout=self._poll + 5)
         if self.leading:
             self._step_down()
+        if self._follower is not None:
+            self._follower.stop()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -132,6 +146,11 @@ class Leadership:
                     self._step_down()
             except Exception:
                 log.exception("scheduler leadership check failed")
+            if not self.leading and self._follower is not None:
+                try:
+                    self._follower.follow()
+                except Exception:
+                    log.exception("looking for scheduled runs to join failed")
             self._stop.wait(self._poll)
 
     def _step_down(self) -> None:

@@ -1,8 +1,9 @@
 """The scheduled sync jobs: APScheduler 3, its job store in the database, one scheduler a cluster.
 
 APScheduler 3 cannot share a job store between schedulers, so exactly one process fires the
-schedules: the one holding the scheduler lock (`bridge.sync.leader`). Any process may still drain
-the outbox (`bridge sync run`, the REST API); claims make that safe.
+schedules: the one holding the scheduler lock (`bridge.sync.leader`). Every other process joins
+each scheduled run while it lasts (`bridge.sync.joining`), and any process may drain the outbox
+by hand (`bridge sync run`, the REST API); claims make that safe.
 
 Job defaults, chosen on purpose:
 - `coalesce=True`: runs missed while the bridge was down collapse into one run; each run drains
@@ -24,12 +25,12 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
 from bridge.domain.errors import Conflict
 from bridge.sync.engine import SyncEngine
 from bridge.sync.housekeeping import purge
+from bridge.sync.triggers import schedule_trigger
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ JOB_TABLE = "apscheduler_jobs"
 @dataclass(frozen=True, slots=True)
 class Schedule:
     job: str
+    # A crontab (UTC) or "every <n>s|m|h" (bridge.sync.triggers).
     crontab: str
     misfire_grace_time: int
 
@@ -102,7 +104,7 @@ def build_scheduler(
     for schedule in schedules:
         scheduler.add_job(
             run_scheduled_job,
-            CronTrigger.from_crontab(schedule.crontab, timezone="UTC"),
+            schedule_trigger(schedule.crontab),
             args=[schedule.job],
             id=f"sync:{schedule.job}",
             name=f"sync {schedule.job}",
@@ -113,7 +115,7 @@ def build_scheduler(
         crontab, _retention = housekeeping
         scheduler.add_job(
             run_housekeeping,
-            CronTrigger.from_crontab(crontab, timezone="UTC"),
+            schedule_trigger(crontab),
             id="housekeeping",
             name="housekeeping",
             replace_existing=True,

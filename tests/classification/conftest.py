@@ -21,6 +21,7 @@ from bridge.sync.deliveries.classification import ClassificationDeliverer
 from bridge.sync.engine import SyncEngine
 from bridge.sync.outbox import Outbox
 from tests.classification.fakes import FakeClassifier
+from tests.credentials import authorized, grant
 
 DATA = Path(__file__).parents[1] / "data" / "classification"
 THRESHOLD = Decimal("0.75")
@@ -72,4 +73,4 @@ def service(fake_bridge: Bridge) -> ClassificationService:
 @pytest.fixture
 def client(fake_bridge: Bridge) -> Client:
     """Werkzeug's test client over the whole WSGI stack (correlation middleware included)."""
-    return Client(fake_bridge)
+    return Client(authorized(fake_bridge, grant(fake_bridge.engine)))

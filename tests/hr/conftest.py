@@ -15,6 +15,7 @@ from werkzeug.test import Client, TestResponse
 from bridge.app import Bridge, create_app
 from bridge.settings import Settings
 from bridge.store.tables import employees, outbox
+from tests.credentials import authorized, grant
 
 DATA = Path(__file__).parents[1] / "data" / "hr"
 
@@ -32,7 +33,7 @@ def hr_bridge(sqlite_url: str) -> Iterator[Bridge]:
 
 @pytest.fixture
 def client(hr_bridge: Bridge) -> Client:
-    return Client(hr_bridge)
+    return Client(authorized(hr_bridge, grant(hr_bridge.engine)))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from bridge.domain.errors import UpstreamUnavailable
 from bridge.services.banking import BankingService, RetryPolicy
 from bridge.settings import Settings
 from bridge.store.transfers import TransferStore
+from tests.credentials import Credentials, authorized, grant
 from tests.rest.fakes import FakeCoreBank
 
 DATA = Path(__file__).parents[1] / "data" / "rest"
@@ -58,10 +59,23 @@ def rest_bridge(sqlite_url: str, corebank: FakeCoreBank) -> Iterator[Bridge]:
 
 
 @pytest.fixture
-def client(rest_bridge: Bridge) -> Client:
+def credentials(rest_bridge: Bridge) -> Credentials:
+    """A partner bank's client, allowed everything a partner may do."""
+    return grant(rest_bridge.engine, tier="partner", organisation="bank-a", name="bank a")
+
+
+@pytest.fixture
+def client(rest_bridge: Bridge, credentials: Credentials) -> Client:
     """Werkzeug's test client (Flask's is built on it) over the whole WSGI stack, so the
-    correlation middleware runs as in production."""
-    return Client(rest_bridge)
+    correlation middleware runs as in production; every request carries `credentials`."""
+    return Client(authorized(rest_bridge, credentials))
+
+
+@pytest.fixture
+def other_partner(rest_bridge: Bridge) -> Client:
+    """Another partner bank's client."""
+    other = grant(rest_bridge.engine, tier="partner", organisation="bank-b", name="bank b")
+    return Client(authorized(rest_bridge, other))
 
 
 @pytest.fixture

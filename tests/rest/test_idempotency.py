@@ -70,17 +70,18 @@ def test_same_key_on_another_endpoint_is_422(client: Client, transfer: dict[str,
     )
 
 
-def test_keys_belong_to_their_client(client: Client, transfer: dict[str, Any]) -> None:
+def test_keys_belong_to_their_client(
+    client: Client, other_partner: Client, transfer: dict[str, Any]
+) -> None:
     post_with_key(client, transfer, "shared-key")
     other = copy.deepcopy(transfer)
     other["msg_id"] = "APP-OTHER-CLIENT"
 
-    response = client.post(
+    response = other_partner.post(
         TRANSFERS,
         data=json.dumps(other),
         content_type="application/json",
         headers={"Idempotency-Key": "shared-key"},
-        environ_base={"bridge.client_id": "another-app"},
     )
 
     assert response.status_code == 201
@@ -114,20 +115,20 @@ def test_503_is_not_stored_so_the_retry_it_asks_for_runs(
 
 
 def test_retry_while_the_first_still_runs_is_409_then_replays(
-    rest_bridge: Any, transfer: dict[str, Any], corebank: FakeCoreBank
+    client: Client, transfer: dict[str, Any], corebank: FakeCoreBank
 ) -> None:
     corebank.gate = threading.Event()
     answers: list[TestResponse] = []
     first = threading.Thread(
-        target=lambda: answers.append(post_with_key(Client(rest_bridge), transfer, "key-6"))
+        target=lambda: answers.append(post_with_key(client, transfer, "key-6"))
     )
     first.start()
     assert corebank.entered.wait(timeout=10)
 
-    during = post_with_key(Client(rest_bridge), transfer, "key-6")
+    during = post_with_key(client, transfer, "key-6")
     corebank.gate.set()
     first.join(timeout=10)
-    after = post_with_key(Client(rest_bridge), transfer, "key-6")
+    after = post_with_key(client, transfer, "key-6")
 
     problem = assert_problem(during, 409, "in-progress")
     assert during.headers["Retry-After"] == "1"

@@ -85,16 +85,14 @@ def test_mapping_error_lists_its_field(rest_bridge: Bridge) -> None:
 
 
 def test_same_msg_id_while_the_first_is_with_core_banking_is_409(
-    rest_bridge: Bridge, transfer: dict[str, Any], corebank: FakeCoreBank
+    client: Client, transfer: dict[str, Any], corebank: FakeCoreBank
 ) -> None:
     corebank.gate = threading.Event()
-    first = threading.Thread(
-        target=lambda: post_json(Client(rest_bridge), "/api/v1/transfers", transfer)
-    )
+    first = threading.Thread(target=lambda: post_json(client, "/api/v1/transfers", transfer))
     first.start()
     assert corebank.entered.wait(timeout=10)
 
-    response = post_json(Client(rest_bridge), "/api/v1/transfers", transfer)
+    response = post_json(client, "/api/v1/transfers", transfer)
     corebank.gate.set()
     first.join(timeout=10)
 

@@ -236,10 +236,12 @@ def test_unknown_transfer_is_404(client: Client) -> None:
     assert problem["instance"] == f"{TRANSFERS}/NOPE-1"
 
 
-def test_another_clients_transfer_is_404(client: Client, transfer: dict[str, Any]) -> None:
+def test_another_partners_transfer_is_404(
+    client: Client, other_partner: Client, transfer: dict[str, Any]
+) -> None:
     location = post_json(client, TRANSFERS, transfer).headers["Location"]
 
-    response = client.get(location, environ_base={"bridge.client_id": "someone-else"})
+    response = other_partner.get(location)
 
     assert_problem(response, 404, "not-found")
 

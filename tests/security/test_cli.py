@@ -1,8 +1,10 @@
-"""`bridge clients` through click's CliRunner, on a SQLite database named by the environment."""
+"""`bridge clients` through click's CliRunner, on a SQLite database and a key directory named by
+the environment."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -10,17 +12,24 @@ from click.testing import CliRunner, Result
 from bridge.domain.errors import InvalidClient
 from bridge.security.cli import clients
 from bridge.security.clients import ClientRegistry
+from bridge.security.sealing import WSS_KEY_FILE, Sealer
 from bridge.store.db import make_engine
 
 Invoke = Callable[..., Result]
 
 
 @pytest.fixture
-def run(sqlite_url: str) -> Invoke:
+def keys_dir(tmp_path: Path) -> Path:
+    return tmp_path / "keys"
+
+
+@pytest.fixture
+def run(sqlite_url: str, keys_dir: Path) -> Invoke:
     runner = CliRunner()
+    env = {"BRIDGE_DATABASE_URL": sqlite_url, "BRIDGE_TOKEN_KEYS_DIR": str(keys_dir)}
 
     def invoke(*args: str) -> Result:
-        return runner.invoke(clients, list(args), env={"BRIDGE_DATABASE_URL": sqlite_url})
+        return runner.invoke(clients, list(args), env=env)
 
     return invoke
 
@@ -113,3 +122,31 @@ def test_unknown_tier_is_a_usage_error(run: Invoke) -> None:
     result = run("create", "--name", "X", "--tier", "admin")
 
     assert result.exit_code == 2
+
+
+def test_wss_password_prints_the_username_and_a_password_the_registry_checks_against(
+    run: Invoke, sqlite_url: str, keys_dir: Path
+) -> None:
+    client_id, secret = _create(run)
+
+    fields = _fields(run("wss-password", client_id).stdout)
+
+    assert fields["username"] == client_id
+    registry = ClientRegistry(make_engine(sqlite_url), sealer=Sealer(keys_dir / WSS_KEY_FILE))
+    found = registry.wss_credentials(client_id)
+    assert found is not None
+    assert found[1] == fields["wss_password"] != secret
+
+
+def test_wss_password_for_an_unknown_client_exits_non_zero(run: Invoke) -> None:
+    result = run("wss-password", "cl_nobody")
+
+    assert result.exit_code == 1
+    assert "no API client" in result.stderr
+
+
+def test_a_scope_the_bridge_does_not_know_is_a_usage_error(run: Invoke) -> None:
+    result = run("create", "--name", "X", "--tier", "partner", "--scope", "shipments:delete")
+
+    assert result.exit_code == 2
+    assert "shipments:delete" in result.stderr

@@ -1,9 +1,9 @@
 """Shipments over the real app (SQLite, real migrations): the service and REST door in process,
 the partner door and the shipments job end to end on `live_bridge` with the simulators.
 
-Until authentication exists the calling partner is whatever a middleware puts in the environ
-under ``bridge.client_id``; `AsPartner` is that middleware for tests, taking the partner from
-an ``X-Test-Partner`` header so that one zeep client speaks for one partner.
+A partner is an organisation with a partner-tier API client; `AsPartner` lets a test speak for
+one by name: a request with an ``X-Test-Partner`` header carries the API key of that partner's
+client (created on first use), so the whole authentication path runs with a real key.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from werkzeug.test import Client
 
 from bridge.app import Bridge, create_app
@@ -23,10 +24,11 @@ from bridge.domain.shipping import DeliveryEvent, Location, ShipmentOrder, Shipm
 from bridge.mapping import canonical_json
 from bridge.services.shipping import ShippingService
 from bridge.settings import Settings
+from tests.credentials import authorized, grant
 
 DATA = Path(__file__).parents[1] / "data" / "shipping"
 PARTNER_HEADER = "HTTP_X_TEST_PARTNER"
-CLIENT_ID_KEY = "bridge.client_id"
+PARTNER_SCOPES = ("shipments:read", "shipments:write")
 
 
 def order_body(**changes: Any) -> dict[str, Any]:
@@ -68,15 +70,24 @@ def event(
 
 
 class AsPartner:
-    """WSGI middleware: the caller is the partner named in ``X-Test-Partner``, if any."""
+    """WSGI middleware: a request naming a partner in ``X-Test-Partner`` carries the API key of
+    that partner's client (tier partner, organisation = the name) instead of any other."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], engine: Engine) -> None:
         self.app = app
+        self.engine = engine
+        self.keys: dict[str, str] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         partner = environ.get(PARTNER_HEADER)
         if partner:
-            environ[CLIENT_ID_KEY] = partner
+            if partner not in self.keys:
+                granted = grant(
+                    self.engine, tier="partner", scopes=PARTNER_SCOPES, organisation=partner
+                )
+                self.keys[partner] = granted.api_key
+            environ.pop("HTTP_AUTHORIZATION", None)
+            environ["HTTP_X_API_KEY"] = self.keys[partner]
         return self.app(environ, start_response)
 
 
@@ -84,7 +95,7 @@ class AsPartner:
 def app_bridge(sqlite_url: str) -> Iterator[Bridge]:
     """The whole app without simulators: the REST and SOAP doors over a real database."""
     bridge = create_app(Settings(database_url=sqlite_url, simulators=False, scheduler=False))
-    bridge.wsgi = AsPartner(bridge.wsgi)
+    bridge.wsgi = AsPartner(bridge.wsgi, bridge.engine)
     yield bridge
     bridge.engine.dispose()
 
@@ -97,4 +108,4 @@ def service(app_bridge: Bridge) -> ShippingService:
 @pytest.fixture
 def client(app_bridge: Bridge) -> Client:
     """Werkzeug's test client over the whole WSGI stack (correlation middleware included)."""
-    return Client(app_bridge)
+    return Client(authorized(app_bridge, grant(app_bridge.engine)))

@@ -20,6 +20,7 @@ from bridge.cli import main
 from bridge.sims import SimControl, controls
 from bridge.store.tables import outbox
 from tests.conftest import LiveBridge
+from tests.credentials import grant
 from tests.shipping.conftest import order_body
 
 pytestmark = pytest.mark.slow
@@ -64,9 +65,17 @@ def _make_due(live: LiveBridge) -> None:
 
 
 def _partner(live: LiveBridge) -> Any:
-    """The logistics partner's zeep client; on the embedded default it is the configured
-    `logistics_partner` ("anonymous" until API clients exist)."""
-    transport = Transport(session=requests.Session(), timeout=15, operation_timeout=15)
+    """The zeep client of the configured `logistics_partner`: a partner-tier client of that
+    organisation, with its own API key."""
+    partner = grant(
+        live.bridge.engine,
+        tier="partner",
+        scopes=("shipments:read", "shipments:write"),
+        organisation=live.bridge.settings.logistics_partner,
+    )
+    session = requests.Session()
+    session.headers.update(partner.headers)
+    transport = Transport(session=session, timeout=15, operation_timeout=15)
     return zeep.Client(f"{live.url}/soap/partner?wsdl", transport=transport, settings=HARDENED)
 
 

@@ -35,7 +35,7 @@ BERLIN = dt.timezone(dt.timedelta(hours=1))
 @pytest.fixture
 def partner_bridge(live_bridge: LiveBridge) -> LiveBridge:
     """`live_bridge` with acme's shipment booked, callers named by ``X-Test-Partner``."""
-    live_bridge.bridge.wsgi = AsPartner(live_bridge.bridge.wsgi)
+    live_bridge.bridge.wsgi = AsPartner(live_bridge.bridge.wsgi, live_bridge.bridge.engine)
     shipping = live_bridge.bridge.shipping
     shipping.create(order(), partner_id="acme")
     shipping.record_booking(

@@ -43,6 +43,7 @@ from bridge.domain import (
 from bridge.domain.errors import UpstreamUnavailable
 from bridge.mapping import Mappings
 from bridge.observability.correlation import CorrelationMiddleware
+from bridge.security import build_security
 from bridge.services.banking import BankingService, RetryPolicy
 from bridge.settings import Settings
 from bridge.soap import create_banking_soap
@@ -50,6 +51,7 @@ from bridge.soap.gateway import SoapGateway
 from bridge.store.db import make_engine, migrate
 from bridge.store.transfers import TransferStore
 from bridge.upstream.soap import UpstreamTimeout
+from tests.credentials import Credentials, authorized, grant
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "soap"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -181,6 +183,7 @@ class Door:
     gateway: SoapGateway
     app: Any  # the WSGI application the client drives
     engine: Engine
+    credentials: Credentials  # what every request without its own credential carries
 
     def call(self, environ: dict[str, Any]) -> Response:
         """Run one raw WSGI environ (for what a test client would normalise away)."""
@@ -213,10 +216,18 @@ def door(tmp_path: Path, mappings: Mappings) -> Iterator[Door]:
     )
     settings = Settings(host="127.0.0.1", port=8080, simulators=False, scheduler=False)
     # What the door takes from the bridge; the rest of `Bridge` is other doors' business.
-    bridge = SimpleNamespace(settings=settings, mappings=mappings, banking=banking)
+    bridge = SimpleNamespace(
+        settings=settings,
+        mappings=mappings,
+        banking=banking,
+        security=build_security(settings, engine),
+    )
     gateway = create_banking_soap(bridge, max_body_bytes=64 * 1024)
-    app = CorrelationMiddleware(DispatcherMiddleware(NotFound(), {URL: gateway}))
-    yield Door(Client(app), corebank, gateway, app, engine)
+    credentials = grant(engine, tier="partner", organisation="bank-a")
+    app = authorized(
+        CorrelationMiddleware(DispatcherMiddleware(NotFound(), {URL: gateway})), credentials
+    )
+    yield Door(Client(app), corebank, gateway, app, engine, credentials)
     engine.dispose()
 
 

@@ -119,9 +119,9 @@ def test_served_partner_wsdl_is_the_checked_in_file_with_only_its_address_change
     mappings: Mappings,
 ) -> None:
     settings = Settings(host="127.0.0.1", port=8080, simulators=False, scheduler=False)
-    # Serving the contract needs no shipping service: nothing is called.
+    # Serving the contract needs no shipping service and no credentials: nothing is called.
     gateway = create_partner_soap(
-        SimpleNamespace(settings=settings, mappings=mappings, shipping=None)
+        SimpleNamespace(settings=settings, mappings=mappings, shipping=None, security=None)
     )
     served = Client(gateway).get("/?wsdl")
     assert served.status_code == 200

@@ -161,7 +161,7 @@ def test_transfer_still_in_progress_is_a_server_fault_with_a_retry_hint(
     store = TransferStore(door.engine)
     store.claim(
         tx_id="TXHELDBYANOTHERWORKER",
-        client_id="anonymous",
+        client_id=door.credentials.client.id,
         msg_id=request.msg_id,
         fingerprint=hashlib.sha256(canonical_json.dumps(request)).hexdigest(),
         request=canonical_json.dumps(request).decode(),

@@ -20,6 +20,7 @@ from bridge.settings import Settings
 from bridge.store.tables import outbox
 from bridge.sync.engine import Dead, Delivered, Outcome
 from bridge.sync.outbox import OutboxRow
+from tests.credentials import authorized, grant
 
 CHANGES = Path(__file__).parents[1] / "data" / "hr" / "changes.json"
 
@@ -74,7 +75,7 @@ def fake_payroll(sync_bridge: Bridge) -> FakePayroll:
 
 @pytest.fixture
 def client(sync_bridge: Bridge) -> Client:
-    return Client(sync_bridge)
+    return Client(authorized(sync_bridge, grant(sync_bridge.engine)))
 
 
 def changes() -> list[EmployeeChange]:

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import g
 from werkzeug.test import Client
 
 from bridge.app import Bridge
 from bridge.rest.app import create_rest_app
+from bridge.rest.auth import declared
 from bridge.rest.sync import ADMIN_SCOPE
+from tests.credentials import authorized, grant
 from tests.rest.conftest import assert_problem, post_json
 from tests.syncops.conftest import make_dead, queue_changes
 
@@ -178,14 +179,31 @@ def test_replay_with_a_bad_body_is_400_and_replays_nothing(
     assert len(client.get(URL, query_string={"status": "dead"}).get_json()["deliveries"]) == 2
 
 
-def test_every_sync_route_declares_the_admin_scope_and_no_other_route_does(
+def test_every_sync_route_is_for_private_clients_holding_the_admin_scope(
     sync_bridge: Bridge,
 ) -> None:
     app = create_rest_app(sync_bridge)
-    with app.test_client() as flask_client:
-        flask_client.get("/api/v1/sync/deliveries")
-        assert g.required_scope == ADMIN_SCOPE
-        flask_client.post("/api/v1/sync/deliveries/replay")
-        assert g.required_scope == ADMIN_SCOPE
-        flask_client.get("/api/v1/hr/employees/HR1001")
-        assert "required_scope" not in g
+    routes = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("sync.")]
+
+    assert len(routes) == 9
+    for rule in routes:
+        access = declared(app, rule.endpoint)
+        assert access is not None, rule.rule
+        assert (access.scope, access.tiers) == (ADMIN_SCOPE, frozenset({"private"})), rule.rule
+
+
+@pytest.mark.parametrize(
+    ("tier", "scopes", "status"),
+    [
+        ("private", [ADMIN_SCOPE], 200),
+        ("private", ["hr:write"], 403),
+        ("partner", [ADMIN_SCOPE], 403),
+    ],
+)
+def test_the_sync_api_admits_only_private_operators(
+    sync_bridge: Bridge, tier: str, scopes: list[str], status: int
+) -> None:
+    caller = Client(authorized(sync_bridge, grant(sync_bridge.engine, tier=tier, scopes=scopes)))
+
+    assert caller.get("/api/v1/sync/jobs").status_code == status
+    assert Client(sync_bridge).get("/api/v1/sync/jobs").status_code == 401

@@ -14,8 +14,14 @@ def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-
     return not (type_ == "table" and name in IGNORED_TABLES)
 
 
+# Nodes starting together on PostgreSQL migrate one after the other: the first holds this
+# transaction-scoped advisory lock while it migrates, the others then find nothing to do.
+MIGRATION_LOCK = 0x627269646765  # "bridge"
+
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
     context.configure(
         connection=connection,
         target_metadata=metadata,

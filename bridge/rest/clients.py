@@ -1,0 +1,305 @@
+"""`/api/v1/clients`: API clients and their credentials, for our own operators. What
+`bridge clients` does on a node's command line, over HTTP:
+
+    GET  /clients                          every client (never a secret)
+    POST /clients                          register one; answers its secret, once (201)
+    GET  /clients/{client_id}              one client
+    POST /clients/{client_id}/secret       a new client secret; the old one stops working
+    POST /clients/{client_id}/api-keys     a new API key (201); older keys keep working
+    POST /clients/{client_id}/wss-password a new WS-Security password; the old one stops working
+    POST /clients/{client_id}/disable      refuse the client from now on
+
+Every route is for private clients holding `clients:admin`. A secret, key or password is in
+the answer of the request that made it and nowhere else: answers are `Cache-Control: no-store`,
+and these POSTs take no `Idempotency-Key`, because a replayable answer would be a stored copy of
+the secret. Retrying one is harmless but for its result: the credential of the first attempt is
+simply replaced (or, for API keys, left unused). Each change is also an "admin" entry in the
+audit log, without the secret.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import Response, url_for
+from flask_openapi3.blueprint import APIBlueprint
+from flask_openapi3.models.tag import Tag
+from flask_openapi3.types import ResponseDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from bridge.domain.errors import MappingError
+from bridge.rest.audit import record_admin_action
+from bridge.rest.auth import protect
+from bridge.rest.openapi import responses
+from bridge.rest.params import Parameters
+from bridge.rest.schemas import JSON, JsonBody
+from bridge.rest.wire import bridge
+from bridge.security.access import SCOPES
+from bridge.security.clients import DEFAULT_PLAN, ApiClient, ClientRegistry, Tier
+
+clients = APIBlueprint(
+    "clients",
+    __name__,
+    url_prefix="/api/v1",
+    abp_tags=[
+        Tag(
+            name="clients",
+            description="API clients and their credentials (operators only)",
+        )
+    ],
+)
+
+ADMIN_SCOPE = "clients:admin"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class ClientPath(Parameters):
+    client_id: str = Field(min_length=1, max_length=64, description="The client's id")
+
+
+class NewClient(BaseModel):
+    """A client to register. `scopes` are what it may ever be granted (the scopes of
+    `/oauth/token` and of API keys); `organisation` is the partner it belongs to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, description="Who the client is")
+    tier: Tier = Field(description="public, partner or private")
+    scopes: list[str] = Field(
+        default_factory=list, max_length=len(SCOPES), description="Scopes it may be granted"
+    )
+    plan: str = Field(
+        default=DEFAULT_PLAN,
+        min_length=1,
+        max_length=32,
+        description="Rate-limit plan: standard, enterprise or internal",
+    )
+    organisation: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The partner organisation; ownership checks compare it",
+    )
+
+
+def _described(description: str) -> ConfigDict:
+    """How flask-openapi3 takes a response's description from the model that answers it."""
+    return cast(ConfigDict, {"extra": "forbid", "openapi_extra": {"description": description}})
+
+
+class ClientView(BaseModel):
+    """An API client, as operators see it: never a secret."""
+
+    model_config = _described("The client")
+
+    id: str
+    name: str
+    tier: Tier
+    scopes: list[str]
+    plan: str
+    organisation: str | None = None
+    active: bool
+
+
+class ClientList(BaseModel):
+    model_config = _described("Every client, oldest first")
+
+    clients: list[ClientView]
+
+
+class CreatedClient(BaseModel):
+    """The new client and its secret (for `/oauth/token`), shown this once."""
+
+    model_config = _described("Registered; the secret is shown this once")
+
+    client: ClientView
+    client_secret: str
+
+
+class ClientSecret(BaseModel):
+    """A new client secret, shown this once; the previous one no longer works."""
+
+    model_config = _described("The new secret, shown this once")
+
+    client_id: str
+    client_secret: str
+
+
+class IssuedApiKey(BaseModel):
+    """A new API key (`X-API-Key`), shown this once."""
+
+    model_config = _described("The new key, shown this once")
+
+    client_id: str
+    api_key: str
+
+
+class IssuedWssPassword(BaseModel):
+    """A new WS-Security UsernameToken password, shown this once; `username` is what the token
+    carries as its Username (the client id). The previous password no longer works."""
+
+    model_config = _described("The new password, shown this once")
+
+    client_id: str
+    username: str
+    wss_password: str
+
+
+NEW_CLIENT = JsonBody(NewClient)
+_NEW_CLIENT_SCHEMA = NewClient.model_json_schema()
+
+
+def _answer(status: int, model: type[BaseModel], *problems: int) -> ResponseDict:
+    """`model` answers with `status` (its description from its config); the problems."""
+    documented = responses(status, {}, problems=(400, *problems))
+    documented[status] = model
+    return documented
+
+
+@clients.get(
+    "/clients",
+    operation_id="listClients",
+    summary="List the API clients",
+    description="Every client, oldest first, with its tier, scopes, plan, organisation and "
+    "state. Secrets, API keys and WS-Security passwords are never shown.",
+    responses=_answer(200, ClientList),
+)
+@protect(ADMIN_SCOPE, "private")
+def list_clients() -> Response:
+    found = [_view(client) for client in _registry().list()]
+    return _json(ClientList(clients=found), 200)
+
+
+@clients.post(
+    "/clients",
+    operation_id="createClient",
+    summary="Register an API client",
+    description="Answers the client and its secret. The secret is shown only in this answer: "
+    "store it where the client reads it. Scopes must be ones the bridge knows.",
+    responses=_answer(201, CreatedClient, 415, 422),
+    openapi_extensions={
+        "requestBody": {
+            "description": "The client to register",
+            "required": True,
+            "content": {JSON: {"schema": _NEW_CLIENT_SCHEMA}},
+        }
+    },
+)
+@protect(ADMIN_SCOPE, "private")
+def create_client() -> Response:
+    body = NEW_CLIENT.read()
+    for index, scope in enumerate(body.scopes):
+        if scope not in SCOPES:
+            raise MappingError(f"scopes[{index}]", f"one of {', '.join(SCOPES)}", scope)
+    client, secret = _registry().create(
+        body.name, body.tier, body.scopes, plan=body.plan, organisation=body.organisation
+    )
+    record_admin_action("client create", resource_id=client.id, detail=f"tier {client.tier}")
+    location = url_for("clients.get_client", client_id=client.id)
+    return _json(
+        CreatedClient(client=_view(client), client_secret=secret), 201, {"Location": location}
+    )
+
+
+@clients.get(
+    "/clients/<client_id>",
+    operation_id="getClient",
+    summary="Read an API client",
+    responses=_answer(200, ClientView, 404),
+)
+@protect(ADMIN_SCOPE, "private")
+def get_client(path: ClientPath) -> Response:
+    return _json(_view(_registry().get(path.client_id)), 200)
+
+
+@clients.post(
+    "/clients/<client_id>/secret",
+    operation_id="rotateClientSecret",
+    summary="Replace a client's secret",
+    description="The old secret stops working at once; tokens already issued run to their "
+    "expiry. The new secret is shown only in this answer.",
+    responses=_answer(200, ClientSecret, 404),
+)
+@protect(ADMIN_SCOPE, "private")
+def rotate_client_secret(path: ClientPath) -> Response:
+    secret = _registry().rotate_secret(path.client_id)
+    record_admin_action("client rotate-secret", resource_id=path.client_id)
+    return _json(ClientSecret(client_id=path.client_id, client_secret=secret), 200)
+
+
+@clients.post(
+    "/clients/<client_id>/api-keys",
+    operation_id="createApiKey",
+    summary="Issue an API key",
+    description="A new key for the `X-API-Key` header, with the client's scopes. Keys already "
+    "issued keep working until the client is disabled. Shown only in this answer.",
+    responses=_answer(201, IssuedApiKey, 404),
+)
+@protect(ADMIN_SCOPE, "private")
+def create_api_key(path: ClientPath) -> Response:
+    key = _registry().create_api_key(path.client_id)
+    record_admin_action("client api-key", resource_id=path.client_id)
+    return _json(IssuedApiKey(client_id=path.client_id, api_key=key), 201)
+
+
+@clients.post(
+    "/clients/<client_id>/wss-password",
+    operation_id="createWssPassword",
+    summary="Issue a WS-Security password",
+    description="The password of the client's WS-Security UsernameToken on the SOAP doors "
+    "(Username: the client id; PasswordDigest). The previous password stops working at once. "
+    "Shown only in this answer.",
+    responses=_answer(200, IssuedWssPassword, 404),
+)
+@protect(ADMIN_SCOPE, "private")
+def create_wss_password(path: ClientPath) -> Response:
+    password = _registry().create_wss_password(path.client_id)
+    record_admin_action("client wss-password", resource_id=path.client_id)
+    answer = IssuedWssPassword(
+        client_id=path.client_id, username=path.client_id, wss_password=password
+    )
+    return _json(answer, 200)
+
+
+@clients.post(
+    "/clients/<client_id>/disable",
+    operation_id="disableClient",
+    summary="Disable an API client",
+    description="Refuses the client from now on: its secret, API keys and WS-Security password "
+    "stop working and its refresh tokens are revoked. Access tokens already issued are "
+    "refused within seconds. Disabling a disabled client changes nothing.",
+    responses=_answer(200, ClientView, 404),
+)
+@protect(ADMIN_SCOPE, "private")
+def disable_client(path: ClientPath) -> Response:
+    registry = _registry()
+    registry.disable(path.client_id)
+    # This node stops trusting its cached copy at once; other nodes within their cache ttl.
+    bridge().security.authenticator.forget()
+    record_admin_action("client disable", resource_id=path.client_id)
+    return _json(_view(registry.get(path.client_id)), 200)
+
+
+def _registry() -> ClientRegistry:
+    return bridge().security.clients
+
+
+def _view(client: ApiClient) -> ClientView:
+    return ClientView(
+        id=client.id,
+        name=client.name,
+        tier=client.tier,
+        scopes=sorted(client.scopes),
+        plan=client.plan,
+        organisation=client.organisation,
+        active=client.active,
+    )
+
+
+def _json(model: BaseModel, status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        model.model_dump_json(),
+        status=status,
+        headers={**NO_STORE, **(headers or {})},
+        mimetype=JSON,
+    )

@@ -1,0 +1,115 @@
+"""Who is calling (`Principal`) and what an operation lets in (`Access`), for every door.
+
+Each REST route and SOAP operation declares one `Access` where it is defined: the tiers that may
+call it and the scope the caller's credential must carry. Nothing is open unless it says so
+(`OPEN`, for health checks, the API document and the token endpoint): a door refuses a route or
+operation that declares nothing, so forgetting the declaration locks the route, never opens it.
+
+The scopes the bridge knows (`SCOPES`) are what `bridge clients create --scope` accepts and what
+the OpenAPI document lists; a client holds some of them, an access token carries some of those.
+
+    tier      who                                           typical scopes
+    public    anyone's app, low plan                        accounts:read
+    partner   a partner bank or logistics company           transfers:*, shipments:*
+    private   our own back office and operators             everything, admin scopes
+
+Framework-free: the doors put the `Principal` in the WSGI environ under `PRINCIPAL_KEY` (and its
+id under `CLIENT_ID_KEY`, which services scope their objects by).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from bridge.domain.errors import Forbidden
+from bridge.security.clients import TIERS, ApiClient, Tier
+
+PRINCIPAL_KEY = "bridge.principal"
+CLIENT_ID_KEY = "bridge.client_id"
+
+Method = Literal["bearer", "api_key", "ws_security", "session"]
+
+SCOPES: dict[str, str] = {
+    "transfers:read": "Read your transfers",
+    "transfers:write": "Submit transfers",
+    "accounts:read": "Check accounts and read statements",
+    "shipments:read": "Read shipments and their tracking",
+    "shipments:write": "Hand over shipments; send delivery events (logistics partners)",
+    "hr:read": "Read employees as payroll will receive them",
+    "hr:write": "Send employee changes to payroll",
+    "classifications:read": "Read classifications",
+    "classifications:write": "Submit documents for classification",
+    "sync:admin": "Operate the sync jobs: runs, dead letters, replays",
+    "audit:read": "Read the audit log",
+    "clients:admin": "Manage API clients and their credentials",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: the client, the scopes this credential carries (an access
+    token's may be fewer than the client's), and how it proved who it is."""
+
+    client: ApiClient
+    scopes: frozenset[str]
+    method: Method
+
+    @property
+    def id(self) -> str:
+        return self.client.id
+
+    @property
+    def tier(self) -> Tier:
+        return self.client.tier
+
+    @property
+    def organisation(self) -> str | None:
+        return self.client.organisation
+
+    @property
+    def plan(self) -> str:
+        return self.client.plan
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What an operation lets in: a caller of one of `tiers` holding `scope`.
+    `open` operations take no credential at all."""
+
+    tiers: frozenset[str]
+    scope: str | None
+    open: bool = False
+
+    def check(self, principal: Principal) -> None:
+        """Nothing, or `Forbidden` saying what is missing (never what the caller holds)."""
+        if self.open:
+            return
+        if principal.tier not in self.tiers:
+            allowed = ", ".join(tier for tier in TIERS if tier in self.tiers)
+            raise Forbidden(f"this operation is for {allowed} clients")
+        if self.scope is not None and self.scope not in principal.scopes:
+            raise Forbidden(f"this operation needs the scope {self.scope}")
+
+    def describe(self) -> str:
+        """One line for API documents: who may call."""
+        if self.open:
+            return "Open: no credentials needed."
+        tiers = ", ".join(tier for tier in TIERS if tier in self.tiers)
+        scope = f" with scope `{self.scope}`" if self.scope else ""
+        return f"Tiers: {tiers}{scope}."
+
+
+OPEN = Access(frozenset(), None, open=True)
+
+
+def allow(scope: str | None, tiers: Iterable[str] = TIERS) -> Access:
+    """The declaration of an operation: `allow("transfers:write", ("partner", "private"))`."""
+    wanted = frozenset(tiers)
+    unknown = wanted.difference(TIERS)
+    if unknown or not wanted:
+        raise ValueError(f"tiers must be some of {TIERS}, got {sorted(wanted)}")
+    if scope is not None and scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}; declare it in bridge.security.access.SCOPES")
+    return Access(wanted, scope)

@@ -1,0 +1,332 @@
+"""The audit log: who did what, through which door, with what outcome, kept append-only.
+
+Writing must not hold up the request it describes, so `AuditLog.record` only appends to an
+in-memory buffer; one writer thread per log (started on the first record) inserts the buffer in
+batches, every `flush_interval` seconds or as soon as `batch_size` rows wait, and `flush()`,
+`close()` and interpreter exit write whatever is left. A normal shutdown loses nothing. When the
+database refuses a batch, the rows go back to the front of the buffer and are tried again
+(after a growing pause); the buffer is bounded (`max_pending`): past it the oldest rows are
+dropped, and every drop is logged at ERROR with the count.
+
+Masking happens here, once, for every way a row arrives, in the writer rather than the request:
+secrets and IBANs in `operation`, `resource_id` and `detail` are masked with the JSON logs' own
+`redact_text` (an IBAN keeps its first and last four characters), and every text is cut to its
+column, so one odd value never makes a batch fail.
+
+Rows are read newest first, a page at a time by id (`query(before_id=...)`): ids only grow, so
+rows written meanwhile never shift a page. The table refuses UPDATE and DELETE
+(`bridge/store/migrations/versions/0006_audit_log.py`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import weakref
+from collections import deque
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select
+
+from bridge.observability.logging import redact_text
+from bridge.store.audit_tables import audit_log
+
+log = logging.getLogger(__name__)
+
+INTERFACES = frozenset({"rest", "soap", "sync", "admin", "ui", "cli"})
+OUTCOMES = frozenset(
+    {
+        "ok",
+        "client_error",
+        "unauthenticated",
+        "denied",
+        "not_found",
+        "rate_limited",
+        "server_error",
+        "security_event",
+    }
+)
+MAX_LIMIT = 1000
+# A detail longer than this is cut: an audit row says what happened, it does not carry payloads.
+MAX_DETAIL = 1000
+# Texts are cut to their column plus this much before masking (an IBAN is at most 34
+# characters, so one that straddles the cut is still masked whole), then to their column.
+_MASKING_MARGIN = 34
+# Longest pause between two attempts while the database refuses writes.
+MAX_RETRY_PAUSE = 30.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AuditRecord:
+    """One audited event. `status` is an HTTP status ("201"), a SOAP faultcode ("soap:Client")
+    or a sync result ("delivered", "retry", "dead"); `id` is set on rows read back."""
+
+    id: int | None = None
+    at: datetime
+    client_id: str | None = None
+    tier: str | None = None
+    interface: str
+    operation: str
+    resource_id: str | None = None
+    outcome: str
+    status: str
+    latency_ms: float | None = None
+    source: str | None = None
+    correlation_id: str | None = None
+    detail: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.interface not in INTERFACES:
+            raise ValueError(f"interface must be one of {sorted(INTERFACES)}: {self.interface!r}")
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {sorted(OUTCOMES)}: {self.outcome!r}")
+        if self.at.tzinfo is None:
+            raise ValueError("at must be timezone-aware")
+
+
+def masked(entry: AuditRecord) -> AuditRecord:
+    """`entry` as it may be stored: secrets and IBANs masked, texts cut to their columns."""
+    return replace(
+        entry,
+        at=entry.at.astimezone(UTC),
+        client_id=_cut(entry.client_id, "client_id"),
+        tier=_cut(entry.tier, "tier"),
+        operation=_masked(entry.operation, "operation") or "",
+        resource_id=_masked(entry.resource_id, "resource_id"),
+        status=_cut(entry.status, "status") or "",
+        source=_cut(entry.source, "source"),
+        correlation_id=_cut(entry.correlation_id, "correlation_id"),
+        detail=_masked(entry.detail, "detail"),
+    )
+
+
+def _masked(value: str | None, column: str) -> str | None:
+    """Cut first: masking costs more than linear time on long runs of word characters."""
+    if value is None:
+        return None
+    return _cut(redact_text(value[: _length(column) + _MASKING_MARGIN]), column)
+
+
+def _cut(value: str | None, column: str) -> str | None:
+    if value is None:
+        return None
+    length = _length(column)
+    return value if len(value) <= length else value[: length - 1] + "…"
+
+
+def _length(column: str) -> int:
+    length: int | None = getattr(audit_log.c[column].type, "length", None)
+    return length or MAX_DETAIL
+
+
+class AuditLog:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        flush_interval: float = 0.2,
+        batch_size: int = 200,
+        max_pending: int = 100_000,
+    ) -> None:
+        self.engine = engine
+        self._interval = flush_interval
+        self._batch = batch_size
+        self._max_pending = max_pending
+        self._pending: deque[AuditRecord] = deque()
+        self._changed = threading.Condition()
+        self._writing = threading.Lock()  # one batch insert at a time, writer thread or flush()
+        self._writer: threading.Thread | None = None
+        self._failures = 0
+        self._dropped = 0
+        self._closed = False
+        _LIVE.add(self)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def record(self, entry: AuditRecord) -> None:
+        """Queue `entry` for the writer; returns at once (the writer masks it)."""
+        with self._changed:
+            self._pending.append(entry)
+            overflow = len(self._pending) - self._max_pending
+            if overflow > 0:
+                for _ in range(overflow):
+                    self._pending.popleft()
+                self._dropped += overflow
+            if len(self._pending) == 1 or len(self._pending) >= self._batch:
+                self._changed.notify_all()
+        if self._closed:
+            self.flush()  # late records (at exit, after close) are written at once
+        else:
+            self._ensure_writer()
+
+    def flush(self) -> None:
+        """Write everything recorded so far; on a database error, log it and keep the rows."""
+        while self._write_batch():
+            pass
+
+    def close(self) -> None:
+        """Write what is left and stop the writer thread."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+        writer = self._writer
+        if writer is not None and writer is not threading.current_thread():
+            writer.join(timeout=30)
+        self.flush()
+
+    @property
+    def pending(self) -> int:
+        """Rows recorded but not written yet."""
+        with self._changed:
+            return len(self._pending)
+
+    def _ensure_writer(self) -> None:
+        if self._writer is not None and self._writer.is_alive():
+            return
+        with self._changed:
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(
+                    target=self._run, name="audit-log-writer", daemon=True
+                )
+                self._writer.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._pending and not self._closed:
+                    self._changed.wait()
+                if self._closed:
+                    return  # close() writes the rest
+                # Let a batch fill for up to one interval, unless it is full already.
+                if len(self._pending) < self._batch:
+                    self._changed.wait(self._interval)
+            if not self._drain():
+                pause = min(MAX_RETRY_PAUSE, self._interval * 2**self._failures)
+                with self._changed:
+                    if not self._closed:
+                        self._changed.wait(pause)
+
+    def _drain(self) -> bool:
+        """Write batches until the buffer is empty; False when the database refused one."""
+        try:
+            while self._write_batch():
+                pass
+        except Exception:  # never let the writer thread die
+            log.exception("audit log writer failed")
+            return False
+        return self._failures == 0
+
+    def _write_batch(self) -> bool:
+        """Insert one batch; True if there may be more to write."""
+        with self._writing:
+            with self._changed:
+                rows = [
+                    self._pending.popleft() for _ in range(min(self._batch, len(self._pending)))
+                ]
+                dropped, self._dropped = self._dropped, 0
+            if dropped:
+                log.error("audit log buffer full: %d oldest rows dropped", dropped)
+            if not rows:
+                return False
+            try:
+                values = [_row(entry) for entry in rows]
+                with self.engine.begin() as connection:
+                    connection.execute(insert(audit_log), values)
+            except Exception as exc:
+                with self._changed:
+                    self._pending.extendleft(reversed(rows))
+                self._failures += 1
+                log.error(
+                    "audit log: could not write %d rows (%s: %s); kept for the next attempt",
+                    len(rows),
+                    type(exc).__name__,
+                    exc,
+                )
+                return False
+            self._failures = 0
+            return True
+
+    def _forked(self) -> None:
+        """In a forked child (a gunicorn worker): the parent's writer thread did not come along,
+        and its locks may have been held at the fork; the rows buffered are the parent's."""
+        self._changed = threading.Condition()
+        self._writing = threading.Lock()
+        self._writer = None
+        self._pending.clear()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def query(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        client_id: str | None = None,
+        outcome: str | None = None,
+        interface: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditRecord]:
+        """Rows newest first (by id), at most `limit`; `since` inclusive, `until` exclusive;
+        `before_id` continues a page after its last row's id."""
+        statement = select(audit_log).order_by(audit_log.c.id.desc())
+        statement = statement.limit(max(1, min(limit, MAX_LIMIT)))
+        # SQLite compares the stored text: bounds in UTC, as every row is written.
+        if since is not None:
+            statement = statement.where(audit_log.c.at >= since.astimezone(UTC))
+        if until is not None:
+            statement = statement.where(audit_log.c.at < until.astimezone(UTC))
+        if client_id is not None:
+            statement = statement.where(audit_log.c.client_id == client_id)
+        if outcome is not None:
+            statement = statement.where(audit_log.c.outcome == outcome)
+        if interface is not None:
+            statement = statement.where(audit_log.c.interface == interface)
+        if before_id is not None:
+            statement = statement.where(audit_log.c.id < before_id)
+        with self.engine.connect() as connection:
+            rows = connection.execute(statement).mappings().all()
+        return [_record(row) for row in rows]
+
+
+def _row(entry: AuditRecord) -> dict[str, Any]:
+    row = asdict(masked(entry))
+    del row["id"]
+    return row
+
+
+def _record(row: Any) -> AuditRecord:
+    values = {f.name: row[f.name] for f in fields(AuditRecord)}
+    at: datetime = values["at"]
+    # SQLite hands timezone-aware columns back naive (in UTC, as they were written).
+    values["at"] = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return AuditRecord(**values)
+
+
+# Every live log is flushed at interpreter exit, so a normal shutdown loses no row.
+_LIVE: weakref.WeakSet[AuditLog] = weakref.WeakSet()
+
+
+def _flush_at_exit() -> None:
+    for audit in list(_LIVE):
+        try:
+            audit.close()
+        except Exception:
+            log.exception("audit log: could not flush at exit")
+
+
+def _forked_child() -> None:
+    for audit in list(_LIVE):
+        audit._forked()
+
+
+atexit.register(_flush_at_exit)
+os.register_at_fork(after_in_child=_forked_child)
