@@ -67,13 +67,25 @@ def test_one_element_over_the_limit_is_refused_naming_the_limit() -> None:
         xml.parse(_flat(SMALL.max_elements + 1), SMALL)
 
 
-def test_nesting_up_to_a_given_depth_is_accepted() -> None:
-    assert xml.parse(_nested(SMALL.max_depth), SMALL).tag == "a"
+# Trailing whitespace makes a document too long to be read in one call: it is read counting.
+READS = {"in one call": b"", "counting": b" " * (4 * SMALL.max_elements)}
 
 
-def test_one_level_deeper_than_a_given_depth_is_refused_naming_it() -> None:
+@pytest.mark.parametrize("padding", READS.values(), ids=READS.keys())
+def test_nesting_up_to_a_given_depth_is_accepted(padding: bytes) -> None:
+    assert xml.parse(_nested(SMALL.max_depth) + padding, SMALL).tag == "a"
+
+
+@pytest.mark.parametrize("padding", READS.values(), ids=READS.keys())
+def test_one_level_deeper_than_a_given_depth_is_refused_naming_it(padding: bytes) -> None:
     with pytest.raises(HostileDocument, match="deeper than 8 levels"):
-        xml.parse(_nested(SMALL.max_depth + 1), SMALL)
+        xml.parse(_nested(SMALL.max_depth + 1) + padding, SMALL)
+
+
+def test_deep_document_in_utf7_is_refused() -> None:
+    # Its tags hold no byte 0x3C: the depth cannot be bounded by counting those.
+    with pytest.raises(HostileDocument, match=f"deeper than {xml.MAX_DEPTH} levels"):
+        xml.parse((HOSTILE / "utf7_deep.xml").read_bytes())
 
 
 def test_element_flood_is_refused_under_the_default_limit() -> None:

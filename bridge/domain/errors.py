@@ -5,6 +5,7 @@ in exactly one place; nothing below a door knows about HTTP status codes or SOAP
     ├── InvalidInput               the caller sent something we refuse (SOAP Client fault, 4xx)
     │   ├── MappingError           a field has the wrong type, format or value; names its path
     │   ├── HostileDocument        DTD, entities, external references, too deep or too large
+    │   │   └── BodyTooLarge       more bytes than the door takes, refused unread (HTTP 413)
     │   └── KeyReused              an idempotency key (or MsgId) reused for a different request
     ├── AuthenticationFailed       a credential is missing or was refused (REST 401)
     │   ├── InvalidToken           an access token or API key is bad, expired or revoked
@@ -64,6 +65,10 @@ class MappingError(InvalidInput):
 
 class HostileDocument(InvalidInput):
     kind = "hostile-document"
+
+
+class BodyTooLarge(HostileDocument):
+    """Refused before it was read, so answered in HTTP too (413), whatever the door."""
 
 
 class KeyReused(InvalidInput):

@@ -31,6 +31,7 @@ from bridge.rest.clients import clients
 from bridge.rest.health import health
 from bridge.rest.hr import hr
 from bridge.rest.idempotency import EXTENSION as IDEMPOTENCY
+from bridge.rest.jsonlimits import JsonProvider, LimitedRequest
 from bridge.rest.oauth import oauth
 from bridge.rest.openapi import API_PREFIX, DOC_URL, publish, security_schemes
 from bridge.rest.problems import Problem, invalid_parameters, problem
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
     from bridge.app import Bridge
 
 API_VERSION = "1.0.0"
-# Generous for a transfer (about 1 KiB); anything larger is not a request this API takes.
-MAX_BODY_BYTES = 64 * 1024
 
 
 def create_rest_app(bridge: Bridge) -> OpenAPI:
@@ -63,10 +62,13 @@ def create_rest_app(bridge: Bridge) -> OpenAPI:
         validation_error_model=Problem,
         validation_error_callback=invalid_parameters,
     )
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    # Bodies and their JSON within the input limits (settings; README, "Input limits").
+    app.config["MAX_CONTENT_LENGTH"] = bridge.settings.rest_max_body_bytes
+    app.request_class = LimitedRequest
+    app.json = JsonProvider(app, max_depth=bridge.settings.json_max_depth)
     app.extensions["bridge"] = bridge
     app.extensions[IDEMPOTENCY] = IdempotencyStore(bridge.engine)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False
     app.register_blueprint(health)
     app.register_api(transfers)
     app.register_api(accounts)

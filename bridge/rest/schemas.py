@@ -30,6 +30,7 @@ from bridge.domain.classification import Classification, ClassificationRequest
 from bridge.domain.common import canonical
 from bridge.domain.payroll import EmployeeAction, EmployeeChange, Salary
 from bridge.domain.shipping import Shipment, ShipmentOrder
+from bridge.rest.jsonlimits import check_json_body
 from bridge.rest.problems import InvalidFields, InvalidJson, Problem
 
 T = TypeVar("T")
@@ -327,8 +328,10 @@ class JsonBody(Generic[T]):
             raise UnsupportedMediaType(
                 f"send the body as {JSON}, not {request.mimetype or 'without a Content-Type'}"
             )
+        data = request.get_data(cache=True)
+        check_json_body(data)
         try:
-            return self._adapter.validate_json(request.get_data(cache=True))
+            return self._adapter.validate_json(data)
         except ValidationError as exc:
             for error in exc.errors():
                 if error["type"] == "json_invalid":

@@ -18,6 +18,7 @@ from spyne.server.wsgi import WsgiApplication
 
 from bridge.mapping import Mappings
 from bridge.mapping.schemas import contract_path, contract_schema
+from bridge.mapping.xml import LIMITS, XmlLimits
 from bridge.soap import banking, partner
 from bridge.soap.faults import quiet_client_faults
 from bridge.soap.gateway import MAX_BODY_BYTES, SoapGateway
@@ -75,6 +76,7 @@ def create_soap(
     base_url: str,
     security: Security,
     max_body_bytes: int = MAX_BODY_BYTES,
+    xml_limits: XmlLimits = LIMITS,
 ) -> SoapGateway:
     """The WSGI application to mount at ``contract.mount``.
 
@@ -94,6 +96,7 @@ def create_soap(
         validator=ContractValidator(contract_schema(contract.name)),
         security=security,
         max_body_bytes=max_body_bytes,
+        xml_limits=xml_limits,
     )
 
 
@@ -109,6 +112,7 @@ def create_banking_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES)
         base_url=bridge.settings.base_url,
         security=bridge.security,
         max_body_bytes=max_body_bytes,
+        xml_limits=XmlLimits(bridge.settings.xml_max_elements, bridge.settings.xml_max_depth),
     )
 
 
@@ -125,4 +129,5 @@ def create_partner_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES)
         base_url=bridge.settings.base_url,
         security=bridge.security,
         max_body_bytes=max_body_bytes,
+        xml_limits=XmlLimits(bridge.settings.xml_max_elements, bridge.settings.xml_max_depth),
     )

@@ -42,6 +42,7 @@ from spyne import Fault
 
 from bridge.domain.errors import (
     AuthenticationFailed,
+    BodyTooLarge,
     Conflict,
     Forbidden,
     InProgress,
@@ -154,14 +155,17 @@ def soap_fault(error: BaseException, correlation_id: str, *, field: str | None =
 def fault_status(error: BaseException) -> tuple[str, list[tuple[str, str]]]:
     """The HTTP status line and extra headers of the fault answering `error`. SOAP 1.1 sends
     every fault with 500; a refused credential, permission or rate limit is said in HTTP too
-    (401 with a challenge, 403, 429 with Retry-After), so gateways and clients that only read
-    the status line (and retry on 5xx) do the right thing."""
+    (401 with a challenge, 403, 429 with Retry-After), and so is a body refused unread for its
+    size (413: never read as SOAP), so gateways and clients that only read the status line
+    (and retry on 5xx) do the right thing."""
     if isinstance(error, AuthenticationFailed):
         return "401 Unauthorized", [("WWW-Authenticate", 'Bearer realm="bridge"')]
     if isinstance(error, Forbidden):
         return "403 Forbidden", []
     if isinstance(error, RateLimited):
         return "429 Too Many Requests", list(refusal_headers(error).items())
+    if isinstance(error, BodyTooLarge):
+        return "413 Content Too Large", []
     return "500 Internal Server Error", []
 
 

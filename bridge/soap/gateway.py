@@ -5,7 +5,8 @@
 
 Everything a request must pass before a handler runs happens here, cheapest first, and every
 refused call is a SOAP 1.1 fault (`bridge.soap.faults`), with HTTP 500 as SOAP 1.1 says, except
-401, 403 and 429 for refused credentials, permissions and rate limits (`fault_status`):
+401, 403 and 429 for refused credentials, permissions and rate limits and 413 for a body over
+the limit (`fault_status`):
 
 1. ``Content-Type: text/xml`` (``application/soap+xml`` is SOAP 1.2: VersionMismatch);
 2. a ``SOAPAction`` header naming an operation of the contract, quoted or not (WS-I BP R2744);
@@ -39,9 +40,9 @@ from lxml import etree
 
 from bridge.domain.errors import (
     AuthenticationFailed,
+    BodyTooLarge,
     BridgeError,
     Forbidden,
-    HostileDocument,
     InvalidInput,
     InvalidToken,
     RateLimited,
@@ -115,6 +116,7 @@ class SoapGateway:
         validator: ContractValidator,
         security: Security,
         max_body_bytes: int = MAX_BODY_BYTES,
+        xml_limits: xml.XmlLimits = xml.LIMITS,
         understood_headers: frozenset[str] = frozenset({WSSE_SECURITY}),
     ) -> None:
         """`understood_headers`: Clark names of the headers this door processes (WS-Security's
@@ -124,6 +126,7 @@ class SoapGateway:
         self.security = security
         self.wsdl = wsdl
         self.max_body_bytes = max_body_bytes
+        self.xml_limits = xml_limits
         self._validator = validator
         self._understood = understood_headers
         self._by_element = {operation.element: operation for operation in operations}
@@ -161,7 +164,7 @@ class SoapGateway:
         """The request, checked in the order of this module's docstring, or a `BridgeError`."""
         _check_content_type(environ.get("CONTENT_TYPE", ""))
         action = self._soap_action(environ)
-        envelope = xml.parse(self._body(environ))
+        envelope = xml.parse(self._body(environ), self.xml_limits)
         headers, element = _open_envelope(envelope)
         self._check_headers(headers)
         operation = self._by_element.get(element.tag)
@@ -245,9 +248,9 @@ class SoapGateway:
             return body
         raise InvalidInput("a Content-Length header is required")
 
-    def _too_large(self, length: int | None) -> HostileDocument:
+    def _too_large(self, length: int | None) -> BodyTooLarge:
         size = f" ({length} bytes)" if length is not None else ""
-        return HostileDocument(
+        return BodyTooLarge(
             f"the request body{size} exceeds the limit of {self.max_body_bytes} bytes"
         )
 

@@ -298,7 +298,7 @@ def test_body_over_the_limit_is_a_client_fault(quiet_bridge: LiveBridge) -> None
     body = transfer()
     padded = body.replace(b"<soapenv:Body>", b"<soapenv:Body>" + b" " * (1_048_576 + 1), 1)
     response = post_raw(quiet_bridge, padded, "TransferFunds")
-    assert response.status_code == 500
+    assert response.status_code == 413
     fault = read_fault(response.content)
     assert (fault.code, fault.kind) == ("Client", "hostile-document")
 

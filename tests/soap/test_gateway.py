@@ -28,9 +28,9 @@ from tests.soap.conftest import (
 HOSTILE = sorted(path.name for path in (DATA / "hostile").glob("*.xml"))
 
 
-def _refused(door: Door, response: Response, code: str = "Client") -> Fault:
+def _refused(door: Door, response: Response, code: str = "Client", status: int = 500) -> Fault:
     body = response.data
-    assert response.status_code == 500, body
+    assert response.status_code == status, body
     assert response.headers["Content-Type"] == "text/xml; charset=utf-8"
     fault = read_fault(body)
     assert fault.code == code, fault
@@ -123,7 +123,7 @@ def test_body_at_the_limit_is_accepted(door: Door) -> None:
 
 
 def test_body_over_the_limit_is_refused_before_parsing(door: Door) -> None:
-    fault = _refused(door, door.post(_padded(door.gateway.max_body_bytes + 1)))
+    fault = _refused(door, door.post(_padded(door.gateway.max_body_bytes + 1)), status=413)
     assert fault.kind == "hostile-document"
     assert "exceeds the limit" in fault.text
 
@@ -147,7 +147,7 @@ def test_body_declared_far_over_the_limit_is_refused_without_reading_it(door: Do
             return chunk
 
     environ["wsgi.input"] = Counting()
-    _refused(door, door.call(environ))
+    _refused(door, door.call(environ), status=413)
     assert sum(read) == 0
 
 
@@ -169,7 +169,7 @@ def test_chunked_body_within_the_limit_is_read(door: Door) -> None:
 
 
 def test_chunked_body_over_the_limit_is_refused(door: Door) -> None:
-    _refused(door, _chunked(door, _padded(door.gateway.max_body_bytes + 1)))
+    _refused(door, _chunked(door, _padded(door.gateway.max_body_bytes + 1)), status=413)
 
 
 def test_body_without_length_is_refused(door: Door) -> None:
