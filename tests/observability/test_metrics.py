@@ -5,12 +5,15 @@ for label sets and for differences, never for absolute numbers."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.observability import metrics
-from tests.conftest import LiveBridge
+from tests.conftest import LiveBridge, serve_bridge
+from tests.credentials import grant
 from tests.soap.test_e2e import CREDITOR, partner, post_raw
 from tests.sync.test_payroll_sync import _changes
 
@@ -151,3 +154,31 @@ def test_an_unavailable_upstream_is_counted_per_upstream(live_bridge: LiveBridge
     samples = scrape(live_bridge)
     for outcome in ("timeout", "unavailable"):
         assert value(samples, "bridge_upstream_calls_total", upstream="payroll", outcome=outcome)
+
+
+def test_refused_credentials_and_spent_budgets_are_counted(tmp_path: Path) -> None:
+    plans = {"standard": "100/minute", "internal": "unlimited", "tiny": "1/minute"}
+    with serve_bridge(
+        database_url=f"sqlite:///{tmp_path / 'b.db'}",
+        default_credentials=False,
+        rate_limit_plans=plans,
+    ) as live:
+        before = scrape(live)
+        tiny = grant(live.bridge.engine, tier="partner", scopes=("transfers:read",), plan="tiny")
+        url = f"{live.url}/api/v1/transfers/NO-SUCH-TRANSFER"
+        assert requests.get(url, timeout=15).status_code == 401
+        bad = {"Authorization": "Bearer not-a-token"}
+        assert requests.get(url, headers=bad, timeout=15).status_code == 401
+        assert requests.get(url, headers=tiny.headers, timeout=15).status_code == 404
+        assert requests.get(url, headers=tiny.headers, timeout=15).status_code == 429
+
+        after = scrape(live)
+
+    def grew(name: str, **labels: str) -> float:
+        return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
+
+    assert grew("bridge_auth_failures_total", door="rest", reason="missing") == 1
+    assert grew("bridge_auth_failures_total", door="rest", reason="invalid") == 1
+    assert grew("bridge_rate_limited_total", door="rest") == 1
+    read = "GET /api/v1/transfers/<path:id>"
+    assert grew("bridge_requests_total", door="rest", operation=read, outcome="4xx") == 4
