@@ -40,6 +40,9 @@ from pathlib import Path
 
 import requests
 
+from bridge.security.clients import ClientRegistry
+from bridge.store.db import make_engine
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 WRK_SCRIPT = ROOT / "bench" / "wrk" / "unique_post.lua"
@@ -104,6 +107,20 @@ def bridge_server(workdir: Path, port: int, **env: str) -> subprocess.Popen[byte
     return process
 
 
+def bank_api_key(database_url: str) -> str:
+    """An API key of a partner bank allowed transfers, on the plan without a rate limit: the
+    doors authenticate every call, as in production, and the benchmark measures that too."""
+    engine = make_engine(database_url)
+    try:
+        registry = ClientRegistry(engine)
+        client, _ = registry.create(
+            "bench bank", "partner", ["transfers:write", "transfers:read"], plan="internal"
+        )
+        return registry.create_api_key(client.id)
+    finally:
+        engine.dispose()
+
+
 def gunicorn(port: int, app: str) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
@@ -145,8 +162,9 @@ def run_wrk(
     clients: int,
     prefix: str,
     soap_action: str | None = None,
+    api_key: str | None = None,
 ) -> Result:
-    arguments = [str(body), prefix, content_type] + ([soap_action] if soap_action else [])
+    arguments = [str(body), prefix, content_type, soap_action or "", api_key or ""]
     output = subprocess.run(
         [
             "wrk",
@@ -261,6 +279,8 @@ def main() -> int:
         )
         servers.append(gunicorn(naive_port, f"bench.naive_proxy:create_app({corebank!r})"))
         base = f"http://127.0.0.1:{bridge_port}"
+        bridge_database = args.database or f"sqlite:///{workdir / 'bridge' / 'var' / 'bridge.db'}"
+        api_key = bank_api_key(bridge_database)
         contenders = {
             "zeep direct": lambda s, p: run_zeep_direct(
                 corebank, seconds=s, clients=args.clients, prefix=p
@@ -282,6 +302,7 @@ def main() -> int:
                 seconds=s,
                 clients=args.clients,
                 prefix=p,
+                api_key=api_key,
             ),
             "SOAP door": lambda s, p: run_wrk(
                 "SOAP door",
@@ -292,6 +313,7 @@ def main() -> int:
                 clients=args.clients,
                 prefix=p,
                 soap_action='"TransferFunds"',
+                api_key=api_key,
             ),
         }
         for name, run in contenders.items():  # warm-up: imports, pools, caches

@@ -1,5 +1,6 @@
 -- POSTs a body template from a file, replacing {{ID}} with an id unique per request and thread.
--- wrk -s bench/wrk/unique_post.lua URL -- TEMPLATE_FILE PREFIX CONTENT_TYPE [SOAPACTION]
+-- wrk -s bench/wrk/unique_post.lua URL -- TEMPLATE_FILE PREFIX CONTENT_TYPE [SOAPACTION [API_KEY]]
+-- (an empty SOAPACTION sends none; API_KEY goes out as X-API-Key)
 local threads = {}
 local counter = 0
 
@@ -15,8 +16,11 @@ function init(args)
   prefix = args[2]
   wrk.method = "POST"
   wrk.headers["Content-Type"] = args[3]
-  if args[4] then
+  if args[4] and args[4] ~= "" then
     wrk.headers["SOAPAction"] = args[4]
+  end
+  if args[5] and args[5] ~= "" then
+    wrk.headers["X-API-Key"] = args[5]
   end
 end
 
