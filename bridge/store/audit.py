@@ -132,8 +132,8 @@ class AuditLog:
         self,
         engine: Engine,
         *,
-        flush_interval: float = 0.2,
-        batch_size: int = 200,
+        flush_interval: float = 1.0,
+        batch_size: int = 1000,
         max_pending: int = 100_000,
     ) -> None:
         self.engine = engine
