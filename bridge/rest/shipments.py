@@ -214,12 +214,12 @@ def list_shipments(query: ListQuery) -> Response:
 
 
 def _own_partner() -> str | None:
-    """A partner reads only the shipments booked with it (its organisation, or the client
-    itself); our own (private) clients read every shipment."""
+    """A partner reads only the shipments booked with it (`Principal.partner`); our own
+    (private) clients read every shipment."""
     caller = principal()
     if caller is None or caller.tier == "private":
         return None
-    return caller.organisation or caller.id
+    return caller.partner
 
 
 def _cursor(last: Shipment) -> str:

@@ -72,6 +72,12 @@ class Principal:
     def plan(self) -> str:
         return self.client.plan
 
+    @property
+    def partner(self) -> str:
+        """The partner this caller acts for, which owns its objects (shipments): its
+        organisation, or the client itself without one."""
+        return self.client.organisation or self.client.id
+
 
 @dataclass(frozen=True, slots=True)
 class Access:

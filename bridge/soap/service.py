@@ -40,11 +40,9 @@ def client_id(ctx: Any) -> str:
 
 
 def partner_id(ctx: Any) -> str:
-    """The partner the caller acts for: its organisation, or the client itself without one."""
+    """The partner the caller acts for (`Principal.partner`)."""
     principal: Principal | None = environ(ctx).get(PRINCIPAL_KEY)
-    if principal is None:
-        return client_id(ctx)
-    return principal.organisation or principal.id
+    return client_id(ctx) if principal is None else principal.partner
 
 
 def correlation(ctx: Any) -> str:

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import Engine
 
 from bridge.security.clients import ApiClient, ClientRegistry
 from bridge.security.tokens import KeyRing, TokenService
 from bridge.store.db import make_engine, migrate
+from tests.credentials import CHEAP
 
 ISSUER = "https://bridge.test"
 AUDIENCE = "bridge"
@@ -46,8 +46,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def registry(engine: Engine, clock: Clock) -> ClientRegistry:
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    return ClientRegistry(engine, hasher=cheap, clock=clock)
+    return ClientRegistry(engine, hasher=CHEAP, clock=clock)
 
 
 @pytest.fixture
