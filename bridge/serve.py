@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,14 @@ METRICS_DIR = Path("var") / "prometheus"
 def prepare_metrics_dir(directory: Path = METRICS_DIR) -> None:
     """Workers count in memory-mapped files under `directory` (emptied now), summed by whichever
     worker answers a scrape. prometheus-client reads PROMETHEUS_MULTIPROC_DIR when it is first
-    imported, so this runs before anything imports it (before the app is built)."""
+    imported, so this runs before anything imports it (before the app is built); if something
+    already has, every worker would count in memory and /metrics would serve nothing, so the
+    serve command stops instead of starting blind."""
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError(
+            "prometheus_client was imported before the metrics directory was set: "
+            "a module imported by `bridge serve` imports it too early"
+        )
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)

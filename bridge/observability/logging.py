@@ -34,8 +34,10 @@ _SECRET_XML = re.compile(
     r"[^<]*(</(?P=tag)\s*>)",
     re.IGNORECASE,
 )
+# A key that *ends* in a secret's name (access_token, client_secret, wss_password): a word that
+# only contains one (`refresh_token_reused: a spent refresh token ...`) introduces prose.
 _SECRET_PAIR = re.compile(
-    r"""(?P<key>["']?[\w.-]{0,64}(?:password|passwd|secret|token|authorization)[\w.-]{0,64}["']?"""
+    r"""(?P<key>["']?[\w.-]{0,64}(?:password|passwd|secret|token|authorization)["']?"""
     r"""\s*[:=]\s*)(?P<value>"[^"]*"|'[^']*'|(?:Bearer\s+|Basic\s+)?[^\s,;&"'<>}\]]+)""",
     re.IGNORECASE,
 )
@@ -138,10 +140,24 @@ class _StderrHandler(logging.StreamHandler[Any]):
         pass
 
 
+# Libraries that talk at INFO about what the bridge reports itself (`bridge migrate` prints the
+# revision; `bridge serve` the endpoints): their lines would bury a command's answer.
+# spyne's registry warns "Overwriting application" each time a process builds its doors again
+# (a gunicorn worker after the master, a test after another): nothing is overwritten that
+# the bridge reads.
+QUIET_LOGGERS = {
+    "alembic.runtime.migration": logging.WARNING,
+    "spyne.application": logging.WARNING,
+    "spyne.util.appreg": logging.ERROR,
+}
+
+
 def configure_logging(level: str | int = "INFO") -> logging.Handler:
     """Send every log record, as JSON, to stderr at `level` and above.
 
     Idempotent: a second call replaces the level, never adds a second handler."""
+    for name, quiet in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(quiet)
     root = logging.getLogger()
     handler = next((h for h in root.handlers if h.get_name() == _HANDLER_NAME), None)
     if handler is None:

@@ -100,6 +100,19 @@ def test_secrets_in_logged_text_are_masked(json_lines: JsonLines) -> None:
     assert "<wsse:Username>bank-7</wsse:Username>" in line["message"]
 
 
+def test_a_word_that_only_contains_a_secret_name_is_not_a_secret(json_lines: JsonLines) -> None:
+    log.warning(
+        "security event %s: %s; refresh_token=abc123 client_secret: s3cr3t",
+        "refresh_token_reused",
+        "a spent refresh token was presented again",
+    )
+
+    [line] = json_lines()
+    assert "refresh_token_reused: a spent refresh token was presented again" in line["message"]
+    assert "abc123" not in line["message"]
+    assert "s3cr3t" not in line["message"]
+
+
 def test_configuring_twice_installs_one_handler(json_lines: JsonLines) -> None:
     before = list(logging.getLogger().handlers)
 
