@@ -40,6 +40,9 @@ RUN python -m compileall -q bridge \
     && install -d -o bridge -g bridge -m 0750 var var/prometheus \
     && install -d -o bridge -g bridge -m 0700 var/keys
 
+# No simulators: on a host that is not loopback (0.0.0.0 here) `simulators`, unset, is off, and
+# `bridge serve` stops unless the four upstream URLs are set (BRIDGE_COREBANK_URL, ...), or the
+# simulators are asked for (BRIDGE_SIMULATORS=true, a demo: /sims/* then answers admins only).
 # A directory path, not a secret (hadolint matches "KEY" in the name).
 # hadolint ignore=DL3064
 ENV BRIDGE_HOST=0.0.0.0 \

@@ -2,7 +2,10 @@
 
 /            Flask: REST facade, /healthz, /readyz
 /soap/<x>    the inbound SOAP contracts: banking (partner banks), partner (logistics partners)
-/sims/<x>    the four upstream simulators (spyne), when `settings.simulators` is on
+/sims/<x>    the four upstream simulators (spyne), for private clients holding
+             `simulators:admin` (bridge.sims.gate), when this process runs them
+             (`settings.simulators_decision`); the bridge's own upstream clients call them on
+             the process's own simulator server instead (bridge.sims.server, `Upstreams`)
 /metrics     Prometheus metrics (bridge.observability.metrics)
 
 and, when `settings.scheduler` is on, the sync scheduler in whichever process holds the
@@ -12,9 +15,10 @@ cluster-wide scheduler lock (bridge.sync.leader).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+import requests
 from sqlalchemy import Engine
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
@@ -37,9 +41,13 @@ from bridge.sync.deliveries import classification, payroll, shipments
 from bridge.sync.engine import Deliverer, SyncEngine
 from bridge.sync.leader import Leadership
 from bridge.sync.outbox import Outbox
+from bridge.sync.reconcile import Reconciler
 from bridge.sync.scheduler import Schedule, build_scheduler
 from bridge.upstream.corebank import build_corebank
-from bridge.upstream.soap import SoapUpstream, build_upstream
+from bridge.upstream.soap import SoapUpstream, build_upstream, pooled_session
+
+if TYPE_CHECKING:
+    from bridge.sims.server import SimulatorServer
 
 
 @dataclass
@@ -57,26 +65,60 @@ class Bridge:
     contracts: Contracts
     security: Security
     audit: AuditLog
+    upstreams: Upstreams
     mounts: dict[str, Any] = field(default_factory=dict)
     wsgi: Any = None
     leadership: Leadership | None = None
+    reconciler: Reconciler | None = None
 
     def close(self) -> None:
-        """Stop the scheduler (if this process runs it) and release the database."""
+        """Stop the scheduler (if this process runs it) and the simulator server (if it runs
+        one), and release the database."""
         if self.leadership is not None:
             self.leadership.stop()
+        if self.upstreams.simulators is not None:
+            self.upstreams.simulators.close()
         self.audit.close()  # writes what is still buffered
         if self.security.limiter is not None:
             self.security.limiter.close()
+        if self.security.throttle is not None:
+            self.security.throttle.close()
         self.engine.dispose()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self.wsgi(environ, start_response)
 
 
+@dataclass(frozen=True)
+class Upstreams:
+    """Where each upstream's calls go: its configured URL, or else this process's simulator
+    server, through a session that carries the server's secret (and to that server only)."""
+
+    settings: Settings
+    simulators: SimulatorServer | None = None
+
+    def address(self, name: str) -> str:
+        configured = self.settings.upstream_url(name)
+        if configured or self.simulators is None:
+            return configured
+        return self.simulators.address(name)
+
+    def session(self, name: str) -> requests.Session:
+        if self.simulators is None or self.settings.upstream_url(name):
+            return pooled_session()
+        return pooled_session(headers=self.simulators.headers)
+
+
 def create_app(
-    settings: Settings, *, run_migrations: bool = True, start_scheduler: bool = True
+    settings: Settings,
+    *,
+    run_migrations: bool = True,
+    start_scheduler: bool = True,
+    start_simulators: bool = True,
 ) -> Bridge:
+    """`start_simulators`: run this process's simulator server when the simulators are on;
+    `bridge serve` builds the app once in gunicorn's master without it (threads do not survive
+    the fork), then every worker builds it with."""
     from bridge.rest.app import create_rest_app
     from bridge.soap import create_banking_soap, create_partner_soap
     from bridge.ui import create_ui
@@ -85,21 +127,45 @@ def create_app(
     if run_migrations:
         migrate(engine)
     mappings = Mappings.load(settings.mappings_dir)
-    audit = AuditLog(engine)
+    audit = AuditLog(
+        engine,
+        flush_interval=settings.audit_flush_interval,
+        on_write_failure=metrics.AUDIT_WRITE_FAILURES.inc,
+        on_dropped=metrics.audit_rows_dropped,
+    )
+    simulators: dict[str, Any] = {}
+    upstreams = Upstreams(settings)
+    if settings.run_simulators:
+        from bridge.sims import create_simulators
+        from bridge.sims.server import SimulatorServer
+
+        simulators = create_simulators(engine, settings.base_url)
+        if start_simulators:
+            upstreams = Upstreams(settings, SimulatorServer(simulators))
+    transfer_store = TransferStore(engine)
     banking = BankingService(
-        TransferStore(engine), build_corebank(settings, mappings), mappings.currencies
+        transfer_store,
+        build_corebank(
+            settings,
+            mappings,
+            address=upstreams.address("corebank"),
+            session=upstreams.session("corebank"),
+        ),
+        mappings.currencies,
     )
     # One classifier client and service, shared by the REST door (wait=true) and the job.
     classifier = ClassificationService(
         engine,
-        soap_upstream(settings, mappings, "classifier", classification.OPERATIONS),
+        soap_upstream(
+            settings, mappings, "classifier", classification.OPERATIONS, upstreams=upstreams
+        ),
         settings.review_threshold,
     )
     shipping = ShippingService(engine)
     sync = SyncEngine(
         engine,
         Outbox(engine),
-        build_deliverers(settings, mappings, classifier, shipping),
+        build_deliverers(settings, mappings, classifier, shipping, upstreams=upstreams),
         lease=timedelta(seconds=settings.sync_lease),
         on_outcome=SyncAudit(audit),
     )
@@ -115,18 +181,34 @@ def create_app(
         contracts=Contracts(mappings),
         security=build_security(settings, engine),
         audit=audit,
+        upstreams=upstreams,
+        reconciler=Reconciler(
+            transfer_store,
+            banking,
+            lease=timedelta(seconds=settings.sync_lease),
+            post_within=timedelta(seconds=settings.reconcile_post_within),
+            pending_every=timedelta(seconds=settings.reconcile_pending_every),
+            audit=audit,
+        ),
     )
     events = SecurityEvents(
         audit, burst=settings.auth_failure_burst, window=settings.auth_failure_window
     )
     bridge.security.on_failure = events.auth_failed
+    if bridge.security.limiter is not None:
+        bridge.security.limiter.on_unchecked = metrics.RATE_LIMIT_UNCHECKED.inc
+    if bridge.security.throttle is not None:
+        bridge.security.throttle.on_unchecked = metrics.AUTH_THROTTLE_UNCHECKED.inc
+        bridge.security.on_throttled = lambda door: metrics.AUTH_THROTTLED.labels(door).inc()
     bridge.security.tokens.on_reuse = events.refresh_token_reused
     if settings.scheduler and start_scheduler:
         bridge.leadership = start_leadership(bridge)
-    if settings.simulators:
-        from bridge.sims import create_simulators
+    if simulators:
+        from bridge.sims.gate import AdminOnly
 
-        bridge.mounts.update(create_simulators(engine, settings.base_url))
+        bridge.mounts.update(
+            {path: AdminOnly(app, bridge.security) for path, app in simulators.items()}
+        )
     bridge.mounts["/soap/banking"] = create_banking_soap(
         bridge, max_body_bytes=settings.soap_max_body_bytes
     )
@@ -135,14 +217,14 @@ def create_app(
     )
     bridge.mounts["/ui"] = create_ui(bridge)
     metrics.watch_breakers(sync.breakers)
-    operations = soap_operations(bridge.mounts)
+    operations = soap_operations(simulators)
     bridge.wsgi = CorrelationMiddleware(
         AuditMiddleware(
             metrics.MetricsMiddleware(
                 DispatcherMiddleware(
                     DispatcherMiddleware(
                         metrics.label_routes(create_rest_app(bridge)),
-                        {"/metrics": metrics.metrics_app(sync)},
+                        {"/metrics": metrics.metrics_app(sync, unsettled_collector(bridge))},
                     ),
                     bridge.mounts,
                 ),
@@ -156,8 +238,8 @@ def create_app(
     return bridge
 
 
-def soap_operations(mounts: dict[str, Any]) -> dict[str, frozenset[str]]:
-    """The operations the SOAPAction of each mounted SOAP app may name (metrics labels)."""
+def soap_operations(simulators: dict[str, Any]) -> dict[str, frozenset[str]]:
+    """The operations the SOAPAction of each SOAP door and simulator may name (metrics labels)."""
     from bridge.sims.wsgi import SimulatorApp
     from bridge.soap import banking, partner
 
@@ -165,24 +247,32 @@ def soap_operations(mounts: dict[str, Any]) -> dict[str, frozenset[str]]:
         contract.mount: frozenset(operation.name for operation in contract.operations)
         for contract in (banking.CONTRACT, partner.CONTRACT)
     }
-    for path, app in mounts.items():
+    for path, app in simulators.items():
         if isinstance(app, SimulatorApp):
             known[path] = app.sim.contract.operations
     return known
 
 
 def soap_upstream(
-    settings: Settings, mappings: Mappings, name: str, operations: dict[str, tuple[str, str]]
+    settings: Settings,
+    mappings: Mappings,
+    name: str,
+    operations: dict[str, tuple[str, str]],
+    *,
+    upstreams: Upstreams | None = None,
 ) -> SoapUpstream:
-    """The zeep client of upstream `name`, from its checked-in contract, at its configured URL."""
+    """The zeep client of upstream `name`, from its checked-in contract, at its configured URL
+    or this process's simulator (`upstreams`)."""
+    upstreams = upstreams or Upstreams(settings)
     contract = settings.contracts_dir / "upstream" / f"{name}.wsdl"
     return build_upstream(
         name,
         contract,
-        settings.upstream_url(name),
+        upstreams.address(name),
         mappings,
         operations,
         timeout=settings.upstream_timeout,
+        session=upstreams.session(name),
     )
 
 
@@ -191,9 +281,11 @@ def build_deliverers(
     mappings: Mappings,
     classifier: ClassificationService,
     shipping: ShippingService,
+    *,
+    upstreams: Upstreams | None = None,
 ) -> dict[str, Deliverer]:
     def upstream(name: str, operations: dict[str, tuple[str, str]]) -> Any:
-        return soap_upstream(settings, mappings, name, operations)
+        return soap_upstream(settings, mappings, name, operations, upstreams=upstreams)
 
     return {
         "payroll": payroll.PayrollDeliverer(upstream("payroll", payroll.OPERATIONS)),
@@ -215,6 +307,17 @@ def schedules(settings: Settings, jobs: list[str]) -> list[Schedule]:
     return [every[job] for job in jobs]
 
 
+def unsettled_collector(bridge: Bridge) -> metrics.UnsettledCollector:
+    """bridge_transfers_unsettled, counted in the database at scrape time (every worker and
+    node reports the same number)."""
+    alert_after = bridge.settings.reconcile_alert_after
+    transfers = TransferStore(bridge.engine)
+    return metrics.UnsettledCollector(
+        lambda: transfers.unsettled(older_than=datetime.now(UTC) - timedelta(seconds=alert_after)),
+        alert_after,
+    )
+
+
 def start_leadership(bridge: Bridge) -> Leadership:
     """Fire the schedules if this process wins the scheduler lock; join their runs if not."""
     from bridge.sync.joining import Joiner
@@ -227,6 +330,9 @@ def start_leadership(bridge: Bridge) -> Leadership:
         housekeeping=(
             settings.housekeeping_schedule,
             timedelta(days=settings.outbox_retention_days),
+        ),
+        reconcile=(
+            None if bridge.reconciler is None else (settings.reconcile_schedule, bridge.reconciler)
         ),
     )
     leadership = Leadership(

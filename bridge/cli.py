@@ -47,6 +47,15 @@ def serve(config: Path | None, host: str | None, port: int | None, workers: int 
     from bridge.serve import prepare_metrics_dir, run
 
     settings = _settings(config, host=host, port=port, workers=workers)
+    simulators_on, why = settings.simulators_decision()
+    missing = settings.unconfigured_upstreams()
+    if missing:
+        click.echo(
+            f"bridge: the simulators are off ({why}), so every upstream needs a URL; "
+            f"not set: {', '.join(missing)}",
+            err=True,
+        )
+        sys.exit(2)
     prepare_metrics_dir()  # before the app (and prometheus-client) is imported
 
     from bridge.app import create_app, endpoints
@@ -55,14 +64,21 @@ def serve(config: Path | None, host: str | None, port: int | None, workers: int 
     configure_logging(settings.log_level)
     try:
         # Migrates, and proves the app builds, before gunicorn forks its workers (which run the
-        # scheduler, not this master process).
-        bridge = create_app(settings, start_scheduler=False)
+        # scheduler and the simulator server, not this master process: no thread survives a fork).
+        bridge = create_app(settings, start_scheduler=False, start_simulators=False)
     except ConfigurationError as exc:
         click.echo(f"bridge: {exc.detail}", err=True)
         sys.exit(2)
     click.echo(
         f"Bridge listening on {settings.base_url}  (database {_masked(settings.database_url)})"
     )
+    if simulators_on:
+        click.echo(
+            f"Simulators on ({why}): /sims/* for private clients holding simulators:admin; "
+            "the bridge calls them on a loopback port of each worker"
+        )
+    else:
+        click.echo(f"Simulators off ({why})")
     for what, where in endpoints(bridge):
         click.echo(f"  {what:<22} {where}")
     bridge.engine.dispose()
@@ -101,7 +117,7 @@ def mappings(config: Path | None) -> None:
 
 @main.group()
 def sync() -> None:
-    """Scheduled sync jobs: run one now, see the queues, replay dead letters."""
+    """Scheduled sync jobs: run one now, see the queues, replay dead letters, reconcile."""
 
 
 JOBS = click.Choice(["payroll", "shipments", "classification"])
@@ -189,6 +205,31 @@ def sync_replay(
     count = bridge.sync.outbox.replay(topic=topic, ids=ids or None)
     click.echo(f"replayed {count} dead letter(s)")
     bridge.close()
+
+
+@sync.command("reconcile")
+@config_option
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="Settle at most this many transfers."
+)
+@audited("sync reconcile")
+def sync_reconcile(config: Path | None, limit: int | None) -> None:
+    """Settle unfinished transfers now (as the scheduler does), printing each one settled."""
+    from bridge.observability.metrics import RECONCILE_OUTCOMES
+
+    bridge = _bridge(config)
+    report = bridge.reconciler.run(trigger="manual", limit=limit)
+    for entry in report.settled:
+        click.echo(
+            f"{entry.tx_id:<26} {entry.msg_id:<35} {entry.outcome:<9} {entry.how:<9} "
+            f"{entry.status}" + (f" {entry.reason}" if entry.reason else "")
+        )
+    click.echo(
+        ", ".join(f"{report.count(outcome)} {outcome}" for outcome in RECONCILE_OUTCOMES)
+        + (f"; stopped: {report.error}" if report.error else "")
+    )
+    bridge.close()
+    sys.exit(1 if report.error else 0)
 
 
 @sync.command("purge")

@@ -1,6 +1,7 @@
 """`bridge serve`: the composed WSGI app under gunicorn (gthread workers keep connections alive).
 
-Migrations run once in the master before workers fork; each worker builds its own app."""
+Migrations run once in the master before workers fork; each worker builds its own app, and with
+it (after the fork) its own simulator server when the simulators are on (bridge.sims.server)."""
 
 from __future__ import annotations
 

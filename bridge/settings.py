@@ -2,11 +2,13 @@
 
 Precedence, highest first: keyword arguments, environment (`BRIDGE_PORT=9000`), the TOML file
 (`bridge.toml` in the working directory, or the file named by `--config` / `BRIDGE_CONFIG`),
-then the defaults below, which run everything embedded: SQLite, in-process simulators, scheduler on.
+then the defaults below, which run everything embedded: SQLite, in-process simulators (on a
+loopback host), scheduler on.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -36,9 +38,12 @@ class Settings(BaseSettings):
     public_url: str = ""
     database_url: str = "sqlite:///var/bridge.db"
     redis_url: str | None = None
-    # Mount the four upstream simulators in this process and point the zeep clients at them.
-    simulators: bool = True
-    # Upstream endpoints; empty means "the in-process simulator of this bridge".
+    # Run the four upstream simulators in this process and point the zeep clients without a URL
+    # of their own at them. Unset (auto): on when `host` is a loopback address, off otherwise
+    # (a container binding 0.0.0.0 must not serve a fake bank); `simulators_decision` says why.
+    simulators: bool | None = None
+    # Upstream endpoints; empty means "this process's simulator", and is refused by
+    # `bridge serve` when the simulators are off.
     corebank_url: str = ""
     payroll_url: str = ""
     logistics_url: str = ""
@@ -70,6 +75,15 @@ class Settings(BaseSettings):
     shipments_schedule: str = "* * * * *"
     classification_schedule: str = "0 2 * * *"
     housekeeping_schedule: str = "17 * * * *"
+    # The reconciler (bridge/sync/reconcile.py) settles transfers no request finished: RCVD ones
+    # whose lease expired, and PDNG ones not asked about for reconcile_pending_every seconds.
+    # One core banking never received is posted, unless it was received more than
+    # reconcile_post_within seconds ago (then rejected unposted). /metrics counts transfers
+    # still unsettled reconcile_alert_after seconds after they were received.
+    reconcile_schedule: str = "every 1m"
+    reconcile_pending_every: float = Field(300.0, gt=0, le=86400)
+    reconcile_post_within: float = Field(86400.0, gt=0, le=30 * 86400)
+    reconcile_alert_after: float = Field(300.0, gt=0, le=30 * 86400)
     # Delivered outbox rows are deleted this long after delivery (dead letters are kept).
     outbox_retention_days: int = Field(7, ge=1, le=3650)
     # How long a worker holds claimed outbox rows; a worker that dies frees them after this.
@@ -118,8 +132,17 @@ class Settings(BaseSettings):
     # authentications from one source within auth_failure_window seconds are one security event
     # (counted per process: each gunicorn worker and node sees its own share of the failures).
     trusted_proxies: int = Field(0, ge=0, le=8)
+    # Seconds the audit writer lets a batch fill before writing it (README, "Audit log").
+    audit_flush_interval: float = Field(1.0, gt=0, le=3600)
     auth_failure_burst: int = Field(10, ge=2, le=10_000)
     auth_failure_window: float = Field(60.0, gt=0, le=86400)
+    # Guessing: after auth_failure_limit refused credentials for one client id, or
+    # auth_failure_source_limit from one source, within auth_failure_lockout seconds, further
+    # attempts are answered 429 unchecked until that window ends (bridge/security/throttle.py;
+    # shared through Redis when redis_url is set).
+    auth_failure_limit: int = Field(10, ge=1, le=10_000)
+    auth_failure_source_limit: int = Field(30, ge=1, le=100_000)
+    auth_failure_lockout: int = Field(300, ge=1, le=86400)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     mappings_dir: Path = ROOT / "mappings"
     contracts_dir: Path = ROOT / "wsdl"
@@ -132,7 +155,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "payroll_schedule", "shipments_schedule", "classification_schedule", "housekeeping_schedule"
+        "payroll_schedule",
+        "shipments_schedule",
+        "classification_schedule",
+        "housekeeping_schedule",
+        "reconcile_schedule",
     )
     @classmethod
     def _crontab(cls, value: str) -> str:
@@ -175,9 +202,46 @@ class Settings(BaseSettings):
         return self.public_url or f"http://{self.host}:{self.port}"
 
     def upstream_url(self, name: str) -> str:
-        """Where the zeep client for `name` sends its calls."""
+        """The configured address of upstream `name`; empty: this process's simulator."""
         configured: str = getattr(self, f"{name}_url")
-        return configured or f"{self.base_url}/sims/{name}"
+        return configured
+
+    def simulators_decision(self) -> tuple[bool, str]:
+        """Whether this process runs the simulators, and why (what `bridge serve` prints)."""
+        if self.simulators is not None:
+            return self.simulators, f"simulators = {str(self.simulators).lower()}"
+        if is_loopback(self.host):
+            return True, f"host {self.host} is loopback (simulators unset: auto)"
+        return False, (
+            f"host {self.host} is not loopback (simulators unset: auto); "
+            "set simulators = true (BRIDGE_SIMULATORS) to run them anyway"
+        )
+
+    @property
+    def run_simulators(self) -> bool:
+        return self.simulators_decision()[0]
+
+    def unconfigured_upstreams(self) -> list[str]:
+        """Upstreams without a URL that no simulator of this process would answer: each names
+        its setting, e.g. "corebank_url (BRIDGE_COREBANK_URL)"."""
+        if self.run_simulators:
+            return []
+        return [
+            f"{name}_url (BRIDGE_{name.upper()}_URL)"
+            for name in UPSTREAMS
+            if not self.upstream_url(name)
+        ]
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: an address only this machine reaches."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:  # another host name: it may resolve to anything
+        return False
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:

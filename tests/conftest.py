@@ -137,7 +137,7 @@ def serve_bridge(*, default_credentials: bool = True, **overrides: Any) -> Itera
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        bridge.engine.dispose()
+        bridge.close()  # and its simulator server
 
 
 @pytest.fixture

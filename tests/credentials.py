@@ -52,6 +52,12 @@ def grant(
     return Credentials(client, secret, registry.create_api_key(client.id))
 
 
+def simulator_admin(engine: Engine) -> Credentials:
+    """Who may call and steer the simulators on a served bridge (/sims/*, `_control` included):
+    a private client holding `simulators:admin` and nothing else."""
+    return grant(engine, scopes={"simulators:admin"}, name="simulator admin")
+
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
 
 

@@ -29,6 +29,7 @@ from tests.conftest import LiveBridge, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BRIDGE_SERVICES = ("bridge-1", "bridge-2")
+UPSTREAMS = ("corebank", "payroll", "logistics", "classifier")
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,13 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def bridge_env(services: dict[str, dict[str, Any]], name: str) -> dict[str, str]:
     return {k: interpolate(str(v)) for k, v in services[name]["environment"].items()}
+
+
+def settings_of(env: dict[str, str]) -> Settings:
+    """The settings its BRIDGE_* variables make."""
+    return Settings(
+        **{k.removeprefix("BRIDGE_").lower(): v for k, v in env.items() if k.startswith("BRIDGE_")}
+    )
 
 
 def runtime_user(dockerfile: list[Instruction]) -> str:
@@ -383,13 +391,26 @@ def test_compose_nodes_publish_8081_and_8082_onto_the_image_port(
 def test_compose_node_runs_scheduler_and_calls_its_own_simulators(
     services: dict[str, dict[str, Any]], image_env: dict[str, str], name: str
 ) -> None:
-    env = bridge_env(services, name)
-    settings = Settings(**{k.removeprefix("BRIDGE_").lower(): v for k, v in env.items()})
+    settings = settings_of({**image_env, **bridge_env(services, name)})
     assert settings.scheduler
-    assert settings.simulators
-    for upstream in ("corebank", "payroll", "logistics", "classifier"):
-        address = urlsplit(settings.upstream_url(upstream))
-        assert (address.hostname, str(address.port)) == ("127.0.0.1", image_env["BRIDGE_PORT"])
+    assert settings.simulators is True  # asked for: the node binds 0.0.0.0
+    assert settings.run_simulators
+    # No URL: the node's zeep clients call its workers' own simulator servers (loopback, with
+    # a per-process secret), never the published /sims/*, which is for admins.
+    assert [settings.upstream_url(upstream) for upstream in UPSTREAMS] == ["", "", "", ""]
+    assert settings.unconfigured_upstreams() == []
+
+
+def test_image_alone_runs_no_simulators_and_needs_the_upstream_urls(
+    image_env: dict[str, str],
+) -> None:
+    settings = settings_of(image_env)
+    assert image_env["BRIDGE_HOST"] == "0.0.0.0"
+    assert "BRIDGE_SIMULATORS" not in image_env
+    assert not settings.run_simulators
+    assert settings.unconfigured_upstreams() == [
+        f"{name}_url (BRIDGE_{name.upper()}_URL)" for name in UPSTREAMS
+    ]
 
 
 # --- every BRIDGE_* variable is a setting -----------------------------------------------------

@@ -15,9 +15,11 @@ def test_defaults_run_everything_embedded(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.delenv("BRIDGE_SCHEDULER")  # the test suite's own default (tests/conftest.py)
     settings = load_settings()
     assert settings.database_url.startswith("sqlite:///")
-    assert settings.simulators
+    assert settings.simulators is None  # auto: on, since the host is loopback
+    assert settings.run_simulators
     assert settings.scheduler
-    assert settings.upstream_url("corebank") == "http://127.0.0.1:8080/sims/corebank"
+    assert settings.upstream_url("corebank") == ""  # this process's simulator
+    assert settings.unconfigured_upstreams() == []
 
 
 def test_toml_file_then_environment_take_precedence(
@@ -28,7 +30,7 @@ def test_toml_file_then_environment_take_precedence(
     monkeypatch.setenv("BRIDGE_PORT", "9100")
     settings = load_settings(config)
     assert (settings.host, settings.port) == ("0.0.0.0", 9100)
-    assert settings.upstream_url("payroll") == "https://bridge.example/sims/payroll"
+    assert settings.base_url == "https://bridge.example"
 
 
 def test_bad_environment_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,3 +64,47 @@ def test_toml_syntax_error_is_a_configuration_error(tmp_path: Path) -> None:
     config.write_text("port = = 1\n")
     with pytest.raises(ConfigurationError, match=r"bridge\.toml"):
         load_settings(config)
+
+
+@pytest.mark.parametrize(
+    ("host", "simulators", "on"),
+    [
+        ("127.0.0.1", None, True),
+        ("localhost", None, True),
+        ("::1", None, True),
+        ("0.0.0.0", None, False),
+        ("::", None, False),
+        ("10.1.2.3", None, False),
+        ("bridge.internal", None, False),
+        ("0.0.0.0", "true", True),
+        ("127.0.0.1", "false", False),
+    ],
+)
+def test_simulators_run_on_a_loopback_host_unless_set_either_way(
+    monkeypatch: pytest.MonkeyPatch, host: str, simulators: str | None, on: bool
+) -> None:
+    monkeypatch.setenv("BRIDGE_HOST", host)
+    if simulators is not None:
+        monkeypatch.setenv("BRIDGE_SIMULATORS", simulators)
+
+    settings = load_settings()
+
+    assert settings.run_simulators is on
+    decided, why = settings.simulators_decision()
+    assert decided is on
+    assert (f"simulators = {simulators}" if simulators else f"host {host} is") in why
+
+
+def test_without_simulators_every_unset_upstream_url_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BRIDGE_SIMULATORS", "false")
+    monkeypatch.setenv("BRIDGE_PAYROLL_URL", "https://payroll.example/soap")
+
+    settings = load_settings()
+
+    assert settings.unconfigured_upstreams() == [
+        "corebank_url (BRIDGE_COREBANK_URL)",
+        "logistics_url (BRIDGE_LOGISTICS_URL)",
+        "classifier_url (BRIDGE_CLASSIFIER_URL)",
+    ]

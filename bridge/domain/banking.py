@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from bridge.domain.common import AccountRef, Money, canonical
@@ -45,6 +45,18 @@ class Party:
     name: str
     account: AccountRef
     bic: str | None = None
+
+
+# The requested execution dates a transfer may carry, around the day it arrives: a date a little
+# in the past is executed at once (a partner's batch from yesterday, a retry after the weekend);
+# 0001-01-01 or 9999-12-31 is a mistake, not an instruction, and is refused.
+EXECUTION_DATE_PAST = timedelta(days=30)
+EXECUTION_DATE_AHEAD = timedelta(days=365)
+
+
+def execution_date_window(today: date) -> tuple[date, date]:
+    """The first and last requested execution date accepted on `today`."""
+    return today - EXECUTION_DATE_PAST, today + EXECUTION_DATE_AHEAD
 
 
 @canonical

@@ -6,7 +6,9 @@ in exactly one place; nothing below a door knows about HTTP status codes or SOAP
     │   ├── MappingError           a field has the wrong type, format or value; names its path
     │   ├── HostileDocument        DTD, entities, external references, too deep or too large
     │   │   └── BodyTooLarge       more bytes than the door takes, refused unread (HTTP 413)
-    │   └── KeyReused              an idempotency key (or MsgId) reused for a different request
+    │   ├── KeyReused              an idempotency key (or MsgId) reused for a different request
+    │   └── UnstorableText         text no database stores (NUL, an unpaired surrogate) reached
+    │                              the store: refused there, whatever door it came through
     ├── AuthenticationFailed       a credential is missing or was refused (REST 401)
     │   ├── InvalidToken           an access token or API key is bad, expired or revoked
     │   ├── ReplayedNonce          a WS-Security nonce seen before, or a stale Created
@@ -23,7 +25,9 @@ in exactly one place; nothing below a door knows about HTTP status codes or SOAP
     │   └── InProgress             the same idempotency key is still being worked on
     ├── UpstreamError              an upstream system failed
     │   ├── UpstreamUnavailable    transient: retried, queued or answered 503 with Retry-After
-    │   └── UpstreamRejected       permanent: the upstream refused the message as invalid
+    │   │   └── OutcomeUnknown     sent, but no answer that says what happened: ask, never guess
+    │   │       └── UpstreamTimeout    no answer in time
+    │   └── UpstreamRejected       permanent: the upstream refused the message (a Client fault)
     └── ConfigurationError         a bad setting, a bad mapping spec or contract, found at start-up
 """
 
@@ -69,6 +73,12 @@ class HostileDocument(InvalidInput):
 
 class BodyTooLarge(HostileDocument):
     """Refused before it was read, so answered in HTTP too (413), whatever the door."""
+
+
+class UnstorableText(InvalidInput):
+    """The store's last guard (`bridge.store.db`): the doors refuse such text first."""
+
+    kind = "unstorable-text"
 
 
 class KeyReused(InvalidInput):
@@ -165,6 +175,10 @@ class UpstreamError(BridgeError):
 
 
 class UpstreamUnavailable(UpstreamError):
+    """Try again later. Raised as such when the message did not take effect (never sent, or the
+    reply says the upstream could not take it, e.g. core banking's code 91); `OutcomeUnknown`
+    when it may have."""
+
     kind = "upstream-unavailable"
 
     def __init__(self, upstream: str, detail: str, retry_after: int = 30) -> None:
@@ -172,7 +186,25 @@ class UpstreamUnavailable(UpstreamError):
         self.retry_after = retry_after
 
 
+class OutcomeUnknown(UpstreamUnavailable):
+    """The message may have reached the upstream and been applied, but no answer says so: a
+    timeout, a dropped connection, HTTP 5xx, a Server fault, an HTML page, an empty, truncated or
+    unreadable reply. Only a SOAP Client fault (or a reply that says "refused") is a no; this is
+    settled by asking the upstream (core banking's InquirePayment) or by sending again under the
+    same idempotency key, never read as a rejection. On the wire it is an unavailable upstream
+    (503 with Retry-After, a Server fault): the caller retries with the same key."""
+
+
+class UpstreamTimeout(OutcomeUnknown):
+    """No (whole) answer within the upstream timeout."""
+
+    kind = "upstream-timeout"
+
+
 class UpstreamRejected(UpstreamError):
+    """The upstream said no: a SOAP Client fault. Nothing was applied; sending the same message
+    again gets the same answer."""
+
     kind = "upstream-rejected"
 
 

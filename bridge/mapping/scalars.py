@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bridge.domain.common import AccountRef, Money
+from bridge.domain.iban import IBAN_PATTERN, iban_valid
 
 Parser = Callable[[str | None], Any]
 Formatter = Callable[[Any], str]
@@ -29,13 +30,18 @@ class Invalid(Exception):
         self.got = None if got is None else str(got)[:80]
 
 
-_DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*")
-_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+# xs:decimal's lexical space: ASCII digits only, no exponent, no digit separators. `Decimal()`
+# also reads "1E+2", "1_000", full-width, Arabic-Indic and Devanagari digits: check first.
+DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+DECIMAL_EXAMPLE = "a decimal number such as 12.50 (ASCII digits, no exponent)"
+# In XML the schema collapses XML whitespace (not every Unicode space) around a number.
+_XML_SPACE = " \t\n\r"
+_DECIMAL = re.compile(rf"[{_XML_SPACE}]*{DECIMAL_TEXT.pattern}[{_XML_SPACE}]*")
+_INTEGER = re.compile(rf"[{_XML_SPACE}]*[+-]?[0-9]+[{_XML_SPACE}]*")
 # Characters XML 1.0 cannot carry at all (control characters, lone surrogates, U+FFFE/FFFF).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;"})
 _FRACTION = re.compile(r"\.([0-9]+)")
-IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 
 
 def escape(text: str) -> str:
@@ -55,13 +61,13 @@ def parse_string(text: str | None) -> str:
 def parse_int(text: str | None) -> int:
     if text is None or not _INTEGER.fullmatch(text):
         raise Invalid("an integer", text)
-    return int(text)
+    return int(text.strip(_XML_SPACE))
 
 
 def parse_decimal(text: str | None) -> Decimal:
     if text is None or not _DECIMAL.fullmatch(text):
-        raise Invalid("a decimal number such as 12.50", text)
-    return Decimal(text.strip())
+        raise Invalid(DECIMAL_EXAMPLE, text)
+    return Decimal(text.strip(_XML_SPACE))
 
 
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
@@ -102,7 +108,17 @@ def parse_account_no(text: str | None) -> AccountRef:
     """A bare account number: an IBAN when it looks like one, another identifier otherwise."""
     if not text:
         raise Invalid("an account number", text)
-    return AccountRef(iban=text) if IBAN.fullmatch(text) else AccountRef(other_id=text)
+    return AccountRef(iban=text) if IBAN_PATTERN.fullmatch(text) else AccountRef(other_id=text)
+
+
+IBAN_EXPECTED = "an IBAN with valid check digits (ISO 13616), such as DE89370400440532013000"
+
+
+def parse_iban(text: str | None) -> str:
+    """An IBAN whose check digits are right: a typo caught here is not a payment sent astray."""
+    if text is None or not iban_valid(text):
+        raise Invalid(IBAN_EXPECTED, text)
+    return text
 
 
 # -- formatters ----------------------------------------------------------------------------------
@@ -146,6 +162,12 @@ def format_datetime(value: datetime) -> str:
     return value.isoformat()
 
 
+def format_iban(value: str) -> str:
+    if not isinstance(value, str) or not iban_valid(value):
+        raise Invalid(IBAN_EXPECTED, value)
+    return value
+
+
 def format_account_no(value: AccountRef) -> str:
     if not isinstance(value, AccountRef) or not value.number:
         raise Invalid("an account reference", value)
@@ -167,6 +189,7 @@ SCALARS: dict[str, ScalarType] = {
     "date": ScalarType("date", parse_date, format_date),
     "datetime": ScalarType("datetime", parse_datetime, format_datetime),
     "account_no": ScalarType("account_no", parse_account_no, format_account_no),
+    "iban": ScalarType("iban", parse_iban, format_iban),
 }
 
 # The scalar type a canonical annotation maps to when a spec does not say.

@@ -12,10 +12,12 @@ door has answered, what the door left in the environ:
                            transfer's id); otherwise the REST path's variables ("payroll/3")
     bridge.soap.fault      the faultcode of a SOAP fault the door answered ("Client", "Server")
 
-Health, readiness, metrics, the API document and docs, `?wsdl` and the simulators are not
+Health, readiness, metrics, the API document and docs and `?wsdl` of the SOAP doors are not
 audited (`metrics.door_of`), nor the dashboard under /ui, which records what its operators do
-itself (interface "ui", `bridge.ui.trail`). Operations are named as the metrics name them: a
-REST route template ("POST /api/v1/transfers"), a SOAP operation its contract knows.
+itself (interface "ui", `bridge.ui.trail`). The simulators' public mount is (interface "sims"):
+it lets in admins only, and who read or steered a bank is worth a record. Operations are named
+as the metrics name them: a REST route template ("POST /api/v1/transfers"), a SOAP operation its
+contract knows.
 
 The source address is REMOTE_ADDR; behind `trusted_proxies` reverse proxies it is the address
 that many hops from the right of X-Forwarded-For, the one the nearest trusted proxy saw (an
@@ -51,7 +53,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 RESOURCE_KEY = "bridge.audit.resource"
 SOAP_FAULT_KEY = "bridge.soap.fault"
 SOURCE_KEY = "bridge.audit.source"
-AUDITED_DOORS = frozenset({"rest", "soap"})
+AUDITED_DOORS = frozenset({"rest", "soap", "sims"})
 # The dashboard (bridge.ui) writes its own entries, with interface "ui", saying what was done.
 SELF_AUDITED = ("/ui/",)
 # SOAP faultcodes (WS-Security 1.1, 12) that say the caller's credentials were refused.

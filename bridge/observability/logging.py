@@ -147,6 +147,8 @@ class _StderrHandler(logging.StreamHandler[Any]):
 # the bridge reads.
 QUIET_LOGGERS = {
     "alembic.runtime.migration": logging.WARNING,
+    # "Adding job tentatively", "Running job ...": the bridge logs its runs itself (job_runs).
+    "apscheduler": logging.WARNING,
     "spyne.application": logging.WARNING,
     "spyne.util.appreg": logging.ERROR,
 }

@@ -14,6 +14,11 @@ Since 0.9. The families (all prefixed ``bridge_``):
     bridge_rate_limited_total{door}                     429s (incremented by the security layer)
     bridge_auth_failures_total{door,reason}             refused credentials (ditto)
     bridge_security_events_total{kind}                  failed-login bursts, reused refresh tokens
+    bridge_reconciled_total{outcome}                    transfers the reconciler looked at
+    bridge_transfers_unsettled{status}                  read from the database at scrape time
+    bridge_audit_write_failures_total                   audit inserts the database refused
+    bridge_audit_rows_dropped_total{reason}             audit rows lost: overflow, unwritable,
+                                                        stopped (README, "Audit log")
 
 Per-request metrics live in a WSGI middleware, not in Flask hooks: the SOAP doors and the
 simulators are spyne apps mounted beside Flask, which its hooks never see (DESIGN.md, pitfalls).
@@ -50,7 +55,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bridge.domain.errors import UpstreamRejected, UpstreamUnavailable
+from bridge.domain.errors import UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
 
 if TYPE_CHECKING:
     from bridge.sync.engine import RunReport, SyncEngine
@@ -105,15 +110,29 @@ JOB_RUN_SECONDS = Histogram(
 )
 RATE_LIMITED = Counter(
     "bridge_rate_limited",
-    "Requests refused by a rate limit (HTTP 429). Defined here, incremented by the security "
-    "layer (bridge.security) once rate limits exist.",
+    "Requests refused by a rate limit (HTTP 429), by door.",
     ["door"],
+)
+RATE_LIMIT_UNCHECKED = Counter(
+    "bridge_rate_limit_unchecked",
+    "Calls let through without a rate-limit check because the limiter's storage (Redis) was "
+    "unreachable: the limiter fails open.",
 )
 AUTH_FAILURES = Counter(
     "bridge_auth_failures",
-    "Requests whose credentials were refused, by reason. Defined here, incremented by the "
-    "security layer (bridge.security) once authentication exists.",
+    "Requests whose credentials were refused, by door and reason.",
     ["door", "reason"],
+)
+AUTH_THROTTLED = Counter(
+    "bridge_auth_throttled",
+    "Requests answered 429 unchecked because their source or client id had too many "
+    "credentials refused lately (bridge.security.throttle), by door.",
+    ["door"],
+)
+AUTH_THROTTLE_UNCHECKED = Counter(
+    "bridge_auth_throttle_unchecked",
+    "Credential checks or refusals not seen by the guessing throttle because its storage "
+    "(Redis) was unreachable: the throttle fails open.",
 )
 
 # Security events (bridge.security.events): counted once per event, not per failure in it.
@@ -125,6 +144,36 @@ SECURITY_EVENTS = Counter(
     ["kind"],
 )
 
+# The reconciler (bridge.sync.reconcile), one count per transfer it looked at.
+RECONCILE_OUTCOMES = ("booked", "pending", "rejected", "refused", "failed")
+RECONCILED = Counter(
+    "bridge_reconciled",
+    "Unfinished or pending transfers the reconciler looked at, by outcome: booked, pending "
+    "(still), rejected (by core banking), refused (rejected unposted by the bridge: too late), "
+    "failed (left unfinished for the next run).",
+    ["outcome"],
+)
+
+# The audit writer (bridge.store.audit), through the callbacks bridge.app hands it.
+AUDIT_DROP_REASONS = ("overflow", "unwritable", "stopped")
+AUDIT_WRITE_FAILURES = Counter(
+    "bridge_audit_write_failures",
+    "Audit log inserts the database refused (a batch, or one row of a refused batch); the "
+    "rows are retried, written in safe form or, if refused even so, dropped and counted.",
+)
+AUDIT_ROWS_DROPPED = Counter(
+    "bridge_audit_rows_dropped",
+    "Audit rows lost, by reason: overflow (buffer full during an outage), unwritable (refused "
+    "even in safe form), stopped (still unwritten when the log was closed).",
+    ["reason"],
+)
+
+
+def audit_rows_dropped(reason: str, count: int) -> None:
+    """`AuditLog(on_dropped=...)`: count rows the audit writer lost."""
+    AUDIT_ROWS_DROPPED.labels(reason).inc(count)
+
+
 FAMILIES = (
     REQUESTS,
     REQUEST_SECONDS,
@@ -134,8 +183,14 @@ FAMILIES = (
     JOB_RUNS,
     JOB_RUN_SECONDS,
     RATE_LIMITED,
+    RATE_LIMIT_UNCHECKED,
     AUTH_FAILURES,
+    AUTH_THROTTLED,
+    AUTH_THROTTLE_UNCHECKED,
     SECURITY_EVENTS,
+    RECONCILED,
+    AUDIT_WRITE_FAILURES,
+    AUDIT_ROWS_DROPPED,
 )
 
 BREAKER_STATES = {
@@ -150,11 +205,15 @@ def declare_security_counters() -> None:
 
     The security session increments them (``RATE_LIMITED.labels(door).inc()``,
     ``AUTH_FAILURES.labels(door, reason).inc()``); until then they only show that nobody was
-    refused."""
+    refused. The audit drop reasons are declared with them, so an alert on a rise sees a zero
+    first."""
     for door in AUTHENTICATED_DOORS:
         RATE_LIMITED.labels(door)
+        AUTH_THROTTLED.labels(door)
         for reason in AUTH_FAILURE_REASONS:
             AUTH_FAILURES.labels(door, reason)
+    for reason in AUDIT_DROP_REASONS:
+        AUDIT_ROWS_DROPPED.labels(reason)
 
 
 # --- multiprocess mode ------------------------------------------------------------------------
@@ -201,6 +260,33 @@ class OutboxCollector(Collector):
         yield dead
 
 
+class UnsettledCollector(Collector):
+    """bridge_transfers_unsettled{status}: transfers older than the alert age still RCVD (core
+    banking never answered: the reconciler should have settled them) or PDNG (core banking has
+    not decided), read by `count` ({"RCVD": n, "PDNG": m}) from the transfers table."""
+
+    def __init__(self, count: Callable[[], Mapping[str, int]], older_than: float) -> None:
+        self._count = count
+        self._older_than = older_than
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "bridge_transfers_unsettled",
+            f"Transfers created more than {self._older_than:g} s ago and still unsettled, by "
+            "status: RCVD (core banking has not answered) or PDNG (core banking has not decided).",
+            labels=["status"],
+        )
+        try:
+            counts = self._count()
+        except Exception:
+            log.warning("could not count the unsettled transfers", exc_info=True)
+            counts = None
+        if counts is not None:
+            for status, count in sorted(counts.items()):
+                family.add_metric([status], count)
+        yield family
+
+
 class _Registered(Collector):
     """The families of another registry, collected into this one."""
 
@@ -211,7 +297,9 @@ class _Registered(Collector):
         return self._registry.collect()
 
 
-def metrics_registry(sync: SyncEngine) -> CollectorRegistry:
+def metrics_registry(
+    sync: SyncEngine, unsettled: UnsettledCollector | None = None
+) -> CollectorRegistry:
     """What /metrics serves: this process's families (or, in multiprocess mode, every
     worker's, summed from the files) and the outbox read at scrape time.
 
@@ -223,13 +311,17 @@ def metrics_registry(sync: SyncEngine) -> CollectorRegistry:
     else:
         registry.register(_Registered(REGISTRY))
     registry.register(OutboxCollector(sync))
+    if unsettled is not None:
+        registry.register(unsettled)
     return registry
 
 
-def metrics_app(sync: SyncEngine) -> WSGIApp:
+def metrics_app(sync: SyncEngine, unsettled: UnsettledCollector | None = None) -> WSGIApp:
     """The WSGI app to mount at /metrics."""
     declare_security_counters()
-    app: WSGIApp = make_wsgi_app(metrics_registry(sync))
+    for outcome in RECONCILE_OUTCOMES:
+        RECONCILED.labels(outcome)
+    app: WSGIApp = make_wsgi_app(metrics_registry(sync, unsettled))
     return app
 
 
@@ -240,8 +332,7 @@ def upstream_outcome(error: BaseException | None) -> str:
     if error is None:
         return "ok"
     if isinstance(error, UpstreamUnavailable):
-        # bridge.upstream.soap.UpstreamTimeout, named by kind to keep imports pointing one way.
-        return "timeout" if error.kind == "upstream-timeout" else "unavailable"
+        return "timeout" if isinstance(error, UpstreamTimeout) else "unavailable"
     if isinstance(error, UpstreamRejected):
         return "rejected"
     return "error"

@@ -3,6 +3,10 @@
 `{account}` is an IBAN when it looks like one (two letters, two digits, 11 to 30 letters or
 digits) and another account identifier otherwise, the same rule the mapping layer applies to
 core banking's bare account numbers.
+
+Anyone with `accounts:read` may verify a holder's name; a statement (counterparties, amounts)
+only its holder: a partner the accounts linked to its client or organisation
+(`bridge.security.links`), a private client every account, a public client none (403).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pydantic import Field
 from bridge.domain import AccountVerificationRequest, Transaction, TransactionsQuery
 from bridge.mapping.scalars import parse_account_no
 from bridge.rest import cursor
-from bridge.rest.auth import protect
+from bridge.rest.auth import principal, protect
 from bridge.rest.fields import SparseFields, project
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
@@ -95,14 +99,16 @@ def verify_account(path: AccountPath) -> Response:
     operation_id="listTransactions",
     summary="List an account's booked transactions",
     description="Pages hold at most `limit` transactions; pass `next_cursor` as `cursor` for "
-    "the next page, with the same dates and limit. `next_cursor` is null on the last page.",
+    "the next page, with the same dates and limit. `next_cursor` is null on the last page. "
+    "Partners read the accounts linked to their client or organisation (any other account is "
+    "404, like an unknown one); private clients read every account.",
     responses=responses(
         200,
         success("TransactionList", "One page of booked transactions"),
-        problems=(400, 502, 503),
+        problems=(400, 404, 502, 503),
     ),
 )
-@protect("accounts:read", "public", "partner", "private")
+@protect("accounts:read", "partner", "private")
 def list_transactions(path: AccountPath, query: TransactionsParams) -> Response:
     """Core banking pages by number; the cursor carries the number, bound to this query."""
     fields = TRANSACTION_FIELDS.parse(query.fields)
@@ -116,6 +122,7 @@ def list_transactions(path: AccountPath, query: TransactionsParams) -> Response:
             page_number=page_number,
             page_size=query.limit,
         ),
+        may_read=bridge().security.links.reader(principal()),
         correlation_id=correlation_id(),
     )
     next_cursor = cursor.encode(page_number + 1, digest) if page.more_data else None

@@ -34,6 +34,7 @@ from bridge.rest.idempotency import EXTENSION as IDEMPOTENCY
 from bridge.rest.jsonlimits import JsonProvider, LimitedRequest
 from bridge.rest.oauth import oauth
 from bridge.rest.openapi import API_PREFIX, DOC_URL, publish, security_schemes
+from bridge.rest.params import StoredInteger
 from bridge.rest.problems import Problem, invalid_parameters, problem
 from bridge.rest.shipments import shipments
 from bridge.rest.sync import sync
@@ -69,6 +70,7 @@ def create_rest_app(bridge: Bridge) -> OpenAPI:
     app.extensions["bridge"] = bridge
     app.extensions[IDEMPOTENCY] = IdempotencyStore(bridge.engine)
     app.json.sort_keys = False
+    app.url_map.converters["int"] = StoredInteger  # before any route is added
     app.register_blueprint(health)
     app.register_api(transfers)
     app.register_api(accounts)

@@ -13,7 +13,8 @@ registers); `authorize`, the app's before-request hook, does the work for every 
 
 1. the route's declaration, or `Forbidden` when it has none (deny by default; `undeclared`
    lists such routes at start-up, and the app refuses to start with any);
-2. the credential (`Authorization: Bearer` or `X-API-Key`) → `Principal`, or 401;
+2. the credential (`Authorization: Bearer` or `X-API-Key`) → `Principal`, or 401; 429 without
+   looking at it when its source has had too many refused (`Security.attempt`);
 3. the tier and scope the route declares, or 403;
 4. the caller's rate-limit plan, or 429 (the quota goes out as `RateLimit-*` headers).
 
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from flask import Flask, Response, g, request
 
 from bridge.domain.errors import AuthenticationFailed, Forbidden, RateLimited
+from bridge.observability.audit import current_source
 from bridge.observability.metrics import AUTH_FAILURES, RATE_LIMITED
 from bridge.security.access import (
     CLIENT_ID_KEY,
@@ -130,10 +132,16 @@ def principal() -> Principal | None:
 
 def _authenticate(security: Security) -> Principal:
     try:
-        return security.authenticator.http(
-            request.headers.get("Authorization"), request.headers.get("X-API-Key")
-        )
+        with security.attempt(DOOR, source()):
+            return security.authenticator.http(
+                request.headers.get("Authorization"), request.headers.get("X-API-Key")
+            )
     except AuthenticationFailed as error:
         AUTH_FAILURES.labels(DOOR, error.reason).inc()
-        security.failed(request.remote_addr, DOOR, error.reason)
         raise
+
+
+def source() -> str | None:
+    """The caller's address: as the audit middleware worked it out (trusted proxies), else the
+    connection's peer."""
+    return current_source() or request.remote_addr

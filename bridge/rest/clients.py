@@ -8,6 +8,9 @@
     POST /clients/{client_id}/api-keys     a new API key (201); older keys keep working
     POST /clients/{client_id}/wss-password a new WS-Security password; the old one stops working
     POST /clients/{client_id}/disable      refuse the client from now on
+    GET  /clients/{client_id}/accounts     the accounts it reads statements of
+    POST /clients/{client_id}/accounts     link one (to it, or to its organisation) (201)
+    DELETE /clients/{client_id}/accounts/{account}  unlink one (204)
 
 Every route is for private clients holding `clients:admin`. A secret, key or password is in
 the answer of the request that made it and nowhere else: answers are `Cache-Control: no-store`,
@@ -19,7 +22,8 @@ audit log, without the secret.
 
 from __future__ import annotations
 
-from typing import cast
+from datetime import datetime
+from typing import Literal, cast
 
 from flask import Response, url_for
 from flask_openapi3.blueprint import APIBlueprint
@@ -28,6 +32,7 @@ from flask_openapi3.types import ResponseDict
 from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.domain.errors import MappingError
+from bridge.observability.audit import mask_account
 from bridge.rest.audit import record_admin_action
 from bridge.rest.auth import protect
 from bridge.rest.openapi import responses
@@ -36,6 +41,7 @@ from bridge.rest.schemas import JSON, JsonBody
 from bridge.rest.wire import bridge
 from bridge.security.access import SCOPES
 from bridge.security.clients import DEFAULT_PLAN, ApiClient, ClientRegistry, Tier
+from bridge.security.links import AccountLink
 
 clients = APIBlueprint(
     "clients",
@@ -145,7 +151,52 @@ class IssuedWssPassword(BaseModel):
     wss_password: str
 
 
+class NewAccountLink(BaseModel):
+    """An account whose statements the client (or its organisation) may read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account: str = Field(
+        pattern=r"^[A-Za-z0-9]{1,34}$",
+        description="IBAN or other account identifier, as core banking names it",
+    )
+    organisation: bool = Field(
+        default=False,
+        description="Link to the client's organisation: every client of it reads the account",
+    )
+
+
+class AccountLinkView(BaseModel):
+    """An account a client reads statements of, and whose link lets it."""
+
+    model_config = _described("The link")
+
+    account: str
+    holder_kind: Literal["client", "organisation"]
+    holder: str = Field(description="The client id, or the organisation")
+    created_at: datetime
+
+
+class AccountLinkList(BaseModel):
+    model_config = _described("The client's links and its organisation's")
+
+    links: list[AccountLinkView]
+
+
+class AccountLinkPath(ClientPath):
+    account: str = Field(
+        pattern=r"^[A-Za-z0-9]{1,34}$", description="IBAN or other account identifier"
+    )
+
+
+class UnlinkParams(Parameters):
+    organisation: bool = Field(
+        default=False, description="Remove the organisation's link, not the client's own"
+    )
+
+
 NEW_CLIENT = JsonBody(NewClient)
+NEW_ACCOUNT_LINK = JsonBody(NewAccountLink)
 _NEW_CLIENT_SCHEMA = NewClient.model_json_schema()
 
 
@@ -280,8 +331,83 @@ def disable_client(path: ClientPath) -> Response:
     return _json(_view(registry.get(path.client_id)), 200)
 
 
+@clients.get(
+    "/clients/<client_id>/accounts",
+    operation_id="listAccountLinks",
+    summary="List the accounts a client reads statements of",
+    description="Its own links and its organisation's. A private client reads every account "
+    "without links; a public client reads none.",
+    responses=_answer(200, AccountLinkList, 404),
+)
+@protect(ADMIN_SCOPE, "private")
+def list_account_links(path: ClientPath) -> Response:
+    links = bridge().security.links.of(_registry().get(path.client_id))
+    return _json(AccountLinkList(links=[_link_view(link) for link in links]), 200)
+
+
+@clients.post(
+    "/clients/<client_id>/accounts",
+    operation_id="linkAccount",
+    summary="Let a client read an account's statements",
+    description="Links the account to the client, or with `organisation: true` to the "
+    "client's organisation, so that every client of it reads the account. An account already "
+    "linked so is a 409.",
+    responses=_answer(201, AccountLinkView, 404, 409, 415, 422),
+    openapi_extensions={
+        "requestBody": {
+            "description": "The account to link",
+            "required": True,
+            "content": {JSON: {"schema": NewAccountLink.model_json_schema()}},
+        }
+    },
+)
+@protect(ADMIN_SCOPE, "private")
+def link_account(path: ClientPath) -> Response:
+    body = NEW_ACCOUNT_LINK.read()
+    link = bridge().security.links.link(
+        _registry().get(path.client_id), body.account, organisation=body.organisation
+    )
+    record_admin_action(
+        "client link-account",
+        resource_id=path.client_id,
+        detail=f"account {mask_account(link.account)} to {link.holder_kind} {link.holder}",
+    )
+    return _json(_link_view(link), 201)
+
+
+@clients.delete(
+    "/clients/<client_id>/accounts/<account>",
+    operation_id="unlinkAccount",
+    summary="Stop a client reading an account's statements",
+    description="Removes the client's own link, or with `organisation=true` its "
+    "organisation's. Takes effect at once on every node.",
+    responses=responses(204, {"description": "Unlinked", "content": {}}, problems=(400, 404)),
+)
+@protect(ADMIN_SCOPE, "private")
+def unlink_account(path: AccountLinkPath, query: UnlinkParams) -> Response:
+    bridge().security.links.unlink(
+        _registry().get(path.client_id), path.account, organisation=query.organisation
+    )
+    record_admin_action(
+        "client unlink-account",
+        resource_id=path.client_id,
+        detail=f"account {mask_account(path.account)}"
+        + (" from its organisation" if query.organisation else ""),
+    )
+    return Response(status=204, headers=NO_STORE)
+
+
 def _registry() -> ClientRegistry:
     return bridge().security.clients
+
+
+def _link_view(link: AccountLink) -> AccountLinkView:
+    return AccountLinkView(
+        account=link.account,
+        holder_kind=link.holder_kind,
+        holder=link.holder,
+        created_at=link.created_at,
+    )
 
 
 def _view(client: ApiClient) -> ClientView:

@@ -42,6 +42,7 @@ from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
 from bridge.domain.errors import HostileDocument
+from bridge.rest.jsonrules import check_unique_keys
 from bridge.rest.problems import InvalidJson
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def check_depth(data: bytes, max_depth: int = MAX_DEPTH) -> None:
 
 class JsonProvider(DefaultJSONProvider):
     """Flask's default JSON provider, refusing a document nested deeper than `max_depth`
-    before parsing it.
+    before parsing it, and one with a key twice in an object (`jsonrules`).
 
     Its refusals are the bridge's errors, not ``ValueError``: `HostileDocument` for a document
     too deep, `InvalidJson` naming where a document that does not parse broke (Flask would
@@ -94,6 +95,7 @@ class JsonProvider(DefaultJSONProvider):
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:
             check_depth(_utf8(s), self.max_depth)
+            check_unique_keys(s)
             return super().loads(s, **kwargs)
         except json.JSONDecodeError as exc:
             raise InvalidJson(

@@ -6,6 +6,10 @@ with HTTP Basic (id and secret form-urlencoded first, RFC 6749 2.3.1) or with `c
 `{"error": ..., "error_description": ...}`, because OAuth client libraries parse exactly that;
 `oauth_error()` is the one place they are written. Nothing here is cached (`no-store`).
 
+Wrong secrets are throttled per client id and per source address (`bridge.security.throttle`):
+over the limit, the endpoint answers 429 `temporarily_unavailable` with ``Retry-After`` and
+does not check the secret at all, so a right guess during the lock-out gets no token either.
+
 The registry and the key ring are the bridge's own (`Bridge.security`), built at start-up.
 """
 
@@ -27,16 +31,19 @@ from bridge.domain.errors import (
     OAuthError,
     UnsupportedGrantType,
 )
-from bridge.rest.auth import open_access
+from bridge.rest.auth import DOOR, open_access, source
 from bridge.rest.openapi import responses
 from bridge.rest.wire import bridge
 from bridge.security import Security
 from bridge.security.clients import ApiClient, parse_scopes
+from bridge.security.throttle import TooManyFailures
 
 FORM = "application/x-www-form-urlencoded"
 REALM = 'Basic realm="bridge"'
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 GRANT_TYPES = ("client_credentials", "refresh_token")
+# RFC 6749 4.1.2.1's code for "try again later", which OAuth client libraries know.
+TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
 # RFC 6749 3.2: "parameters sent without a value MUST be treated as if they were omitted",
 # and no parameter may appear twice.
 PARAMETERS = ("grant_type", "scope", "refresh_token", "client_id", "client_secret")
@@ -67,8 +74,8 @@ class OAuthErrorResponse(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     error: str = Field(
-        description="invalid_request, invalid_client, invalid_grant, invalid_scope or "
-        "unsupported_grant_type"
+        description="invalid_request, invalid_client, invalid_grant, invalid_scope, "
+        "unsupported_grant_type, or temporarily_unavailable (429: too many wrong secrets)"
     )
     error_description: str | None = None
 
@@ -98,6 +105,7 @@ _FORM_SCHEMA = {
         200: TokenResponse,
         400: OAuthErrorResponse,
         401: OAuthErrorResponse,
+        429: OAuthErrorResponse,
     },
     openapi_extensions={
         "requestBody": {"required": True, "content": {FORM: {"schema": _FORM_SCHEMA}}}
@@ -123,6 +131,8 @@ def issue_token() -> Response:
             grant = services.tokens.refresh(form["refresh_token"], client, scopes)
     except OAuthError as error:
         return oauth_error(error)
+    except TooManyFailures as refused:
+        return throttled(refused)
     body = {
         "access_token": grant.access_token,
         "token_type": grant.token_type,
@@ -142,6 +152,14 @@ def oauth_error(error: OAuthError) -> Response:
         headers["WWW-Authenticate"] = REALM
     body = {"error": error.error, "error_description": error.detail}
     return Response(orjson.dumps(body), status=status, headers=headers, mimetype="application/json")
+
+
+def throttled(error: TooManyFailures) -> Response:
+    """Too many wrong secrets lately (`bridge.security.throttle`): 429 with ``Retry-After``, in
+    RFC 6749 5.2's form, with the registered error code for "try again later"."""
+    headers = {**NO_STORE, "Retry-After": str(error.retry_after)}
+    body = {"error": TEMPORARILY_UNAVAILABLE, "error_description": error.detail}
+    return Response(orjson.dumps(body), status=429, headers=headers, mimetype="application/json")
 
 
 def security() -> Security:
@@ -174,7 +192,8 @@ def _authenticate(services: Security, form: dict[str, str]) -> ApiClient:
         client_id, secret = form["client_id"], form["client_secret"]
     else:
         raise InvalidClient("client authentication is required")
-    return services.clients.authenticate(client_id, secret)
+    with services.attempt(DOOR, source(), client_id):
+        return services.clients.authenticate(client_id, secret)
 
 
 def _basic(header: str) -> tuple[str, str]:

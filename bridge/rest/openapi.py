@@ -10,20 +10,26 @@ serialised once and served as bytes from `/api/openapi.json`; Swagger UI is serv
 
 from __future__ import annotations
 
+import copy
 import re
+from pathlib import Path
 from typing import Any
 
 import orjson
-from flask import Response, render_template_string
+from flask import Flask, Response, render_template_string, request
 from flask_openapi3.openapi import OpenAPI
 from flask_openapi3.types import ResponseDict
 from flask_openapi3_swagger.templates import (  # type: ignore[import-untyped]
     swagger_html_string,
 )
 
+from bridge.domain.errors import MappingError
+from bridge.mapping.jsonschema import XsdJsonSchema, canonical_facets, decimal_pattern
+from bridge.mapping.registry import Mappings
+from bridge.mapping.spec import load_currency_units
 from bridge.rest.auth import declared
 from bridge.rest.idempotency import HEADER, MARK, REPLAYED
-from bridge.rest.problems import MEDIA_TYPE
+from bridge.rest.problems import MEDIA_TYPE, InvalidFields
 from bridge.rest.schemas import JSON, REF_TEMPLATE, JsonBody, component_schemas
 from bridge.security.access import SCOPES
 
@@ -33,6 +39,8 @@ DOCS_PAGE = "/docs"
 
 _PROBLEM_DESCRIPTIONS = {
     400: "The request could not be read: a field, the JSON, a parameter or a header",
+    413: "The body is larger than the door takes",
+    414: "The URL (path and query) is longer than the server reads",
     404: "No such resource",
     405: "The resource does not support this method",
     409: "Still in progress: retry after the number of seconds in Retry-After",
@@ -109,8 +117,16 @@ def publish(app: OpenAPI) -> bytes:
     # flask-openapi3 always adds its own validation error model; ours is Problem.
     schemas.pop("ValidationErrorModel", None)
     schemas.update(component_schemas())
+    bridge = app.extensions["bridge"]
+    contract_facets(schemas, bridge.mappings, currency_units(bridge.settings.mappings_dir))
+    parameter_facets(spec, bridge.mappings)
+    fields_parameters(spec)
+    cursor_parameters(spec)
+    job_parameters(spec, sorted(bridge.sync.deliverers))
     _document_idempotency(app, spec)
     _document_access(app, spec)
+    _document_door_limits(spec)
+    check_path_parameters(app, spec)
     document = orjson.dumps(spec)
 
     def openapi_document() -> Response:
@@ -172,6 +188,17 @@ def _document_access(app: OpenAPI, spec: dict[str, Any]) -> None:
                 responses.setdefault(str(status), _problem(status))
 
 
+def _document_door_limits(spec: dict[str, Any]) -> None:
+    """What the server answers before any view runs: a URL too long for it (414) on every
+    operation, a body too large (413) on every one that takes a body."""
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            answers = operation["responses"]
+            answers.setdefault("414", _problem(414))
+            if "requestBody" in operation:
+                answers.setdefault("413", _problem(413))
+
+
 def _document_idempotency(app: OpenAPI, spec: dict[str, Any]) -> None:
     parameter = {
         "name": HEADER,
@@ -196,3 +223,295 @@ def _document_idempotency(app: OpenAPI, spec: dict[str, Any]) -> None:
             operation.setdefault("parameters", []).append(parameter)
             operation["responses"].setdefault("409", _problem(409))
             operation["responses"].setdefault("422", _problem(422))
+
+
+# -- the contracts' facets -----------------------------------------------------------------------
+
+# Component -> the mapping specs whose contract carries its fields, with canonical renames
+# (the spec's field -> the component's). A component checked against two contracts (a shipment
+# order: the booking service's and the partner's) takes the facets of both.
+CONTRACT_BINDINGS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("TransferRequest", "banking/transfer_request", {}),
+    ("TransferResult", "banking/transfer_response", {}),
+    ("VerificationRequest", "banking/account_verification_request", {}),
+    ("AccountVerification", "banking/account_verification_response", {}),
+    ("TransactionList", "banking/transactions_response", {}),
+    ("ClassificationRequest", "classifier/classify_text", {}),
+    ("ShipmentOrder", "logistics/shipment_order", {}),
+    ("ShipmentOrder", "partner/shipping_details", {"consignee_name": "consignee.name"}),
+    ("EmployeeChangeBody", "payroll/employee_upsert", {}),
+    ("EmployeeChangeItem", "payroll/employee_upsert", {}),
+    ("EmployeeChange", "payroll/employee_upsert", {}),
+)
+# Path parameter -> the mapping field it stands for: it reaches that contract as that field.
+PARAMETER_BINDINGS: dict[tuple[str, str], tuple[str, str]] = {
+    ("/api/v1/accounts/{account}/verification", "account"): ("corebank/validate_account", "account"),
+    ("/api/v1/accounts/{account}/transactions", "account"): ("corebank/statement_request", "account"),
+    ("/api/v1/hr/employees/{employee_no}", "employee_no"): ("payroll/employee_upsert", "employee_no"),
+}
+_MERGED = ("minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems")
+
+
+def contract_facets(schemas: dict[str, Any], mappings: Mappings, units: dict[str, int]) -> None:
+    """Narrow the component schemas to what their contracts accept, in place. A nested class
+    narrowed for one contract becomes a component of its own (`BankingMoney`, `PayrollMoney`):
+    the same canonical class carries different facets in different vocabularies."""
+    for component, mapping, renames in CONTRACT_BINDINGS:
+        spec = mappings[mapping].spec
+        facets = canonical_facets(spec, XsdJsonSchema.of_contract(spec.contract))
+        for path, facet in facets.items():
+            head, dot, rest = path.partition(".")
+            path = renames.get(path, renames.get(head, head) + dot + rest)
+            _narrow(schemas, component, path.split("."), facet, spec.contract.title())
+    for name in list(schemas):
+        if name.endswith("Money") and name != "Money":
+            _minor_units(schemas[name], units)
+
+
+def _narrow(
+    schemas: dict[str, Any], component: str, parts: list[str], facet: dict[str, Any], prefix: str
+) -> None:
+    if not parts:  # the component itself: which of its fields stand for an XSD choice
+        choice = facet.get("x-one-of")
+        if choice:
+            schemas[component]["oneOf"] = [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in choice
+            ]
+        return
+    properties = schemas[component].get("properties", {})
+    if parts[0] not in properties:
+        return
+    target = _value_schema(properties[parts[0]])
+    if len(parts) == 1:
+        occurs = facet.get("x-occurs")
+        if occurs is not None and target.get("type") == "array":
+            _merge(target, {"minItems": occurs[0]} | ({"maxItems": occurs[1]} if occurs[1] else {}))
+        if "x-one-of" not in facet:
+            if target.get("type") == "array":
+                target = _value_schema(target["items"])
+            _merge(target, {k: v for k, v in facet.items() if k != "x-occurs"})
+            return
+    if target.get("type") == "array":
+        target = target["items"]
+    ref = target.get("$ref")
+    if ref is None:
+        return
+    base = ref.rsplit("/", 1)[-1]
+    variant = base if base.startswith(prefix) else prefix + base
+    if variant not in schemas:
+        schemas[variant] = copy.deepcopy(schemas[base])
+        schemas[variant]["title"] = variant
+    target["$ref"] = REF_TEMPLATE.format(model=variant)
+    _narrow(schemas, variant, parts[1:], facet, prefix)
+
+
+def _value_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a property's value: the non-null branch of an optional one."""
+    branches = schema.get("anyOf")
+    if branches:
+        values = [b for b in branches if b.get("type") != "null"]
+        if len(values) == 1:
+            return values[0]  # type: ignore[no-any-return]
+    return schema
+
+
+def _merge(target: dict[str, Any], facet: dict[str, Any]) -> None:
+    """`target` narrowed by `facet`: never widened, a second pattern required as well."""
+    if "$ref" in target or (facet.get("type") and target.get("type") != facet.get("type")):
+        return  # an enumeration class, or a canonical type of its own (an AccountRef)
+    for key, value in facet.items():
+        if key == "type" or value is None:
+            continue
+        if key not in target:
+            target[key] = value
+        elif key in _MERGED:
+            keep = max if key.startswith("min") else min
+            target[key] = keep(target[key], value)
+        elif key == "pattern" and target[key] != value:
+            others = target.setdefault("allOf", [])
+            if {"pattern": target[key]} not in others:
+                others.append({"pattern": target[key]})
+            target[key] = value
+        elif key == "allOf":
+            target[key] += [item for item in value if item not in target[key]]
+        elif key == "enum":
+            target[key] = [v for v in target[key] if v in value]
+
+
+def _minor_units(money: dict[str, Any], units: dict[str, int]) -> None:
+    """An amount has at most its currency's minor units as decimals (EUR 2, JPY 0, BHD 3):
+    one branch per number of minor units, its amount pattern the contract's with that many
+    fraction digits at most."""
+    amount = money["properties"]["amount"]
+    facets = amount.pop("x-xsd-decimal", None)
+    if facets is None:
+        return
+    by_digits: dict[int, list[str]] = {}
+    for code, digits in sorted(units.items()):
+        by_digits.setdefault(digits, []).append(code)
+    money["properties"]["currency"]["enum"] = sorted(units)
+    branches = []
+    for digits, codes in sorted(by_digits.items()):
+        narrowed = dict(facets)
+        narrowed["fractionDigits"] = str(min(digits, int(facets.get("fractionDigits", digits))))
+        branches.append(
+            {
+                "properties": {
+                    "currency": {"enum": codes},
+                    "amount": {"pattern": decimal_pattern(**narrowed)},
+                }
+            }
+        )
+    amount.pop("pattern", None)
+    money["anyOf"] = branches
+
+
+def parameter_facets(spec: dict[str, Any], mappings: Mappings) -> None:
+    """Each bound path parameter takes its contract field's facets."""
+    for (path, name), (mapping, field) in PARAMETER_BINDINGS.items():
+        mapped = mappings[mapping].spec
+        facet = canonical_facets(mapped, XsdJsonSchema.of_contract(mapped.contract))[field]
+        for operation in spec["paths"].get(path, {}).values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == name and parameter["in"] == "path":
+                    _merge(parameter["schema"], facet)
+                    parameter["schema"].pop("allOf", None)  # the contract's pattern is narrower
+                    if "pattern" in facet:
+                        parameter["schema"]["pattern"] = facet["pattern"]
+
+
+def check_path_parameters(app: Flask, spec: dict[str, Any]) -> None:
+    """Refuse, before any lookup or upstream call, a path parameter outside its documented
+    pattern and lengths: a 400 naming the parameter (after authentication: a stranger learns
+    nothing about the parameters)."""
+    rules: dict[str, dict[str, dict[str, Any]]] = {}
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        for operation in spec.get("paths", {}).get(path, {}).values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter["in"] == "path" and "pattern" in schema:
+                    rules.setdefault(rule.endpoint, {})[parameter["name"]] = schema
+    compiled = {
+        endpoint: {name: (re.compile(s["pattern"]), s) for name, s in params.items()}
+        for endpoint, params in rules.items()
+    }
+
+    def check() -> None:
+        found = compiled.get(request.endpoint or "")
+        if not found or not request.view_args:
+            return
+        errors = []
+        for name, (pattern, schema) in found.items():
+            value = request.view_args.get(name)
+            if isinstance(value, str) and not pattern.search(value):
+                errors.append(MappingError(name, f"a value matching {schema['pattern']}", value))
+        if errors:
+            raise InvalidFields(errors)
+
+    app.before_request(check)
+
+
+def cursor_parameters(spec: dict[str, Any]) -> None:
+    """`cursor=`: a `next_cursor` as the bridge writes it (URL-safe Base64, no padding); which
+    cursors continue which query no pattern can say (see `bridge.rest.cursor`)."""
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "cursor" and parameter["in"] == "query":
+                    schema = _value_schema(parameter["schema"])
+                    schema.update(minLength=1, pattern="^[A-Za-z0-9_-]+$", format="cursor")
+
+
+def job_parameters(spec: dict[str, Any], jobs: list[str]) -> None:
+    """`job`, in a path or a filter: one of this bridge's sync jobs."""
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "job":
+                    _value_schema(parameter["schema"])["enum"] = jobs
+
+
+def fields_parameters(spec: dict[str, Any]) -> None:
+    """`fields=`: the names the door accepts, comma-separated (an empty value names none)."""
+    schemas = spec["components"]["schemas"]
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            parameters = [p for p in operation.get("parameters", []) if p["name"] == "fields"]
+            answer = operation.get("responses", {}).get("200", {})
+            ref = answer.get("content", {}).get(JSON, {}).get("schema", {}).get("$ref")
+            if not parameters or ref is None:
+                continue
+            component = ref.rsplit("/", 1)[-1]
+            names = _field_names(schemas, _item_component(schemas, component), "")
+            one = "(?:" + "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n))) + ")"
+            for parameter in parameters:
+                schema = _value_schema(parameter["schema"])
+                schema.update(minLength=1, pattern=f"^{one}(?:,{one})*$")
+            # with `fields=`, only the fields asked for come back: nothing is required
+            answer["content"][JSON]["schema"] = {
+                "anyOf": [{"$ref": ref}, ref_to(_sparse(schemas, component))]
+            }
+
+
+def ref_to(component: str) -> dict[str, str]:
+    return {"$ref": REF_TEMPLATE.format(model=component)}
+
+
+def _sparse(schemas: dict[str, Any], component: str) -> str:
+    """`Sparse<component>`: the component with no field required, at any depth."""
+    name = component if component.startswith("Sparse") else f"Sparse{component}"
+    if name in schemas:
+        return name
+    sparse = schemas[name] = copy.deepcopy(schemas[component])
+    sparse.pop("required", None)
+    sparse.pop("oneOf", None)
+    sparse.pop("anyOf", None)
+    sparse["title"] = name
+
+    def rewrite(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                target = ref.rsplit("/", 1)[-1]
+                if schemas[target].get("type") == "object":
+                    node["$ref"] = REF_TEMPLATE.format(model=_sparse(schemas, target))
+            for value in node.values():
+                rewrite(value)
+        elif isinstance(node, list):
+            for value in node:
+                rewrite(value)
+
+    rewrite(sparse.get("properties", {}))
+    return name
+
+
+def _item_component(schemas: dict[str, Any], name: str) -> str:
+    """A list's item component (`TransactionList` -> `Transaction`), or the component itself."""
+    properties = schemas[name].get("properties", {})
+    arrays = [p for p in properties.values() if p.get("type") == "array" and "$ref" in p["items"]]
+    if set(properties) - {"next_cursor"} and len(properties) == 2 and "next_cursor" in properties:
+        if len(arrays) == 1:
+            return str(arrays[0]["items"]["$ref"].rsplit("/", 1)[-1])
+    return name
+
+
+def _field_names(schemas: dict[str, Any], name: str, prefix: str) -> list[str]:
+    names = []
+    for field, schema in schemas[name].get("properties", {}).items():
+        names.append(prefix + field)
+        value = _value_schema(schema)
+        if value.get("type") == "array":
+            value = value["items"]
+        ref = value.get("$ref")
+        if ref is not None:
+            nested = ref.rsplit("/", 1)[-1]
+            if schemas[nested].get("type") == "object":
+                names += _field_names(schemas, nested, f"{prefix}{field}.")
+    return names
+
+
+def currency_units(mappings_dir: Path) -> dict[str, int]:
+    return load_currency_units(mappings_dir / "codes" / "iso4217.yaml")
+

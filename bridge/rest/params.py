@@ -1,10 +1,40 @@
-"""Path and query parameters, as pydantic models that flask-openapi3 validates and documents."""
+"""Path and query parameters, as pydantic models that flask-openapi3 validates and documents.
+
+A parameter names something (an id, a cursor, a filter): no text parameter may carry a control
+character (C0, DEL, C1: NUL among them, which PostgreSQL cannot even compare), an unpaired
+surrogate or an invisible bidirectional override (U+202E and kin, "Trojan Source"). Such a
+value is refused with a 400 naming the parameter before any lookup, on every route at once.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic_core import PydanticCustomError
+from werkzeug.routing import IntegerConverter
+
+# C0, DEL and C1 controls; surrogates; bidi embeddings, overrides, isolates and marks.
+UNPRINTABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+# The largest id a BIGINT column holds: a larger one names nothing (and no driver binds it).
+MAX_ID = 2**63 - 1
+
+
+class StoredInteger(IntegerConverter):
+    """`<int:...>` in routes: ASCII digits only (werkzeug's `\\d` also takes Arabic-Indic and
+    other Unicode digits, so `/deliveries/٣` named delivery 3), at most a BIGINT. Anything
+    else matches no route: a 404."""
+
+    regex = r"[0-9]{1,19}"
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 class Parameters(BaseModel):
@@ -18,6 +48,15 @@ class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     _schemas: ClassVar[dict[tuple[Any, ...], dict[str, Any]]] = {}
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        if isinstance(value, str) and UNPRINTABLE.search(value):
+            raise PydanticCustomError(
+                "unprintable", "Text without control, surrogate or bidirectional characters"
+            )
+        return value
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:

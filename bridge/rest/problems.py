@@ -8,6 +8,7 @@ clients branch on `type`, never on `detail`, which is for people.
 Status codes, by the most specific class in the table below:
 
     MappingError, HostileDocument, InvalidJson   400  the request could not be read as sent
+    UnstorableText                                400  NUL or a lone surrogate reached the store
     InvalidInput                                  422  readable, but refused as a whole
     KeyReused                                     422  an idempotency key or MsgId reused
     AuthenticationFailed                          401  a missing or refused credential, with
@@ -49,11 +50,13 @@ from bridge.domain.errors import (
     MappingError,
     NotFound,
     RateLimited,
+    UnstorableText,
     UpstreamError,
     UpstreamRejected,
     UpstreamUnavailable,
 )
 from bridge.observability.correlation import ENVIRON_KEY
+from bridge.rest.params import UNPRINTABLE
 from bridge.security.ratelimit import refusal_headers
 
 PROBLEM_TYPES = "https://bridge.dev/problems/"
@@ -102,7 +105,12 @@ def _field_error(error: Any, prefix: str) -> MappingError:
     expected = _EXPECTED.get(error["type"]) or message[:1].lower() + message[1:]
     value = error.get("input")
     shown = error["type"] != "missing" and value is not None and not isinstance(value, dict | list)
-    return MappingError(path or "(body)", expected, str(value)[:80] if shown else None)
+    return MappingError(path or "(body)", expected, _printable(str(value)[:80]) if shown else None)
+
+
+def _printable(text: str) -> str:
+    """`text` with what a parameter may not hold escaped: no JSON encoder emits a surrogate."""
+    return UNPRINTABLE.sub(lambda found: found.group().encode("unicode_escape").decode(), text)
 
 
 class FieldError(BaseModel):
@@ -135,6 +143,7 @@ _STATUS: dict[type[BaseException], tuple[int, str]] = {
     MappingError: (400, "A field could not be read"),
     HostileDocument: (400, "The document was refused as hostile"),
     InvalidJson: (400, "The body is not valid JSON"),
+    UnstorableText: (400, "The request holds text that cannot be stored"),
     KeyReused: (422, "The key was already used for another request"),
     InvalidInput: (422, "The request was refused"),
     AuthenticationFailed: (401, "The credentials were refused"),

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from flask import request
 from pydantic import Field, TypeAdapter, ValidationError
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
-from pydantic_core import core_schema
+from pydantic_core import SchemaValidator, core_schema
 from werkzeug.exceptions import UnsupportedMediaType
 
 from bridge.domain import (
@@ -30,7 +30,9 @@ from bridge.domain.classification import Classification, ClassificationRequest
 from bridge.domain.common import canonical
 from bridge.domain.payroll import EmployeeAction, EmployeeChange, Salary
 from bridge.domain.shipping import Shipment, ShipmentOrder
+from bridge.mapping.scalars import DECIMAL_TEXT
 from bridge.rest.jsonlimits import check_json_body
+from bridge.rest.jsonrules import check_unique_keys, exact_decimals
 from bridge.rest.problems import InvalidFields, InvalidJson, Problem
 
 T = TypeVar("T")
@@ -261,7 +263,7 @@ class ReplayResult:
 
 # -- the audit log ------------------------------------------------------------------------------
 
-AuditInterface = Literal["rest", "soap", "sync", "admin", "ui", "cli"]
+AuditInterface = Literal["rest", "soap", "sims", "sync", "admin", "ui", "cli"]
 AuditOutcome = Literal[
     "ok",
     "client_error",
@@ -304,24 +306,26 @@ class AuditList:
 
 
 class CanonicalJsonSchema(GenerateJsonSchema):
-    """Amounts travel as JSON strings ("12.50", exact) in both directions; pydantic would also
-    advertise a JSON number for decimals on input, which is the float this API avoids."""
+    """Amounts travel as JSON strings ("12.50", exact) in both directions, in xs:decimal's
+    lexical form; pydantic would also advertise a JSON number for decimals on input, which is
+    the float this API refuses (`jsonrules.exact_decimals`)."""
 
     def decimal_schema(self, schema: core_schema.DecimalSchema) -> JsonSchemaValue:
         return {
             "type": "string",
-            "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
+            "pattern": f"^{DECIMAL_TEXT.pattern}$",
             "examples": ["12.50"],
         }
 
 
 class JsonBody(Generic[T]):
-    """A request body of type `model`: media type checked, JSON parsed and validated in one pass
-    by pydantic-core, every bad field reported by its JSON path."""
+    """A request body of type `model`: media type checked, each key once per object, JSON
+    parsed and validated in one pass by pydantic-core with decimals read exactly (`jsonrules`),
+    every bad field reported by its JSON path."""
 
     def __init__(self, model: type[T]) -> None:
         self.model = model
-        self._adapter: TypeAdapter[T] = TypeAdapter(model)
+        self._validator = SchemaValidator(exact_decimals(TypeAdapter(model).core_schema))
 
     def read(self) -> T:
         if not _is_json(request.mimetype):
@@ -330,8 +334,10 @@ class JsonBody(Generic[T]):
             )
         data = request.get_data(cache=True)
         check_json_body(data)
+        check_unique_keys(data)
         try:
-            return self._adapter.validate_json(data)
+            body: T = self._validator.validate_json(data)
+            return body
         except ValidationError as exc:
             for error in exc.errors():
                 if error["type"] == "json_invalid":

@@ -44,6 +44,7 @@ SCOPES: dict[str, str] = {
     "sync:admin": "Operate the sync jobs: runs, dead letters, replays",
     "audit:read": "Read the audit log",
     "clients:admin": "Manage API clients and their credentials",
+    "simulators:admin": "Call and steer the upstream simulators under /sims (private tier only)",
 }
 
 

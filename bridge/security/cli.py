@@ -16,6 +16,7 @@ from bridge.audit_cli import audited
 from bridge.domain.errors import BridgeError, ConfigurationError
 from bridge.security.access import SCOPES
 from bridge.security.clients import DEFAULT_PLAN, TIERS, ClientRegistry, scope_text
+from bridge.security.links import AccountLinks
 from bridge.security.sealing import wss_sealer
 from bridge.settings import load_settings
 from bridge.store.db import make_engine, migrate
@@ -47,7 +48,7 @@ def _refused(exc: BridgeError) -> None:
 @click.group()
 def clients() -> None:
     """API clients: create, list, rotate their secret, issue API keys and WS-Security
-    passwords, disable."""
+    passwords, link the accounts whose statements they read, disable."""
 
 
 @clients.command("create")
@@ -156,3 +157,65 @@ def wss_password(config: Path | None, client_id: str) -> None:
     click.echo(f"username:     {client_id}")
     click.echo(f"wss_password: {password}")
     click.echo("The password is shown only now; store it where the client reads it.", err=True)
+
+
+organisation_option = click.option(
+    "--organisation",
+    "shared",
+    is_flag=True,
+    help="Link to the client's organisation: every client of it reads the account.",
+)
+
+
+@clients.command("link-account")
+@config_option
+@click.argument("client_id")
+@click.argument("account")
+@organisation_option
+@audited("clients link-account", resource="client_id")
+def link_account(config: Path | None, client_id: str, account: str, shared: bool) -> None:
+    """Let CLIENT_ID (or its organisation) read the statements of ACCOUNT (an IBAN or another
+    account identifier). Private clients read every account without links."""
+    registry = _registry(config)
+    try:
+        link = AccountLinks(registry.engine).link(
+            registry.get(client_id), account, organisation=shared
+        )
+    except BridgeError as exc:
+        _refused(exc)
+        return
+    click.echo(f"account {link.account} linked to {link.holder_kind} {link.holder}")
+
+
+@clients.command("unlink-account")
+@config_option
+@click.argument("client_id")
+@click.argument("account")
+@organisation_option
+@audited("clients unlink-account", resource="client_id")
+def unlink_account(config: Path | None, client_id: str, account: str, shared: bool) -> None:
+    """Stop CLIENT_ID (or its organisation) reading the statements of ACCOUNT; at once, on
+    every node."""
+    registry = _registry(config)
+    try:
+        AccountLinks(registry.engine).unlink(registry.get(client_id), account, organisation=shared)
+    except BridgeError as exc:
+        _refused(exc)
+        return
+    click.echo(f"account {account} unlinked")
+
+
+@clients.command("accounts")
+@config_option
+@click.argument("client_id")
+@audited("clients accounts", resource="client_id")
+def accounts(config: Path | None, client_id: str) -> None:
+    """The accounts CLIENT_ID reads statements of: its own links and its organisation's."""
+    registry = _registry(config)
+    try:
+        links = AccountLinks(registry.engine).of(registry.get(client_id))
+    except BridgeError as exc:
+        _refused(exc)
+        return
+    for link in links:
+        click.echo(f"{link.account:<34} {link.holder_kind:<12} {link.holder}")

@@ -37,14 +37,13 @@ import logging
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
-from prometheus_client import Counter
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -55,6 +54,7 @@ if TYPE_CHECKING:
     from bridge.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 UNLIMITED = "unlimited"
 # Plan names go into the RateLimit fields as structured-field strings: keep them plain.
@@ -64,12 +64,6 @@ PLAN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}")
 STORAGE_TIMEOUT = 0.5
 # Seconds the limiter leaves an unreachable Redis alone before trying again.
 STORAGE_PAUSE = 5.0
-
-UNCHECKED = Counter(
-    "bridge_rate_limit_unchecked",
-    "Calls let through without a rate-limit check because the limiter's storage (Redis) was "
-    "unreachable: the limiter fails open.",
-)
 
 
 def parse_plans(plans: Mapping[str, str]) -> dict[str, RateLimitItem | None]:
@@ -144,6 +138,49 @@ def _storage(url: str, key_prefix: str) -> Storage:
     return storage
 
 
+class FailOpenStore:
+    """A `limits` storage (memory, or Redis at `url`) whose outages are let through: `run`
+    answers None while it is unreachable, with one WARNING per outage saying `what` is not
+    enforced, and leaves it alone for `pause` seconds after each failure. Shared by the rate
+    limiter and the authentication throttle (`bridge.security.throttle`)."""
+
+    def __init__(
+        self, url: str, what: str, *, key_prefix: str = "bridge", pause: float = STORAGE_PAUSE
+    ) -> None:
+        self.what = what
+        self._storage = _storage(url, key_prefix)
+        self._pause = pause
+        self._paused_until = 0.0
+        self._failing = False
+
+    def run(self, call: Callable[[Storage], T]) -> T | None:
+        """`call`'s answer on the storage, or None: the storage is unreachable (or paused)."""
+        if time.monotonic() < self._paused_until:
+            return None
+        try:
+            answer = call(self._storage)
+        except StorageError as exc:
+            self._paused_until = time.monotonic() + self._pause
+            self._failing = True
+            log.warning(
+                "%s not enforced for the next %g s: their storage is unreachable (%s)",
+                self.what,
+                self._pause,
+                exc.storage_error,
+            )
+            return None
+        if self._failing:
+            self._failing = False
+            log.warning("%s enforced again: their storage answers", self.what)
+        return answer
+
+    def close(self) -> None:
+        """Let go of the storage's connections (Redis); a later `run` opens new ones."""
+        connection = getattr(self._storage, "get_connection", None)
+        if connection is not None:
+            connection().connection_pool.disconnect()
+
+
 class RateLimiter:
     """Spends calls from each client's budget, in memory or in Redis (`storage_url`).
 
@@ -157,15 +194,15 @@ class RateLimiter:
         *,
         key_prefix: str = "bridge",
         pause: float = STORAGE_PAUSE,
+        on_unchecked: Callable[[], None] | None = None,
     ) -> None:
+        # Told of each call let through uncounted (the composition root counts it in metrics).
+        self.on_unchecked = on_unchecked or (lambda: None)
         try:
             self._plans = parse_plans(plans)
         except ValueError as exc:
             raise ConfigurationError(f"rate_limit_plans: {exc}") from None
-        self._storage = _storage(storage_url, key_prefix)
-        self._pause = pause
-        self._paused_until = 0.0
-        self._failing = False
+        self._store = FailOpenStore(storage_url, "rate limits", key_prefix=key_prefix, pause=pause)
         self._warned: set[str] = set()
 
     @classmethod
@@ -234,35 +271,24 @@ class RateLimiter:
 
     def _count(self, key: str, window: int) -> tuple[int, int] | None:
         """(calls in the window so far, seconds until it resets), or None: not counted."""
-        if time.monotonic() < self._paused_until:
-            UNCHECKED.inc()
-            return None
-        try:
-            count = self._storage.incr(key, window)
+
+        def spend(storage: Storage) -> tuple[int, float | None]:
+            count = storage.incr(key, window)
             # The first call of a window created the key: it resets a whole window from now.
-            reset_at = None if count == 1 else self._storage.get_expiry(key)
-        except StorageError as exc:
-            self._paused_until = time.monotonic() + self._pause
-            self._failing = True
-            UNCHECKED.inc()
-            log.warning(
-                "rate limits not enforced for the next %g s: their storage is unreachable (%s)",
-                self._pause,
-                exc.storage_error,
-            )
+            return count, None if count == 1 else storage.get_expiry(key)
+
+        counted = self._store.run(spend)
+        if counted is None:
+            self.on_unchecked()
             return None
-        if self._failing:
-            self._failing = False
-            log.warning("rate limits enforced again: their storage answers")
+        count, reset_at = counted
         if reset_at is None:
             return count, window
         return count, min(window, max(0, math.ceil(reset_at - time.time())))
 
     def close(self) -> None:
         """Let go of the store's connections (Redis); a later `hit` opens new ones."""
-        connection = getattr(self._storage, "get_connection", None)
-        if connection is not None:
-            connection().connection_pool.disconnect()
+        self._store.close()
 
 
 def headers(quota: Quota) -> dict[str, str]:

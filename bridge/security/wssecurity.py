@@ -264,6 +264,21 @@ def find_security(headers: Iterable[Any] | None) -> Any | None:
     return found[0] if found else None
 
 
+def claimed_username(headers: Iterable[Any] | None) -> str | None:
+    """The Username (a client id) a request's one UsernameToken claims, unchecked, or None
+    when there is no such single token: what the guessing throttle counts refusals under."""
+    found = [
+        (username.text or "").strip()
+        for header in headers or ()
+        if header.tag == SECURITY
+        for token in header.findall(USERNAME_TOKEN)
+        for username in token.findall(_USERNAME)
+    ]
+    if len(found) != 1 or not found[0] or len(found[0]) > MAX_USERNAME:
+        return None
+    return found[0]
+
+
 def build_wss_verifier(
     settings: Settings, engine: Engine, registry: WssCredentials
 ) -> UsernameTokenVerifier:

@@ -3,8 +3,11 @@
 A transfer is stored before core banking hears of it and answered from the store ever after:
 a retried request with the same MsgId (the partner's idempotency key) gets the first result and
 never a second posting. When an earlier attempt may have reached core banking (a timeout, a
-dropped connection, a process that died), the payment is looked up with `InquirePayment` by its
-externalRef before anything is posted again.
+dropped connection, an HTTP 5xx, an unreadable reply, a process that died), the payment is looked
+up with `InquirePayment` by its externalRef before anything is posted again. Only core banking's
+Client fault or a rejecting result code makes a transfer RJCT; when retries are spent with the
+outcome unknown, the transfer stays unfinished (ACCP) and the caller is told to retry (503): a
+later read or retry with the same MsgId settles it by asking.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
@@ -34,6 +37,7 @@ from bridge.domain import (
     TransferStatusQuery,
     VerificationResult,
 )
+from bridge.domain.banking import execution_date_window
 from bridge.domain.corebank import TRANSIENT_REASON
 from bridge.domain.errors import (
     InProgress,
@@ -41,6 +45,7 @@ from bridge.domain.errors import (
     KeyReused,
     MappingError,
     NotFound,
+    OutcomeUnknown,
     UpstreamRejected,
     UpstreamUnavailable,
 )
@@ -53,6 +58,14 @@ T = TypeVar("T")
 
 # Shown when core banking refused our posting as malformed: nothing was posted.
 REFUSED_BY_CORE_BANKING = "NARR"
+# Why the reconciler rejects, unposted, a transfer core banking never received (ISO 20022):
+TOO_LATE = "TM01"  # received longer ago than the reconciler may still post
+DATE_PASSED = "DT01"  # its requested execution date passed while it waited
+NO_LONGER_MAPS = "NARR"  # the stored request no longer maps to a posting
+
+# How the reconciler settled a transfer: core banking had it ("found"), it was posted now
+# ("posted"), rejected unposted ("refused"), or a pending one is still pending ("unchanged").
+Settlement = Literal["found", "posted", "refused", "unchanged"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +147,7 @@ class BankingService:
                 correlation_id,
                 first_counted=record.tx_id == tx_id,  # stored just now, first attempt counted
             )
-        except UpstreamRejected as exc:
+        except UpstreamRejected as exc:  # a Client fault to PostPayment: nothing was posted
             posted = PostingResult(
                 status=TransferStatus.RJCT,
                 reason_code=REFUSED_BY_CORE_BANKING,
@@ -179,7 +192,7 @@ class BankingService:
         for attempt in self._retry.retrying():
             with attempt:
                 if attempts > 0:  # an earlier PostPayment may have been applied: look first
-                    posted = _posted(self._corebank.inquire_payment(record.tx_id, correlation_id))
+                    posted = self._inquire(record.tx_id, correlation_id)
                     if posted is not None:
                         return posted
                 if count:
@@ -195,6 +208,14 @@ class BankingService:
                     )
                 return result
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    def _inquire(self, tx_id: str, correlation_id: str | None) -> PostingResult | None:
+        """What core banking booked under `tx_id`. Its refusing the question says nothing about
+        the payment, so that is no rejection of the transfer: the outcome stays unknown."""
+        try:
+            return _posted(self._corebank.inquire_payment(tx_id, correlation_id))
+        except UpstreamRejected as exc:
+            raise OutcomeUnknown("corebank", f"payment not looked up: {exc.detail}") from None
 
     def _finish(self, record: TransferRecord, posted: PostingResult) -> TransferResult:
         finished = replace(
@@ -217,14 +238,74 @@ class BankingService:
         )
         return _result(finished)
 
+    # -- reconciliation (bridge.sync.reconcile) ------------------------------------------------
+
+    def reconcile_transfer(
+        self,
+        record: TransferRecord,
+        *,
+        post_within: timedelta,
+        now: datetime,
+        correlation_id: str | None = None,
+    ) -> tuple[TransferResult, Settlement]:
+        """Settle a transfer no request is working on (the caller holds its lease): finish it
+        with what core banking has under its TxId; if core banking has nothing, post it once
+        (`_settle` looks again and counts the attempt before posting) or, when it can no longer
+        be posted (`_unpostable`), reject it unposted. A pending transfer is only asked about.
+        Returns the result and how it was reached."""
+        found = self._with_retries(lambda: self._inquire(record.tx_id, correlation_id))
+        if record.finished and (found is None or found.status == record.status):
+            return _result(record), "unchanged"  # pending, and core banking still says so
+        if found is not None:
+            return self._finish(record, found), "found"
+        refused: StatusReason | None
+        try:
+            request = canonical_json.loads(TransferRequest, record.request)
+            self._check(request)
+        except (MappingError, InvalidInput) as exc:
+            refused = StatusReason(
+                code=NO_LONGER_MAPS,
+                additional_info=f"not posted: the stored request no longer maps ({exc.detail})",
+            )
+        else:
+            refused = _unpostable(request, record.created_at or now, now, post_within)
+        if refused is not None:
+            rejected = PostingResult(
+                status=TransferStatus.RJCT,
+                reason_code=refused.code,
+                result_text=refused.additional_info or "",
+            )
+            return self._finish(record, rejected), "refused"
+        try:
+            posted = self._settle(
+                record,
+                _posting(request, record.tx_id, self._today()),
+                correlation_id,
+                first_counted=False,
+            )
+        except UpstreamRejected as exc:
+            posted = PostingResult(
+                status=TransferStatus.RJCT,
+                reason_code=REFUSED_BY_CORE_BANKING,
+                result_text=exc.detail,
+            )
+        return self._finish(record, posted), "posted"
+
     def _check(self, request: TransferRequest) -> None:
-        """What no schema can say: the amount fits its currency, the accounts differ."""
+        """What no schema can say: the amount fits its currency, the execution date is within
+        `execution_date_window` of today, the accounts differ."""
         try:
             amount = self._currencies.canonical(request.amount)
         except Invalid as exc:
             raise MappingError("amount", exc.expected, exc.got) from None
         if amount.amount <= 0:
             raise MappingError("amount.amount", "an amount greater than zero", str(amount.amount))
+        wanted = request.requested_execution_date
+        first, last = execution_date_window(self._today())
+        if wanted is not None and not first <= wanted <= last:
+            raise MappingError(
+                "requested_execution_date", f"a date from {first} to {last}", str(wanted)
+            )
         if request.debtor.account == request.creditor.account:
             raise InvalidInput("debtor and creditor accounts must differ")
 
@@ -249,12 +330,20 @@ class BankingService:
         )
 
     def transactions(
-        self, query: TransactionsQuery, *, correlation_id: str | None = None
+        self,
+        query: TransactionsQuery,
+        *,
+        may_read: Callable[[str], bool] | None = None,
+        correlation_id: str | None = None,
     ) -> TransactionPage:
+        """`may_read` says whether the caller may read an account's statement (None: every
+        account); one it may not read is answered exactly as an unknown one (`NotFound`)."""
         if query.from_date > query.to_date:
             raise MappingError(
                 "to_date", f"a date on or after {query.from_date}", str(query.to_date)
             )
+        if may_read is not None and not may_read(query.account.number):
+            raise NotFound(f"no account {query.account.number}")
         return self._with_retries(lambda: self._corebank.statement(query, correlation_id))
 
     def _with_retries(self, call: Callable[[], T]) -> T:
@@ -275,6 +364,27 @@ def _posting(request: TransferRequest, tx_id: str, today: date) -> PaymentPostin
         narrative=request.remittance_info,
         external_ref=tx_id,
     )
+
+
+def _unpostable(
+    request: TransferRequest, received: datetime, now: datetime, post_within: timedelta
+) -> StatusReason | None:
+    """Why a transfer core banking never received must not be posted now, if it must not: it
+    was received longer than `post_within` ago (money moving that late would surprise the
+    partner, who was told its request failed), or its requested execution date passed while it
+    waited (a date the partner asked for, not one it sent already past)."""
+    if now - received > post_within:
+        return StatusReason(
+            code=TOO_LATE,
+            additional_info=f"not posted: unfinished since {received:%Y-%m-%d %H:%M} UTC",
+        )
+    wanted = request.requested_execution_date
+    if wanted is not None and received.date() <= wanted < now.date():
+        return StatusReason(
+            code=DATE_PASSED,
+            additional_info=f"not posted: requested execution date {wanted} has passed",
+        )
+    return None
 
 
 def _posted(inquiry: PaymentInquiryResult) -> PostingResult | None:

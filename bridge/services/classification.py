@@ -52,12 +52,12 @@ from bridge.domain.errors import (
     MappingError,
     NotFound,
     UpstreamRejected,
+    UpstreamTimeout,
     UpstreamUnavailable,
 )
 from bridge.mapping import canonical_json
 from bridge.store.tables import classifications, outbox
 from bridge.sync import outbox as queue
-from bridge.upstream.soap import UpstreamTimeout
 
 TOPIC = "classification"
 CLASSIFY_TEXT = "ClassifyText"

@@ -13,6 +13,9 @@ each idempotency key once and answers repeats with the first response, and serve
 faults to its next calls. Tests steer them through `controls(engine)` in-process or through
 `{base_url}/sims/<name>/_control/...` over HTTP (`bridge.sims.control`).
 
+The apps returned here are open; the bridge mounts them behind `bridge.sims.gate` (admins only on
+its public port) and serves them to its own upstream clients on `bridge.sims.server`.
+
 Seed data (core banking accounts, payroll employees) is loaded here, at start-up, by `seed`:
 idempotently, so a restart keeps what the simulators did, and without a migration per data edit.
 """

@@ -12,8 +12,9 @@ gunicorn, a test that kills it) use the HTTP routes under `{base}/sims/<name>/_c
     GET    state                  the simulator's own state (accounts, employees), if it has one
     POST   reset                  forget calls, effects and faults; reload seed data
 
-The control plane has no authentication: simulators are test and demo fixtures, mounted only
-when `settings.simulators` is on.
+On the bridge's port the control plane, like the rest of `/sims`, is for private clients holding
+`simulators:admin` (`bridge.sims.gate`): it reads balances, salaries and payments and injects
+faults. Simulators run only when `settings.simulators_decision` says so.
 """
 
 from __future__ import annotations

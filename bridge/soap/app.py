@@ -103,7 +103,9 @@ def create_soap(
 def create_banking_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES) -> SoapGateway:
     """The banking door (wsdl/banking.wsdl at /soap/banking), calling `BankingService`."""
     door = banking.Door(
-        banking=bridge.banking, field_of=ErrorFields(bridge.mappings, banking.OPERATIONS)
+        banking=bridge.banking,
+        field_of=ErrorFields(bridge.mappings, banking.OPERATIONS),
+        links=bridge.security.links,
     )
     return create_soap(
         banking.CONTRACT,

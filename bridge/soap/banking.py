@@ -29,12 +29,13 @@ from bridge.domain import (
     TransferResult,
     TransferStatusQuery,
 )
-from bridge.security.access import allow
+from bridge.security.access import PRINCIPAL_KEY, allow
 from bridge.security.clients import TIERS
+from bridge.security.links import AccountLinks
 from bridge.services.banking import BankingService
 from bridge.soap.models import ContractTypes
 from bridge.soap.operations import Contract, Operation
-from bridge.soap.service import DoorService, client_id, correlation
+from bridge.soap.service import DoorService, client_id, correlation, environ
 
 NAMESPACE = "urn:bridge:banking:v1"
 DOOR = "soap"
@@ -47,6 +48,12 @@ one, optional, up_to, either = types.one, types.optional, types.up_to, types.eit
 
 Max34Text = types.text("Max34Text", 34)
 Max35Text = types.text("Max35Text", 35)
+# The MsgId: printable, no control or format characters, no space at either end.
+MessageIdentification = types.text(
+    "MessageIdentification",
+    35,
+    r"[^\p{Z}\p{Cc}\p{Cf}]([^\p{Zl}\p{Zp}\p{Cc}\p{Cf}]*[^\p{Z}\p{Cc}\p{Cf}])?",
+)
 Max70Text = types.text("Max70Text", 70)
 Max105Text = types.text("Max105Text", 105)
 Max140Text = types.text("Max140Text", 140)
@@ -121,7 +128,7 @@ Transaction = types.complex(
 TransferRequestType = types.complex(
     "TransferRequest",
     [
-        ("MsgId", one(Max35Text)),
+        ("MsgId", one(MessageIdentification)),
         ("CreDtTm", one(DateTime)),
         ("ReqdExctnDt", optional(Date)),
         ("Amt", one(ActiveOrHistoricCurrencyAndAmount)),
@@ -135,7 +142,7 @@ TransferResponseType = types.complex(
     "TransferResponse",
     [
         ("TxId", one(Max35Text)),
-        ("MsgId", one(Max35Text)),
+        ("MsgId", one(MessageIdentification)),
         ("Sts", one(TransferStatusCode)),
         ("StsRsn", optional(StatusReason)),
         ("BookgDt", optional(Date)),
@@ -154,7 +161,10 @@ AccountVerificationResponseType = types.complex(
 )
 TransferStatusRequestType = types.complex(
     "TransferStatusRequest",
-    [("MsgId", either(Max35Text, "reference")), ("TxId", either(Max35Text, "reference"))],
+    [
+        ("MsgId", either(MessageIdentification, "reference")),
+        ("TxId", either(Max35Text, "reference")),
+    ],
 )
 TransactionsRequestType = types.complex(
     "TransactionsRequest",
@@ -207,7 +217,9 @@ OPERATIONS = (
         "GetTransactions",
         "banking/transactions_request",
         "banking/transactions_response",
-        access=allow("accounts:read", TIERS),
+        subject="account",
+        # Statements are their holders' (bridge.security.links): not for public clients.
+        access=allow("accounts:read", PARTNERS),
     ),
 )
 
@@ -220,6 +232,7 @@ class Door:
 
     banking: BankingService
     field_of: Callable[[str, BaseException], str | None]
+    links: AccountLinks  # whose statements a caller may read
 
 
 def _operation(request: Any, response: Any, name: str) -> Callable[[Callable[..., Any]], Any]:
@@ -254,7 +267,12 @@ class BankingSoapService(DoorService):
 
     @_operation(TransactionsRequestType, TransactionsResponseType, "GetTransactions")
     def GetTransactions(ctx: Any, request: TransactionsQuery) -> TransactionPage:
-        return _banking(ctx).transactions(request, correlation_id=correlation(ctx))
+        door: Door = ctx.app.config
+        return door.banking.transactions(
+            request,
+            may_read=door.links.reader(environ(ctx).get(PRINCIPAL_KEY)),
+            correlation_id=correlation(ctx),
+        )
 
 
 CONTRACT = Contract(

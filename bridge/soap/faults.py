@@ -15,7 +15,7 @@ error tree of `bridge.domain.errors` in exactly one function):
       Forbidden (HTTP 403)                                      + FaultInfo
     RateLimited (HTTP 429)                   Client             ... + FaultInfo with RetryAfter
     InProgress (same MsgId still running)    Server             FaultInfo with RetryAfter
-    UpstreamUnavailable                      Server             FaultInfo with RetryAfter
+    UpstreamUnavailable (HTTP 503)           Server             FaultInfo with RetryAfter
     UpstreamRejected                         Server             FaultInfo
     spyne's own Client faults                Client             ValidationFault(Reason) + FaultInfo
     anything else                            Server             FaultInfo ("internal error")
@@ -156,7 +156,8 @@ def fault_status(error: BaseException) -> tuple[str, list[tuple[str, str]]]:
     """The HTTP status line and extra headers of the fault answering `error`. SOAP 1.1 sends
     every fault with 500; a refused credential, permission or rate limit is said in HTTP too
     (401 with a challenge, 403, 429 with Retry-After), and so is a body refused unread for its
-    size (413: never read as SOAP), so gateways and clients that only read the status line
+    size (413: never read as SOAP), and an upstream that is unavailable or left the outcome
+    unknown (503 with Retry-After), so gateways and clients that only read the status line
     (and retry on 5xx) do the right thing."""
     if isinstance(error, AuthenticationFailed):
         return "401 Unauthorized", [("WWW-Authenticate", 'Bearer realm="bridge"')]
@@ -166,6 +167,8 @@ def fault_status(error: BaseException) -> tuple[str, list[tuple[str, str]]]:
         return "429 Too Many Requests", list(refusal_headers(error).items())
     if isinstance(error, BodyTooLarge):
         return "413 Content Too Large", []
+    if isinstance(error, UpstreamUnavailable):
+        return "503 Service Unavailable", [("Retry-After", str(error.retry_after))]
     return "500 Internal Server Error", []
 
 

@@ -48,11 +48,12 @@ from bridge.domain.errors import (
     RateLimited,
 )
 from bridge.mapping import xml
+from bridge.observability.audit import current_source
 from bridge.observability.correlation import correlation_id
 from bridge.observability.metrics import AUTH_FAILURES, RATE_LIMITED
 from bridge.security.access import CLIENT_ID_KEY, PRINCIPAL_KEY, Principal
 from bridge.security.wssecurity import SECURITY as WSSE_SECURITY
-from bridge.security.wssecurity import find_security
+from bridge.security.wssecurity import claimed_username, find_security
 from bridge.soap.faults import (
     FAULT_KEY,
     SOAP_ENV,
@@ -200,19 +201,20 @@ class SoapGateway:
     def _authenticate(self, environ: dict[str, Any], headers: list[Any] | None) -> Principal:
         authorization = environ.get("HTTP_AUTHORIZATION")
         api_key = environ.get("HTTP_X_API_KEY")
+        source = current_source() or environ.get("REMOTE_ADDR")
         try:
-            token = find_security(headers)
-            if token is None:
-                return self.security.authenticator.http(authorization, api_key)
-            if authorization or api_key:
-                raise InvalidToken("send WS-Security or an HTTP credential, not both")
-            if self.security.wss is None:
-                raise InvalidToken("WS-Security is not enabled on this bridge")
-            client = self.security.wss.verify(token)
-            return Principal(client, client.scopes, "ws_security")
+            with self.security.attempt(DOOR, source, claimed_username(headers)):
+                token = find_security(headers)
+                if token is None:
+                    return self.security.authenticator.http(authorization, api_key)
+                if authorization or api_key:
+                    raise InvalidToken("send WS-Security or an HTTP credential, not both")
+                if self.security.wss is None:
+                    raise InvalidToken("WS-Security is not enabled on this bridge")
+                client = self.security.wss.verify(token)
+                return Principal(client, client.scopes, "ws_security")
         except AuthenticationFailed as error:
             AUTH_FAILURES.labels(DOOR, error.reason).inc()
-            self.security.failed(environ.get("REMOTE_ADDR"), DOOR, error.reason)
             raise
 
     def _soap_action(self, environ: dict[str, Any]) -> str:

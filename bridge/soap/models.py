@@ -32,9 +32,15 @@ class ContractTypes:
             type_name=name, __namespace__=self.namespace, nillable=False, **facets
         )
 
-    def text(self, name: str, max_len: int) -> Any:
-        """A ``MaxNText``: a string of 1 to `max_len` characters."""
-        return self.named(Unicode, name, min_len=1, max_len=max_len)
+    def text(self, name: str, max_len: int, pattern: str | None = None) -> Any:
+        """A ``MaxNText``: a string of 1 to `max_len` characters, of `pattern` if given."""
+        kind = self.named(Unicode, name, min_len=1, max_len=max_len)
+        if pattern is not None:
+            # Set past spyne's setter, which compiles the pattern with Python's `re`: XSD's
+            # category escapes (\p{Cc}) are not Python's. spyne only writes the facet into the
+            # interface document; lxml validates requests against the contract.
+            kind.Attributes._pattern = pattern
+        return kind
 
     def pattern(self, name: str, pattern: str) -> Any:
         return self.named(Unicode, name, pattern=pattern)

@@ -15,7 +15,7 @@ from spyne import Fault, ServiceBase
 
 from bridge.observability.correlation import correlation_id
 from bridge.security.access import CLIENT_ID_KEY, PRINCIPAL_KEY, Principal
-from bridge.soap.faults import FAULT_KEY, soap_fault
+from bridge.soap.faults import FAULT_KEY, fault_status, soap_fault
 
 ANONYMOUS = "anonymous"
 
@@ -64,4 +64,7 @@ class DoorService(ServiceBase):  # type: ignore[misc]
             field = door.field_of(ctx.descriptor.operation_name, exc)
             fault = soap_fault(exc, correlation(ctx), field=field)
             environ(ctx)[FAULT_KEY] = fault.faultcode
+            status, headers = fault_status(exc)  # e.g. 503 with Retry-After; spyne's is 500
+            ctx.transport.resp_code = status
+            ctx.transport.resp_headers.update(headers)
             raise fault from exc

@@ -3,10 +3,22 @@
 Writing must not hold up the request it describes, so `AuditLog.record` only appends to an
 in-memory buffer; one writer thread per log (started on the first record) inserts the buffer in
 batches, every `flush_interval` seconds or as soon as `batch_size` rows wait, and `flush()`,
-`close()` and interpreter exit write whatever is left. A normal shutdown loses nothing. When the
-database refuses a batch, the rows go back to the front of the buffer and are tried again
-(after a growing pause); the buffer is bounded (`max_pending`): past it the oldest rows are
-dropped, and every drop is logged at ERROR with the count.
+`close()` and interpreter exit (a gunicorn worker's too) write whatever is left. A normal
+shutdown loses nothing.
+
+Nothing a caller sends can stop the writer (README, "Audit log"):
+- every text is made storable first: NUL (which PostgreSQL refuses) and unpaired surrogates
+  (which no UTF-8 driver can encode) become U+FFFD;
+- when the database refuses a batch, its rows are written one by one; a row refused alone is
+  written in a safe form (every text ASCII, anything else as a `\\xNN`/`\\uNNNN` escape); a row
+  refused even so, while its neighbours are written, is set aside: logged in its masked,
+  escaped form and counted (`on_dropped("unwritable", 1)`), never retried in front of the rest;
+- when the database itself is away (a connection error, or no row of the batch can be written),
+  the rows go back to the front of the buffer and are tried again after a growing pause. The
+  buffer is bounded (`max_pending`): past it the oldest rows are dropped, logged at ERROR and
+  counted (`on_dropped("overflow", n)`).
+Every refused insert is reported through `on_write_failure` (the composition root counts it in
+`bridge_audit_write_failures_total`; the store imports no metrics).
 
 Masking happens here, once, for every way a row arrives, in the writer rather than the request:
 secrets and IBANs in `operation`, `resource_id` and `detail` are masked with the JSON logs' own
@@ -26,18 +38,21 @@ import os
 import threading
 import weakref
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
 from bridge.observability.logging import redact_text
 from bridge.store.audit_tables import audit_log
+from bridge.store.db import storable
 
 log = logging.getLogger(__name__)
 
-INTERFACES = frozenset({"rest", "soap", "sync", "admin", "ui", "cli"})
+INTERFACES = frozenset({"rest", "soap", "sims", "sync", "admin", "ui", "cli"})
 OUTCOMES = frozenset(
     {
         "ok",
@@ -58,6 +73,21 @@ MAX_DETAIL = 1000
 _MASKING_MARGIN = 34
 # Longest pause between two attempts while the database refuses writes.
 MAX_RETRY_PAUSE = 30.0
+# Rows of a refused batch tried one by one before a database that writes none of them is
+# taken to be away, not refusing these rows.
+PROBE_ROWS = 10
+_TEXT_COLUMNS = (
+    "client_id",
+    "tier",
+    "interface",
+    "operation",
+    "resource_id",
+    "outcome",
+    "status",
+    "source",
+    "correlation_id",
+    "detail",
+)
 
 
 def utc_now() -> datetime:
@@ -118,8 +148,16 @@ def _masked(value: str | None, column: str) -> str | None:
 def _cut(value: str | None, column: str) -> str | None:
     if value is None:
         return None
+    value = storable(value)
     length = _length(column)
     return value if len(value) <= length else value[: length - 1] + "…"
+
+
+def _escaped(value: str | None, column: str) -> str | None:
+    """`value` in ASCII only, anything else escaped (`\\x00`, `\\u202e`), cut to its column."""
+    if value is None:
+        return None
+    return _cut(value.encode("unicode_escape").decode("ascii"), column)
 
 
 def _length(column: str) -> int:
@@ -135,8 +173,15 @@ class AuditLog:
         flush_interval: float = 1.0,
         batch_size: int = 1000,
         max_pending: int = 100_000,
+        on_write_failure: Callable[[], None] = lambda: None,
+        on_dropped: Callable[[str, int], None] = lambda reason, count: None,
     ) -> None:
+        """`on_write_failure()` is called for every insert the database refused;
+        `on_dropped(reason, count)` for rows lost: "overflow" (the buffer was full),
+        "unwritable" (refused even in safe form) or "stopped" (unwritten at close)."""
         self.engine = engine
+        self._on_write_failure = on_write_failure
+        self._on_dropped = on_dropped
         self._interval = flush_interval
         self._batch = batch_size
         self._max_pending = max_pending
@@ -146,6 +191,7 @@ class AuditLog:
         self._writer: threading.Thread | None = None
         self._failures = 0
         self._dropped = 0
+        self._in_flight = 0  # rows taken from the buffer by the batch being written
         self._closed = False
         _LIVE.add(self)
 
@@ -181,12 +227,17 @@ class AuditLog:
         if writer is not None and writer is not threading.current_thread():
             writer.join(timeout=30)
         self.flush()
+        with self._changed:
+            lost = len(self._pending)
+        if lost:
+            log.error("audit log closed with %d rows the database did not take", lost)
+            self._on_dropped("stopped", lost)
 
     @property
     def pending(self) -> int:
-        """Rows recorded but not written yet."""
+        """Rows recorded but not written yet (a batch being written included)."""
         with self._changed:
-            return len(self._pending)
+            return len(self._pending) + self._in_flight
 
     def _ensure_writer(self) -> None:
         if self._writer is not None and self._writer.is_alive():
@@ -232,27 +283,88 @@ class AuditLog:
                     self._pending.popleft() for _ in range(min(self._batch, len(self._pending)))
                 ]
                 dropped, self._dropped = self._dropped, 0
-            if dropped:
-                log.error("audit log buffer full: %d oldest rows dropped", dropped)
-            if not rows:
-                return False
+                self._in_flight = len(rows)
             try:
-                values = [_row(entry) for entry in rows]
-                with self.engine.begin() as connection:
-                    connection.execute(insert(audit_log), values)
-            except Exception as exc:
+                return self._write_rows(rows, dropped)
+            finally:
                 with self._changed:
-                    self._pending.extendleft(reversed(rows))
-                self._failures += 1
-                log.error(
-                    "audit log: could not write %d rows (%s: %s); kept for the next attempt",
-                    len(rows),
-                    type(exc).__name__,
-                    exc,
-                )
+                    self._in_flight = 0
+
+    def _write_rows(self, rows: list[AuditRecord], dropped: int) -> bool:
+        """Write `rows` (taken from the buffer) under the writing lock."""
+        if dropped:
+            log.error("audit log buffer full: %d oldest rows dropped", dropped)
+            self._on_dropped("overflow", dropped)
+        if not rows:
+            return False
+        try:
+            self._insert([_row(entry) for entry in rows])
+        except Exception as exc:
+            self._refused(len(rows), exc)
+            if _database_away(exc):
+                self._keep(rows)
                 return False
-            self._failures = 0
-            return True
+            return self._write_one_by_one(rows)
+        self._failures = 0
+        return True
+
+    def _write_one_by_one(self, rows: list[AuditRecord]) -> bool:
+        """A refused batch, row by row: one row's content never holds back its neighbours.
+        False (rows kept for the next attempt) when the database, not a row, is the trouble."""
+        written = 0
+        unwritable: list[AuditRecord] = []
+        for index, entry in enumerate(rows):
+            error: Exception | None = None
+            for form in (_row, _safe_row):
+                try:
+                    self._insert([form(entry)])
+                except Exception as exc:
+                    self._refused(1, exc)
+                    error = exc
+                    if _database_away(exc):
+                        break
+                    continue
+                if form is _safe_row:
+                    log.warning("audit log: row written in safe form: %s", _described(entry))
+                written += 1
+                error = None
+                break
+            if error is None:
+                continue
+            if _database_away(error) or (written == 0 and index + 1 >= PROBE_ROWS):
+                self._keep(unwritable + rows[index:])
+                return False
+            unwritable.append(entry)
+        if written == 0:
+            self._keep(unwritable)
+            return False
+        for entry in unwritable:
+            log.error("audit log: row set aside, refused even in safe form: %s", _described(entry))
+        if unwritable:
+            self._on_dropped("unwritable", len(unwritable))
+        self._failures = 0
+        return True
+
+    def _insert(self, values: list[dict[str, Any]]) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(insert(audit_log), values)
+
+    def _refused(self, count: int, exc: Exception) -> None:
+        self._on_write_failure()
+        log.error(
+            "audit log: the database refused %d rows (%s: %s)",
+            count,
+            type(exc).__name__,
+            storable(str(exc))[:500],
+        )
+
+    def _keep(self, rows: list[AuditRecord]) -> None:
+        """Back to the front of the buffer, in order, for the next attempt."""
+        with self._changed:
+            self._pending.extendleft(reversed(rows))
+            self._in_flight = 0
+        self._failures += 1
+        log.error("audit log: %d rows kept for the next attempt", len(rows))
 
     def _forked(self) -> None:
         """In a forked child (a gunicorn worker): the parent's writer thread did not come along,
@@ -301,6 +413,30 @@ def _row(entry: AuditRecord) -> dict[str, Any]:
     row = asdict(masked(entry))
     del row["id"]
     return row
+
+
+def _safe_row(entry: AuditRecord) -> dict[str, Any]:
+    """`_row` with every text in escaped ASCII: what any database takes."""
+    row = _row(entry)
+    for column in _TEXT_COLUMNS:
+        row[column] = _escaped(row[column], column)
+    return row
+
+
+def _described(entry: AuditRecord) -> str:
+    """A row as the logs may show it: masked, escaped, without its detail."""
+    row = _safe_row(entry)
+    shown = ("at", "client_id", "interface", "operation", "resource_id", "status", "correlation_id")
+    return " ".join(f"{name}={row[name]}" for name in shown)
+
+
+def _database_away(error: Exception) -> bool:
+    """A lost or refused connection: the database is away, not refusing this row."""
+    if isinstance(error, DisconnectionError):
+        return True
+    return isinstance(error, DBAPIError) and (
+        error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+    )
 
 
 def _record(row: Any) -> AuditRecord:

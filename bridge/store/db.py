@@ -1,7 +1,16 @@
-"""Engines and migrations. SQLite by default, PostgreSQL (psycopg 3) in production."""
+"""Engines and migrations. SQLite by default, PostgreSQL (psycopg 3) in production.
+
+Every engine carries one guard for text (README, "Input handling"): PostgreSQL refuses NUL in
+text and no UTF-8 driver encodes an unpaired surrogate, while SQLite stores both. So before any
+statement runs, a text parameter holding either is refused with `UnstorableText` (a 4xx at the
+doors), on both databases alike, instead of a driver error (a 500) on one of them. The doors
+refuse such input first; this is the last line, for a place they missed.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +20,23 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 
+from bridge.domain.errors import UnstorableText
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# What no database stores as text: NUL (PostgreSQL) and unpaired surrogates (UTF-8).
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def storable(text: str) -> str:
+    """`text` with what no database stores replaced by U+FFFD (for logs of what happened)."""
+    return UNSTORABLE.sub(REPLACEMENT, text)
+
+
+def is_storable(text: str) -> bool:
+    if text.isascii():  # the common case, without a regex
+        return "\x00" not in text
+    return UNSTORABLE.search(text) is None
 
 
 def make_engine(url: str) -> Engine:
@@ -24,8 +49,28 @@ def make_engine(url: str) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    event.listen(engine, "before_cursor_execute", refuse_unstorable_text)
+    return engine
+
+
+def refuse_unstorable_text(
+    _connection: Any,
+    _cursor: Any,
+    _statement: str,
+    parameters: Any,
+    _context: Any,
+    executemany: bool,
+) -> None:
+    """The engine guard: no text parameter with NUL or an unpaired surrogate reaches a driver."""
+    for row in parameters if executemany else (parameters,):
+        values = row.values() if isinstance(row, Mapping) else row or ()
+        for value in values:
+            if isinstance(value, str) and not is_storable(value):
+                raise UnstorableText(
+                    "text with a NUL character or an unpaired surrogate cannot be stored"
+                )
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -183,6 +183,19 @@ classifications = Table(
     Index("ix_classifications_review", "needs_review", "created_at"),  # the review queue
 )
 
+# Accounts whose statements a partner may read (`bridge.security.links`): linked to one API
+# client (holder_kind "client", holder its id) or to an organisation ("organisation", its name),
+# which every client of that organisation reads. Private clients read every account.
+account_links = Table(
+    "account_links",
+    metadata,
+    Column("holder_kind", String(12), primary_key=True),  # client | organisation
+    Column("holder", String(100), primary_key=True),
+    Column("account", String(34), primary_key=True),  # IBAN or other id, as core banking has it
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_account_links_account", "account"),
+)
+
 # Simulator state lives in its own module and its own `sim_` tables.
 from bridge.store import audit_tables as audit_tables  # noqa: E402
 from bridge.store import security_tables as security_tables  # noqa: E402

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bridge.store.tables import transfers
 
 RECEIVED = "RCVD"  # stored, core banking has not answered yet
+PENDING = "PDNG"  # core banking has it and has not decided yet
 
 
 def utcnow() -> datetime:
@@ -44,6 +45,7 @@ class TransferRecord:
     payment_id: str | None
     attempts: int
     lease_until: datetime | None
+    created_at: datetime | None = None
 
     @property
     def finished(self) -> bool:
@@ -65,6 +67,7 @@ class TransferRecord:
             payment_id=row.payment_id,
             attempts=row.attempts,
             lease_until=_aware(row.lease_until),
+            created_at=_aware(row.created_at),
         )
 
 
@@ -102,6 +105,7 @@ class TransferStore:
             payment_id=None,
             attempts=1,
             lease_until=now + lease,
+            created_at=now,
         )
         try:
             with self._engine.begin() as connection:
@@ -201,3 +205,66 @@ class TransferStore:
                 .where(transfers.c.tx_id == tx_id)
                 .values(lease_until=None, updated_at=self._clock())
             )
+
+    # -- reconciliation (bridge.sync.reconcile) ----------------------------------------------------
+
+    def _due(self, now: datetime, pending_before: datetime) -> ColumnElement[bool]:
+        """Transfers the reconciler should look at: unfinished ones nobody holds (a request
+        gave up or died), and pending ones not asked about since `pending_before`."""
+        free = or_(transfers.c.lease_until.is_(None), transfers.c.lease_until < now)
+        return and_(
+            free,
+            or_(
+                transfers.c.status == RECEIVED,
+                and_(transfers.c.status == PENDING, transfers.c.updated_at < pending_before),
+            ),
+        )
+
+    def claim_due(
+        self, *, lease: timedelta, pending_before: datetime, skip: frozenset[str] = frozenset()
+    ) -> TransferRecord | None:
+        """Hold the oldest due transfer (not in `skip`) for `lease`, or None when none is left.
+
+        One at a time, so a slow core banking never lets the lease of a transfer claimed early in
+        a batch run out before it is settled. On PostgreSQL `FOR UPDATE SKIP LOCKED` keeps two
+        reconcilers off the same row; the conditional UPDATE (as in `_take_over`) decides
+        against a request taking the transfer over at the same moment, on any database."""
+        now = self._clock()
+        due = self._due(now, pending_before)
+        passed = set(skip)
+        while True:
+            with self._engine.begin() as connection:
+                query = select(transfers.c.tx_id).where(due)
+                if passed:
+                    query = query.where(transfers.c.tx_id.not_in(passed))
+                tx_id = connection.execute(
+                    query.order_by(transfers.c.created_at)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).scalar()
+                if tx_id is None:
+                    return None
+                taken = connection.execute(
+                    update(transfers)
+                    .where(and_(transfers.c.tx_id == tx_id, due))
+                    .values(lease_until=now + lease, updated_at=now)
+                ).rowcount
+                row = connection.execute(select(transfers).where(transfers.c.tx_id == tx_id)).one()
+            if taken:
+                return TransferRecord.from_row(row)
+            passed.add(tx_id)  # taken over by someone else between the two statements
+
+    def unsettled(self, *, older_than: datetime) -> dict[str, int]:
+        """How many transfers created before `older_than` are still RCVD or PDNG, by status."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(transfers.c.status, func.count())
+                .where(
+                    transfers.c.status.in_((RECEIVED, PENDING)),
+                    transfers.c.created_at < older_than,
+                )
+                .group_by(transfers.c.status)
+            ).all()
+        counts = {RECEIVED: 0, PENDING: 0}
+        counts.update({status: int(count) for status, count in rows})
+        return counts

@@ -2,9 +2,11 @@
 happened to each row, repeat until the queue is drained; every run is recorded in `job_runs`.
 
 A deliverer turns rows into upstream calls and says, per row, whether it was delivered, should be
-retried (transient) or is dead (permanent: a Client fault, a mapping error, a rejected record).
-An exception from the deliverer speaks for the whole batch: `UpstreamUnavailable` (timeouts,
-HTTP 5xx, Server faults, dropped connections) retries every row later and ends the run; each
+retried (transient) or is dead (permanent: a Client fault, a row that does not map, a rejected
+record). An exception from the deliverer speaks for the whole batch: `UpstreamUnavailable`
+(timeouts, HTTP 5xx, Server faults, dropped connections, HTML or unreadable replies: the batch
+may have been applied, and the upstream deduplicates on each row's key) retries every row later
+and ends the run; each
 upstream has a circuit breaker, so a dead system is not hammered: while it is open, claimed rows
 are handed back untried.
 

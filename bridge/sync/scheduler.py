@@ -13,6 +13,10 @@ Job defaults, chosen on purpose:
 - `misfire_grace_time` per job: a run late by less than this still runs, a later one is skipped
   until the next tick: payroll 5 minutes (every 15), shipments 30 seconds (every minute),
   classification 1 hour (nightly; a node back at 03:00 still classifies last night's batch).
+
+The reconciler of unfinished transfers (`bridge.sync.reconcile`) is one more job here, on
+`reconcile_schedule` (every minute by default), with a grace of 30 seconds: a missed run is
+not worth catching up, the next one settles the same transfers.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -28,9 +32,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from bridge.domain.errors import Conflict
+from bridge.observability import metrics
 from bridge.sync.engine import SyncEngine
 from bridge.sync.housekeeping import purge
 from bridge.sync.triggers import schedule_trigger
+
+if TYPE_CHECKING:
+    from bridge.sync.reconcile import Reconciler
 
 log = logging.getLogger(__name__)
 
@@ -85,19 +93,50 @@ def run_housekeeping() -> None:
     )
 
 
+_reconciler: Reconciler | None = None
+
+
+class _JobStore(SQLAlchemyJobStore):  # type: ignore[misc]
+    """APScheduler's job store, minus its `shutdown`, which disposes the engine it was given:
+    the app's own, whose connections in use (the scheduler lock's among them) would be
+    orphaned by a scheduler stepping down. The app disposes its engine when it closes."""
+
+    def shutdown(self) -> None:
+        pass
+
+
+def run_reconcile() -> None:
+    if _reconciler is None:
+        log.error("reconcile fired without a reconciler in this process")
+        return
+    try:
+        report = _reconciler.run(trigger="schedule")
+    except Conflict as exc:  # an operator's reconciliation is running in this process
+        log.info("reconcile skipped: %s", exc.detail)
+        return
+    if report.settled or report.error:
+        log.info(
+            "reconcile: %d booked, %d pending, %d rejected, %d refused, %d failed%s",
+            *(report.count(outcome) for outcome in metrics.RECONCILE_OUTCOMES),
+            f" (stopped: {report.error})" if report.error else "",
+        )
+
+
 def build_scheduler(
     engine: Engine,
     sync: SyncEngine,
     schedules: list[Schedule],
     *,
     housekeeping: tuple[str, timedelta] | None = None,
+    reconcile: tuple[str, Reconciler] | None = None,
 ) -> Any:
-    """`housekeeping`: (crontab, outbox retention) of the hourly clean-up, if it should run."""
-    global _engine, _retention
+    """`housekeeping`: (crontab, outbox retention) of the hourly clean-up, if it should run;
+    `reconcile`: (schedule, reconciler) of the reconciler of unfinished transfers."""
+    global _engine, _retention, _reconciler
     _engine = sync
     scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
-        executors={"default": ThreadPoolExecutor(max_workers=len(schedules) or 1)},
+        jobstores={"default": _JobStore(engine=engine, tablename=JOB_TABLE)},
+        executors={"default": ThreadPoolExecutor(max_workers=len(schedules) + 2)},
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone="UTC",
     )
@@ -120,5 +159,15 @@ def build_scheduler(
             name="housekeeping",
             replace_existing=True,
             misfire_grace_time=3600,
+        )
+    if reconcile is not None:
+        crontab, _reconciler = reconcile
+        scheduler.add_job(
+            run_reconcile,
+            schedule_trigger(crontab),
+            id="reconcile",
+            name="reconcile transfers",
+            replace_existing=True,
+            misfire_grace_time=30,
         )
     return scheduler

@@ -98,7 +98,7 @@ def upstreams(bridge: Bridge) -> list[Upstream]:
         found.append(
             Upstream(
                 name=name,
-                url=bridge.settings.upstream_url(name) if name in UPSTREAMS else "",
+                url=bridge.upstreams.address(name) if name in UPSTREAMS else "",
                 circuit=None if breaker is None else str(breaker.current_state),
                 failures=0 if breaker is None else int(breaker.fail_counter),
                 fail_max=None if breaker is None else int(breaker.fail_max),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import requests
+
 from bridge.domain import (
     AccountValidation,
     AccountValidationResult,
@@ -12,6 +14,7 @@ from bridge.domain import (
     TransactionPage,
     TransactionsQuery,
 )
+from bridge.domain.errors import NotFound, UpstreamRejected
 from bridge.mapping import Mappings
 from bridge.settings import Settings
 from bridge.upstream.soap import SoapUpstream, build_upstream
@@ -22,6 +25,9 @@ OPERATIONS = {
     "ValidateAccount": ("corebank/validate_account", "corebank/validate_account_result"),
     "GetStatement": ("corebank/statement_request", "corebank/statement"),
 }
+# GetStatement's Client fault for an account core banking does not hold: the result has no code
+# to say so. An unknown account is a 404, as the REST door documents, not an upstream failure.
+UNKNOWN_ACCOUNT = "(Client.UnknownAccount)"
 
 
 class CoreBank:
@@ -57,20 +63,34 @@ class CoreBank:
     def statement(
         self, query: TransactionsQuery, correlation_id: str | None = None
     ) -> TransactionPage:
-        result: TransactionPage = self.upstream.call(
-            "GetStatement", query, correlation_id=correlation_id
-        )
+        try:
+            result: TransactionPage = self.upstream.call(
+                "GetStatement", query, correlation_id=correlation_id
+            )
+        except UpstreamRejected as exc:
+            if UNKNOWN_ACCOUNT in exc.detail:
+                raise NotFound(f"no account {query.account.number}") from None
+            raise
         return result
 
 
-def build_corebank(settings: Settings, mappings: Mappings) -> CoreBank:
+def build_corebank(
+    settings: Settings,
+    mappings: Mappings,
+    *,
+    address: str | None = None,
+    session: requests.Session | None = None,
+) -> CoreBank:
+    """`address` and `session`: where to call it and how, when not `settings.corebank_url` (this
+    process's simulator server and a session carrying its secret, `bridge.app.Upstreams`)."""
     return CoreBank(
         build_upstream(
             "corebank",
             settings.contracts_dir / "upstream" / "corebank.wsdl",
-            settings.upstream_url("corebank"),
+            address or settings.upstream_url("corebank"),
             mappings,
             OPERATIONS,
             timeout=settings.upstream_timeout,
+            session=session,
         )
     )

@@ -5,16 +5,26 @@ each operation's SOAPAction; its `Transport` owns the pooled HTTP session and th
 message bodies are written and read by the compiled mappings: zeep's own reply parsing costs
 about 12x a hardened lxml parse + walk (DESIGN.md, pitfalls), and the mapping is the one place
 where vocabularies are translated.
+
+Only a SOAP Client fault is a "no" (`UpstreamRejected`). Once a message may have reached the
+upstream, anything else that is not a readable reply (a timeout, a dropped connection, HTTP 5xx,
+a Server fault, an HTML page, an empty, truncated or unreadable body) is `OutcomeUnknown`: the
+message may have been applied, and the caller settles that by asking (core banking's
+InquirePayment) or by sending again under the same idempotency key, never by guessing. A message
+that was never sent (its mapping failed, the connection was refused) is not unknown.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from zeep import Client, Settings
 from zeep.transports import Transport
@@ -22,7 +32,9 @@ from zeep.transports import Transport
 from bridge.domain.errors import (
     BridgeError,
     ConfigurationError,
+    OutcomeUnknown,
     UpstreamRejected,
+    UpstreamTimeout,
     UpstreamUnavailable,
 )
 from bridge.mapping import Mappings, xml
@@ -36,14 +48,12 @@ _ENVELOPE_OPEN = (
     f'<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="{SOAP_ENV}"><soap:Body>'
 )
 _ENVELOPE_CLOSE = "</soap:Body></soap:Envelope>"
+_ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
 _BODY = f"{{{SOAP_ENV}}}Body"
 _FAULT = f"{{{SOAP_ENV}}}Fault"
-
-
-class UpstreamTimeout(UpstreamUnavailable):
-    """No answer in time: the upstream may or may not have applied the message."""
-
-    kind = "upstream-timeout"
+# No reply of the upstream contracts comes near this; a longer one is not read to its end.
+MAX_REPLY_BYTES = 16 * 1024 * 1024
+_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +82,7 @@ def build_upstream(
     operations: dict[str, tuple[str, str]],
     *,
     timeout: float,
+    session: requests.Session | None = None,
 ) -> SoapUpstream:
     from bridge.mapping.schemas import compile_schema
 
@@ -82,12 +93,17 @@ def build_upstream(
         mappings,
         operations,
         timeout=timeout,
+        session=session,
         schema=compile_schema(contract),
     )
 
 
-def pooled_session(pool_size: int = 32) -> requests.Session:
+def pooled_session(
+    pool_size: int = 32, headers: Mapping[str, str] | None = None
+) -> requests.Session:
+    """`headers` go out on every call (this process's simulator secret, `bridge.sims.server`)."""
     session = requests.Session()
+    session.headers.update(headers or {})
     # Upstream addresses come from settings; reading proxy variables from the environment on
     # every call costs more than the rest of the HTTP client's work (measured).
     session.trust_env = False
@@ -114,6 +130,7 @@ class SoapUpstream:
     ) -> None:
         self.name = name
         self.address = address
+        self._timeout = timeout
         self._transport = Transport(
             session=session or pooled_session(), timeout=timeout, operation_timeout=timeout
         )
@@ -165,41 +182,98 @@ class SoapUpstream:
         correlation_id = correlation_id or current_correlation_id()
         if correlation_id:
             headers["X-Request-ID"] = correlation_id
+        # The Transport's pooled session, streamed: requests' timeout bounds each wait for bytes,
+        # not their sum, so the whole reply is read here against one deadline.
+        deadline = time.monotonic() + self._timeout
         try:
-            response = self._transport.post(self.address, envelope, headers)
-        except requests.Timeout:
-            raise UpstreamTimeout(self.name, f"{operation}: no answer in time") from None
+            response = self._transport.session.post(
+                self.address, data=envelope, headers=headers, timeout=self._timeout, stream=True
+            )
         except requests.RequestException as exc:
-            raise UpstreamUnavailable(
-                self.name, f"{operation}: connection failed ({type(exc).__name__})"
-            ) from None
-        return self._mappings[op.response].read(self._reply_body(operation, response))
-
-    def _reply_body(self, operation: str, response: requests.Response) -> Any:
+            raise self._not_answered(operation, exc) from None
         try:
-            envelope = xml.parse(response.content)
-        except BridgeError:
-            if response.status_code >= 500:
-                raise UpstreamUnavailable(
-                    self.name, f"{operation}: HTTP {response.status_code}"
-                ) from None
-            raise UpstreamRejected(
-                self.name, f"{operation}: HTTP {response.status_code} without a SOAP reply"
+            content = self._read(operation, response, deadline)
+        finally:
+            response.close()
+        reply = self._reply_body(operation, response.status_code, content)
+        try:
+            return self._mappings[op.response].read(reply)
+        except BridgeError as exc:
+            raise OutcomeUnknown(
+                self.name, f"{operation}: a reply that cannot be read ({exc.detail[:200]})"
             ) from None
-        body = envelope.find(_BODY)
-        first = body[0] if body is not None and len(body) else None
+
+    def _not_answered(self, operation: str, exc: requests.RequestException) -> BridgeError:
+        """No reply at all. Only a connection never made means the message was not sent."""
+        if isinstance(exc, requests.ConnectTimeout) or _refused(exc):
+            return UpstreamUnavailable(
+                self.name, f"{operation}: not sent, no connection ({type(exc).__name__})"
+            )
+        if isinstance(exc, requests.Timeout):
+            return UpstreamTimeout(self.name, f"{operation}: no answer in time")
+        return OutcomeUnknown(self.name, f"{operation}: connection failed ({type(exc).__name__})")
+
+    def _read(self, operation: str, response: requests.Response, deadline: float) -> bytes:
+        """The whole body, by `deadline` and within `MAX_REPLY_BYTES` (a reply dripping in a
+        byte at a time would otherwise hold the caller for as long as the upstream likes)."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while chunk := response.raw.read1(_CHUNK, decode_content=True):
+                size += len(chunk)
+                if size > MAX_REPLY_BYTES:
+                    raise OutcomeUnknown(
+                        self.name, f"{operation}: a reply longer than {MAX_REPLY_BYTES} bytes"
+                    )
+                chunks.append(chunk)
+                if time.monotonic() > deadline and response.raw.length_remaining != 0:
+                    raise UpstreamTimeout(
+                        self.name, f"{operation}: the reply did not arrive whole in time"
+                    )
+        except (urllib3.exceptions.TimeoutError, TimeoutError):
+            raise UpstreamTimeout(self.name, f"{operation}: the reply stopped coming") from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise OutcomeUnknown(
+                self.name, f"{operation}: the reply broke off ({type(exc).__name__})"
+            ) from None
+        return b"".join(chunks)
+
+    def _reply_body(self, operation: str, status: int, content: bytes) -> Any:
+        """The reply element of a SOAP answer; `UpstreamRejected` for a Client fault, and
+        `OutcomeUnknown` for anything else that does not carry a reply."""
+        try:
+            envelope = xml.parse(content)
+        except BridgeError:
+            shown = "an empty body" if not content.strip() else "a body that is not SOAP XML"
+            raise OutcomeUnknown(self.name, f"{operation}: HTTP {status} with {shown}") from None
+        body = envelope.find(_BODY) if envelope.tag == _ENVELOPE else None
+        if body is None:
+            raise OutcomeUnknown(self.name, f"{operation}: HTTP {status} without a SOAP envelope")
+        first = body[0] if len(body) else None
         if first is None:
-            raise UpstreamRejected(self.name, f"{operation}: empty SOAP body")
+            raise OutcomeUnknown(self.name, f"{operation}: HTTP {status} with an empty SOAP body")
         if first.tag == _FAULT:
             raise self._fault(operation, first)
-        if response.status_code >= 400:
-            raise UpstreamUnavailable(self.name, f"{operation}: HTTP {response.status_code}")
+        if status >= 400:
+            raise OutcomeUnknown(self.name, f"{operation}: HTTP {status}")
         return first
 
     def _fault(self, operation: str, fault: Any) -> BridgeError:
+        """A Client fault is the upstream's "no"; any other (Server, or none) says nothing about
+        whether the message was applied."""
         code = (fault.findtext("faultcode") or "").strip()
         text = (fault.findtext("faultstring") or "").strip()[:200]
         local = code.rpartition(":")[2]
-        if local.startswith("Client"):
+        if local == "Client" or local.startswith("Client."):
             return UpstreamRejected(self.name, f"{operation}: refused ({local}): {text}")
-        return UpstreamUnavailable(self.name, f"{operation}: server fault ({local}): {text}")
+        return OutcomeUnknown(self.name, f"{operation}: server fault ({local}): {text}")
+
+
+def _refused(exc: requests.RequestException) -> bool:
+    """The request was never sent: a bad address, or the connection could not be opened."""
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema):
+        return True  # MissingSchema and InvalidURL alike: nothing left this process
+    cause = exc.args[0] if exc.args else None
+    if isinstance(cause, urllib3.exceptions.MaxRetryError):
+        cause = cause.reason
+    return isinstance(cause, urllib3.exceptions.NewConnectionError)

@@ -237,10 +237,11 @@ def test_a_client_fault_from_the_classifier_is_a_dead_letter_with_its_reason(
     unchecked = SoapUpstream(
         "classifier",
         bridge.settings.contracts_dir / "upstream" / "classifier.wsdl",
-        bridge.settings.upstream_url("classifier"),
+        bridge.upstreams.address("classifier"),
         bridge.mappings,
         OPERATIONS,
         timeout=10,
+        session=bridge.upstreams.session("classifier"),
     )
     service = ClassificationService(bridge.engine, unchecked, THRESHOLD)
     job = SyncEngine(

@@ -77,8 +77,10 @@ class HeaderRecorder:
 def test_an_upstream_call_made_during_a_request_sends_its_request_id(
     live_bridge: LiveBridge,
 ) -> None:
-    mounts = live_bridge.bridge.mounts
-    corebank = mounts["/sims/corebank"] = HeaderRecorder(mounts["/sims/corebank"])
+    simulators = live_bridge.bridge.upstreams.simulators
+    assert simulators is not None
+    served = simulators.apps  # what the bridge's own upstream clients call
+    corebank = served["/sims/corebank"] = HeaderRecorder(served["/sims/corebank"])
 
     response = requests.post(
         f"{live_bridge.url}/api/v1/accounts/{ACCOUNT}/verification",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from io import BytesIO
 from typing import Any
 
 import pytest
 import requests
 from requests.adapters import BaseAdapter
+from urllib3 import HTTPResponse
 
 from bridge.domain import AccountRef, AccountValidation
 from bridge.domain.errors import UpstreamUnavailable
@@ -31,7 +33,8 @@ class RecordingAdapter(BaseAdapter):
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
         self.request_ids.append(request.headers.get("X-Request-ID"))
         response = requests.Response()
-        response.status_code, response._content, response.request = 503, b"down", request
+        response.status_code, response.request = 503, request
+        response.raw = HTTPResponse(BytesIO(b"down"), status=503, preload_content=False)
         return response
 
     def close(self) -> None:

@@ -55,6 +55,9 @@ class FakeCoreBank:
     failure: Exception | None = None
     # When set, PostPayment waits for it: lets a test hold a request mid-flight.
     gate: threading.Event | None = None
+    # When set, what core banking applied, by externalRef: PostPayment adds what it answers
+    # (unless transient) and InquirePayment finds it. Unset, every inquiry finds nothing.
+    ledger: dict[str, PostingResult] | None = None
     entered: threading.Event = field(default_factory=threading.Event)
 
     def post_payment(
@@ -69,19 +72,32 @@ class FakeCoreBank:
             result = self.results.pop(0)
             if isinstance(result, Exception):
                 raise result
-            return result
-        return PostingResult(
-            payment_id=f"P{len(self.postings):04d}",
-            status=TransferStatus.ACSC,
-            result_text="ok",
-            posting_date=posting.value_date,
-        )
+        else:
+            result = PostingResult(
+                payment_id=f"P{len(self.postings):04d}",
+                status=TransferStatus.ACSC,
+                result_text="ok",
+                posting_date=posting.value_date,
+            )
+        if self.ledger is not None and not result.transient:
+            self.ledger[posting.external_ref] = result
+        return result
 
     def inquire_payment(
         self, external_ref: str, correlation_id: str | None = None
     ) -> PaymentInquiryResult:
         self._fail()
-        return PaymentInquiryResult(found=False)
+        applied = None if self.ledger is None else self.ledger.get(external_ref)
+        if applied is None:
+            return PaymentInquiryResult(found=False)
+        return PaymentInquiryResult(
+            found=True,
+            payment_id=applied.payment_id,
+            status=applied.status,
+            reason_code=applied.reason_code,
+            result_text=applied.result_text,
+            posting_date=applied.posting_date,
+        )
 
     def validate_account(
         self, validation: AccountValidation, correlation_id: str | None = None

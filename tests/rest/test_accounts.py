@@ -1,4 +1,7 @@
-"""POST /api/v1/accounts/{account}/verification and GET .../transactions."""
+"""POST /api/v1/accounts/{account}/verification and GET .../transactions.
+
+`client` is a partner of organisation bank-a; the statement account ACCOUNT is linked to it
+(`linked`), as an operator would link it, unless a test says otherwise."""
 
 from __future__ import annotations
 
@@ -7,7 +10,9 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
+from bridge.app import Bridge
 from bridge.domain.errors import UpstreamRejected, UpstreamUnavailable
+from tests.credentials import Credentials, authorized, grant
 from tests.rest.conftest import assert_problem, post_json
 from tests.rest.fakes import FakeCoreBank
 
@@ -15,6 +20,18 @@ ACCOUNT = "DE89370400440532013000"
 VERIFY = f"/api/v1/accounts/{ACCOUNT}/verification"
 TRANSACTIONS = f"/api/v1/accounts/{ACCOUNT}/transactions"
 MAY = {"from_date": "2025-05-01", "to_date": "2025-05-31"}
+UNKNOWN = "DE02120300000000202051"
+
+
+@pytest.fixture(autouse=True)
+def linked(rest_bridge: Bridge, credentials: Credentials) -> None:
+    rest_bridge.security.links.link(credentials.client, ACCOUNT)
+
+
+def _as(rest_bridge: Bridge, tier: str, organisation: str | None = None) -> Client:
+    return Client(
+        authorized(rest_bridge, grant(rest_bridge.engine, tier=tier, organisation=organisation))
+    )
 
 
 def test_matching_name_is_mtch(client: Client) -> None:
@@ -244,3 +261,63 @@ def test_statement_while_core_banking_is_down_is_503(
 
     assert_problem(response, 503, "upstream-unavailable")
     assert response.headers["Retry-After"] == "3"
+
+
+# -- whose statements ----------------------------------------------------------------------------
+
+
+def test_a_public_client_may_verify_but_not_read_statements(rest_bridge: Bridge) -> None:
+    public = _as(rest_bridge, "public")
+
+    assert post_json(public, VERIFY, {"name": "X"}).status_code == 200
+    assert_problem(public.get(TRANSACTIONS, query_string=MAY), 403, "forbidden")
+
+
+def test_an_account_linked_to_the_organisation_is_read_by_each_of_its_clients(
+    rest_bridge: Bridge, credentials: Credentials
+) -> None:
+    rest_bridge.security.links.unlink(credentials.client, ACCOUNT)
+    colleague = grant(rest_bridge.engine, tier="partner", organisation="bank-a")
+    rest_bridge.security.links.link(colleague.client, ACCOUNT, organisation=True)
+
+    for caller in (credentials, colleague):
+        response = Client(authorized(rest_bridge, caller)).get(TRANSACTIONS, query_string=MAY)
+        assert response.status_code == 200
+    outsider = _as(rest_bridge, "partner", organisation="bank-b")
+    assert_problem(outsider.get(TRANSACTIONS, query_string=MAY), 404, "not-found")
+
+
+def test_an_unlinked_account_is_404_worded_as_an_unknown_one(client: Client) -> None:
+    other = "DE41500105170123456789"
+
+    unlinked = assert_problem(
+        client.get(f"/api/v1/accounts/{other}/transactions", query_string=MAY), 404, "not-found"
+    )
+    unknown = assert_problem(
+        client.get(f"/api/v1/accounts/{UNKNOWN}/transactions", query_string=MAY), 404, "not-found"
+    )
+
+    assert unlinked["detail"] == unknown["detail"].replace(UNKNOWN, other)
+
+
+def test_another_partners_linked_account_is_404(other_partner: Client) -> None:
+    assert_problem(other_partner.get(TRANSACTIONS, query_string=MAY), 404, "not-found")
+
+
+def test_a_private_client_reads_every_account_without_links(rest_bridge: Bridge) -> None:
+    private = _as(rest_bridge, "private")
+
+    response = private.get(TRANSACTIONS, query_string=MAY)
+
+    assert response.status_code == 200
+    assert len(response.get_json()["transactions"]) == 5
+
+
+def test_an_unlinked_account_is_refused_at_once(
+    rest_bridge: Bridge, client: Client, credentials: Credentials
+) -> None:
+    assert client.get(TRANSACTIONS, query_string=MAY).status_code == 200
+
+    rest_bridge.security.links.unlink(credentials.client, ACCOUNT)
+
+    assert_problem(client.get(TRANSACTIONS, query_string=MAY), 404, "not-found")

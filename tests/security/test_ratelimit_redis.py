@@ -21,6 +21,7 @@ import redis
 from prometheus_client import REGISTRY
 
 from bridge.domain.errors import RateLimited
+from bridge.observability.metrics import RATE_LIMIT_UNCHECKED
 from bridge.security.ratelimit import RateLimiter
 from tests.conftest import free_port
 
@@ -150,7 +151,9 @@ def test_another_prefix_is_another_budget(
 def test_unreachable_redis_lets_calls_through_counts_them_and_warns_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    limiter = RateLimiter(PLANS, f"redis://127.0.0.1:{free_port()}/0")
+    limiter = RateLimiter(
+        PLANS, f"redis://127.0.0.1:{free_port()}/0", on_unchecked=RATE_LIMIT_UNCHECKED.inc
+    )
     before = _unchecked()
     try:
         with caplog.at_level(logging.WARNING, logger="bridge.security.ratelimit"):

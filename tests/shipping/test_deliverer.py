@@ -114,15 +114,16 @@ def test_an_unreadable_row_is_dead_with_the_mapping_error(
     assert outcome.error.startswith("mapping: ")
 
 
-def test_a_booking_for_another_order_ref_is_dead(
+def test_a_booking_for_another_order_ref_is_retried(
     app_bridge: Bridge, deliverer: ShipmentsDeliverer, logistics: FakeLogistics
 ) -> None:
+    """It says nothing about our order, which may have been booked: not a refusal."""
     logistics.answer_for["ORD-2025-1001"] = "ORD-2025-7777"
     [row] = _claimed(app_bridge, order(1001))
 
     outcome = deliverer.deliver([row])[row.id]
 
-    assert outcome == Dead("logistics answered for OrderRef 'ORD-2025-7777', not 'ORD-2025-1001'")
+    assert outcome == Retry("logistics answered for OrderRef 'ORD-2025-7777', not 'ORD-2025-1001'")
     assert app_bridge.shipping.get("SHP-2025-1001").tracking_no is None
 
 

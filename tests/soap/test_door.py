@@ -17,6 +17,7 @@ from lxml import etree
 from bridge.domain.errors import UpstreamUnavailable
 from bridge.mapping import Mappings, canonical_json, xml
 from bridge.mapping.schemas import contract_schema
+from bridge.security.links import AccountLinks
 from bridge.store.transfers import TransferStore
 from tests.soap.conftest import (
     BANKING,
@@ -99,6 +100,8 @@ def test_get_transfer_status_answers_the_stored_transfer(door: Door) -> None:
 
 
 def test_get_transactions_answers_a_page(door: Door) -> None:
+    # A partner reads the statements of accounts linked to it (bridge.security.links).
+    AccountLinks(door.engine).link(door.credentials.client, "DE89370400440532013000")
     answer = _answer(
         door.post(request_file("requests/get_transactions.xml"), "GetTransactions"),
         "GetTransactionsResponse",

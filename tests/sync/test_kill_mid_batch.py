@@ -23,6 +23,7 @@ from bridge.services.hr import HrService
 from bridge.store.db import make_engine
 from bridge.store.tables import outbox
 from tests.conftest import free_port
+from tests.credentials import simulator_admin
 
 pytestmark = pytest.mark.slow
 
@@ -95,10 +96,12 @@ def test_worker_killed_mid_batch_resumes_and_applies_every_change_exactly_once(
     base, env = server
     engine = make_engine(env["BRIDGE_DATABASE_URL"])
     HrService(engine, Mappings.load().currencies).record_changes(_change(n) for n in range(CHANGES))
+    admin = simulator_admin(engine).headers
     # Slow payroll down so the kill lands while a batch is in flight.
     requests.post(
         f"{base}/sims/payroll/_control/faults",
         json={"kind": "latency", "count": 4, "seconds": 0.8},
+        headers=admin,
         timeout=5,
     ).raise_for_status()
 
@@ -134,7 +137,10 @@ def test_worker_killed_mid_batch_resumes_and_applies_every_change_exactly_once(
 
     assert _delivered(engine) == CHANGES
     effects = requests.get(
-        f"{base}/sims/payroll/_control/effects", params={"scope": "record"}, timeout=30
+        f"{base}/sims/payroll/_control/effects",
+        params={"scope": "record"},
+        headers=admin,
+        timeout=30,
     ).json()["effects"]
     applied = [e["idempotency_key"] for e in effects if e["idempotency_key"].startswith("KILL-")]
     assert len(applied) == CHANGES

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from bridge.domain.iban import iban_valid
 from bridge.sims.context import Wire
-from bridge.sims.iban import iban_valid
 
 FOUR_PLACES = Decimal("0.0001")
 CAP = Decimal("0.99")

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from bridge.domain.iban import iban_valid
 from bridge.sims.context import Wire
-from bridge.sims.iban import iban_valid
 
 ACTIVE, TERMINATED = "ACTIVE", "TERMINATED"
 WEEKS_A_YEAR = Decimal(52)

@@ -10,12 +10,13 @@ estimated delivery) and the row is delivered. An order the partner refuses (a Cl
 a country it does not serve, a parcel too heavy), one that does not fit the partner's contract,
 and a row that cannot be read are dead letters with the reason, for that row only.
 
-The partner being unavailable (timeout, HTTP 5xx, Server fault, dropped connection) speaks for
-the rest of the batch. On the first row it is raised, so that the engine retries the whole
-batch later, ends the run and counts a failure on the circuit breaker. After some rows were
-booked it is not raised, since an exception would discard their outcomes and leave bookings
-unrecorded until the retry: the booked rows are returned as delivered, the failed row and the
-rows not yet sent as retries.
+The partner being unavailable (timeout, HTTP 5xx, Server fault, dropped connection, a reply that
+is no readable booking) speaks for the rest of the batch: the order may have been booked, so the
+row is sent again, never set aside as refused. On the first row it is raised, so that the
+engine retries the whole batch later, ends the run and counts a failure on the circuit breaker.
+After some rows were booked it is not raised, since an exception would discard their outcomes
+and leave bookings unrecorded until the retry: the booked rows are returned as delivered, the
+failed row and the rows not yet sent as retries.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class ShipmentsDeliverer:
         return outcomes
 
     def _book(self, row: OutboxRow) -> Outcome:
-        """One row's outcome; `UpstreamUnavailable` when the partner could not be reached."""
+        """One row's outcome; `UpstreamUnavailable` when the partner gave no answer to go by."""
         try:
             order = canonical_json.loads(ShipmentOrder, row.payload)
         except MappingError as exc:
@@ -83,10 +84,8 @@ class ShipmentsDeliverer:
             )
         except UpstreamRejected as exc:
             return Dead(f"refused by logistics: {exc.detail}")
-        except MappingError as exc:  # a reply the mapping cannot read: the same every time
-            return Dead(f"mapping of the booking: {exc.detail}")
-        if booking.order_ref != order.order_ref:
-            return Dead(
+        if booking.order_ref != order.order_ref:  # no answer about ours: it may be booked
+            return Retry(
                 f"logistics answered for OrderRef {booking.order_ref!r}, not {order.order_ref!r}"
             )
         try:

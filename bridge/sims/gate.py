@@ -1,0 +1,100 @@
+"""Who may reach the simulators: they are a bank, with balances, salaries and payments.
+
+Two doors, both closed by default:
+
+- the public mount `/sims/<name>` on the bridge's own port (SOAP calls, `?wsdl`, `_control`,
+  pages) lets in private clients holding `simulators:admin` (`SIMULATORS_ACCESS`), by bearer
+  token or API key, as the REST door does (`bridge.security.admission`): 401 without or with a
+  bad credential, 403 with the wrong tier or scope, 429 over the caller's rate limit;
+- the process's own simulator server (`bridge.sims.server`) lets in only requests carrying the
+  per-process random secret in `SECRET_HEADER`, which only the bridge's own upstream clients send.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+from bridge.domain.errors import AuthenticationFailed, Forbidden, RateLimited
+from bridge.observability.audit import SOURCE_KEY
+from bridge.observability.metrics import AUTH_FAILURES, RATE_LIMITED
+from bridge.security.access import CLIENT_ID_KEY, PRINCIPAL_KEY, allow
+from bridge.security.admission import admit_http
+
+if TYPE_CHECKING:
+    from bridge.security import Security
+
+DOOR = "sims"
+SIMULATORS_ACCESS = allow("simulators:admin", ("private",))
+SECRET_HEADER = "X-Bridge-Simulator-Secret"  # noqa: S105 (a header name, not a secret)
+_SECRET_ENVIRON = "HTTP_" + SECRET_HEADER.upper().replace("-", "_")
+JSON = "application/json; charset=utf-8"
+
+
+class AdminOnly:
+    """WSGI middleware in front of the simulators mounted on the public port."""
+
+    def __init__(self, app: WSGIApplication, security: Security) -> None:
+        self.app = app
+        self.security = security
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            principal = admit_http(
+                self.security,
+                SIMULATORS_ACCESS,
+                authorization=environ.get("HTTP_AUTHORIZATION"),
+                api_key=environ.get("HTTP_X_API_KEY"),
+                source=environ.get(SOURCE_KEY) or environ.get("REMOTE_ADDR"),
+                door=DOOR,
+            )
+        except AuthenticationFailed as error:
+            AUTH_FAILURES.labels(DOOR, error.reason).inc()
+            return _refuse(
+                start_response, "401 Unauthorized", error.detail, [("WWW-Authenticate", "Bearer")]
+            )
+        except Forbidden as error:
+            return _refuse(start_response, "403 Forbidden", error.detail)
+        except RateLimited as error:
+            RATE_LIMITED.labels(DOOR).inc()
+            return _refuse(
+                start_response,
+                "429 Too Many Requests",
+                error.detail,
+                [("Retry-After", str(error.retry_after))],
+            )
+        environ[PRINCIPAL_KEY] = principal
+        environ[CLIENT_ID_KEY] = principal.id
+        return self.app(environ, start_response)
+
+
+class SecretOnly:
+    """WSGI middleware in front of the process's own simulator server."""
+
+    def __init__(self, app: WSGIApplication, secret: str) -> None:
+        self.app = app
+        self._secret = secret.encode()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        given = environ.get(_SECRET_ENVIRON, "").encode("latin-1", "replace")
+        if not hmac.compare_digest(given, self._secret):
+            return _refuse(
+                start_response, "403 Forbidden", "this server answers the bridge's own clients only"
+            )
+        return self.app(environ, start_response)
+
+
+def _refuse(
+    start_response: StartResponse,
+    status: str,
+    detail: str,
+    extra: list[tuple[str, str]] | None = None,
+) -> Iterable[bytes]:
+    body = json.dumps({"error": detail}).encode()
+    start_response(
+        status, [("Content-Type", JSON), ("Content-Length", str(len(body))), *(extra or [])]
+    )
+    return [body]

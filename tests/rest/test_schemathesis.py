@@ -1,0 +1,158 @@
+"""Schemathesis against the served OpenAPI document: what the document says is what the door does.
+
+A live bridge (real sockets, the simulators as its upstreams) is fuzzed from its own
+`/api/openapi.json` with every check schemathesis has, positive and negative data, a fixed seed
+and a bounded number of examples per operation. Every operation is called with the API key of a
+private client holding every scope; schemathesis's own unauthenticated and bad-credential calls
+(the `ignored_auth` check) still run, which is why the lockout after refused credentials is
+raised for this bridge only: otherwise the rest of the run would be answered 429.
+
+What JSON Schema cannot say, and why a schema-valid request may still be refused with a 422
+(documented on those operations): the request clashes with state or with itself as a whole (a
+`msg_id` or `order_ref` reused for another body, debtor and creditor the same account, a
+client's scope it may not grant). Schema-valid requests refused with a 400 fail the run.
+
+Operations with an effect beyond their own resource are fuzzed like every other: a sync job run
+(`runSyncJob`) drains queues towards the simulators only; `disableClient` disables only clients
+the run itself created or names that do not exist (the key used here belongs to a client the
+fuzzer cannot name, its id being random).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis import engine
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import Status, events
+from schemathesis.engine.run import PhaseName
+
+from bridge.domain.iban import IBAN_PATTERN, iban_valid
+from bridge.rest import cursor
+from bridge.rest.accounts import DEFAULT_LIMIT
+from tests.conftest import serve_bridge
+from tests.credentials import grant
+from tests.strategies.common import IBANS, LOCAL_ACCOUNT_NUMBERS
+from tests.strategies.common import _with_check_digits as with_check_digits
+
+SEED = 20261204
+EXAMPLES = 8  # per operation and phase: the whole run stays around a minute on two cores
+
+# The formats the document names beyond JSON Schema's own (bridge.mapping.jsonschema): an IBAN
+# with valid check digits, and core banking's account number (an IBAN or 6 to 20 digits).
+schemathesis.openapi.format("iban", IBANS)
+schemathesis.openapi.format("account-number", st.one_of(IBANS, LOCAL_ACCOUNT_NUMBERS))
+KEYSET_CURSOR = cursor.encode_after(datetime(2026, 1, 1, tzinfo=UTC), "1")
+
+
+# schemathesis's default for schema-valid data, and 422: refused as a whole (see above).
+ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+
+
+@pytest.fixture(scope="module")
+def served_document(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    database = tmp_path_factory.mktemp("schemathesis") / "bridge.db"
+    with serve_bridge(
+        default_credentials=False,
+        database_url=f"sqlite:///{database}",
+        auth_failure_limit=10_000,
+        auth_failure_source_limit=100_000,
+    ) as live:
+        key = grant(live.bridge.engine).api_key
+        config = SchemathesisConfig.from_dict(
+            {
+                "seed": SEED,
+                "headers": {"X-API-Key": key},
+                "generation": {"max-examples": EXAMPLES, "mode": "all"},
+                "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
+            }
+        )
+        schema = schemathesis.openapi.from_url(f"{live.url}/api/openapi.json", config=config)
+        schema.hook("map_case")(as_the_formats_say)
+        yield schema
+
+
+def as_the_formats_say(context: Any, case: Any) -> Any:
+    """A schema-valid case made valid where the document can only name a format: IBANs get
+    their check digits (`format: iban`, `account-number`), cursors are ones the bridge issued
+    (`format: cursor`). The coverage phase builds values from patterns alone, so this runs on
+    every positive case; negative ones are left as generated."""
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return case
+    case.path_parameters = _check_digits(case.path_parameters)
+    case.query = _check_digits(case.query)
+    case.body = _check_digits(case.body)
+    if isinstance(case.query, dict) and "cursor" in case.query:
+        case.query["cursor"] = _issued_cursor(case)
+    return case
+
+
+def _check_digits(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _check_digits(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_check_digits(item) for item in value]
+    if isinstance(value, str) and IBAN_PATTERN.fullmatch(value) and not iban_valid(value):
+        return with_check_digits(value[:2], value[4:])
+    return value
+
+
+def _issued_cursor(case: Any) -> str:
+    """Transaction cursors continue one query (account, dates, limit); the others any."""
+    if not case.operation.path.endswith("/transactions"):
+        return KEYSET_CURSOR
+    query = case.query
+    digest = cursor.query_digest(
+        case.path_parameters["account"],
+        date.fromisoformat(str(query["from_date"])),
+        date.fromisoformat(str(query["to_date"])),
+        int(query.get("limit", DEFAULT_LIMIT)),
+    )
+    return cursor.encode(2, digest)
+
+
+def test_every_operation_does_what_the_document_says(served_document: Any) -> None:
+    """The run `st run --checks all` makes (examples, coverage, fuzzing and stateful phases),
+    through schemathesis's own engine: any failed check, error or skipped operation fails."""
+    failures: list[str] = []
+    tested: set[str] = set()
+    for event in engine.from_schema(served_document).execute():
+        if isinstance(event, events.ScenarioFinished):
+            if event.label:
+                tested.add(event.label)
+            if event.skip_reason and event.phase != PhaseName.EXAMPLES:
+                failures.append(f"{event.label}: skipped ({event.skip_reason})")
+            for checks in event.recorder.checks.values():
+                failures += [
+                    f"{event.label}: {check.name}: {_describe(check)}"
+                    for check in checks
+                    if check.status != Status.SUCCESS
+                ]
+        elif isinstance(event, events.NonFatalError | events.FatalError):
+            failures.append(f"error: {getattr(event, 'label', '')} {_error(event)}")
+
+    assert not failures, "\n".join(sorted(set(failures)))
+    assert tested >= {
+        f"{method.upper()} {path}"
+        for path, item in served_document.raw_schema["paths"].items()
+        for method in item
+    }
+
+
+def _describe(check: Any) -> str:
+    info = check.failure_info
+    if info is None:
+        return str(check.status)
+    return f"{info.failure.title}: {info.failure.message[:300]} -- {info.code_sample[:600]}"
+
+
+def _error(event: Any) -> str:
+    info = getattr(event, "info", None)
+    if info is not None:
+        return f"{info.title}: {info.message[:600]}"
+    return repr(getattr(event, "exception", event))[:600]
