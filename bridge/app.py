@@ -33,7 +33,7 @@ from bridge.services.banking import BankingService
 from bridge.services.classification import ClassificationService
 from bridge.services.hr import HrService
 from bridge.services.shipping import ShippingService
-from bridge.settings import Settings
+from bridge.settings import UPSTREAMS, Settings
 from bridge.store.audit import AuditLog
 from bridge.store.db import make_engine, migrate
 from bridge.store.transfers import TransferStore
@@ -43,6 +43,7 @@ from bridge.sync.leader import Leadership
 from bridge.sync.outbox import Outbox
 from bridge.sync.reconcile import Reconciler
 from bridge.sync.scheduler import Schedule, build_scheduler
+from bridge.upstream.breakers import circuit_breakers
 from bridge.upstream.corebank import build_corebank
 from bridge.upstream.soap import SoapUpstream, build_upstream, pooled_session
 
@@ -143,6 +144,9 @@ def create_app(
         if start_simulators:
             upstreams = Upstreams(settings, SimulatorServer(simulators))
     transfer_store = TransferStore(engine)
+    # One circuit breaker per upstream: core banking's guards its client in the request path,
+    # the others the sync jobs; the sync engine holds them all for the views (REST, UI, metrics).
+    breakers = circuit_breakers(UPSTREAMS)
     banking = BankingService(
         transfer_store,
         build_corebank(
@@ -150,6 +154,7 @@ def create_app(
             mappings,
             address=upstreams.address("corebank"),
             session=upstreams.session("corebank"),
+            breaker=breakers["corebank"],
         ),
         mappings.currencies,
     )
@@ -166,6 +171,7 @@ def create_app(
         engine,
         Outbox(engine),
         build_deliverers(settings, mappings, classifier, shipping, upstreams=upstreams),
+        breakers=breakers,
         lease=timedelta(seconds=settings.sync_lease),
         on_outcome=SyncAudit(audit),
     )

@@ -115,7 +115,8 @@ def test_confidence_that_is_not_a_number_is_a_mapping_error(mappings: Mappings) 
     error = _refusal(mappings[RESULT], document)
 
     assert str(error) == (
-        "ClassifyTextResponse/Confidence: expected a decimal number such as 12.50, got '97%'"
+        "ClassifyTextResponse/Confidence: expected a decimal number such as 12.50 "
+        "(ASCII digits, no exponent), got '97%'"
     )
 
 

@@ -154,7 +154,7 @@ def test_latitude_with_a_decimal_comma_is_refused() -> None:
 
     assert (error.path, error.expected) == (
         "UpdateDeliveryStatus/Location/Lat",
-        "a decimal number such as 12.50",
+        "a decimal number such as 12.50 (ASCII digits, no exponent)",
     )
 
 
@@ -173,7 +173,7 @@ def test_latitude_with_a_decimal_comma_is_refused() -> None:
             "p:Location/p:Lat",
             "51,2254",
             "GetShippingDetailsResponse/Event[2]/Location/Lat",
-            "a decimal number such as 12.50",
+            "a decimal number such as 12.50 (ASCII digits, no exponent)",
         ),
         (
             1,

@@ -329,8 +329,9 @@ def restrict(schema: JsonSchema, restriction: Any) -> JsonSchema:
         schema["maxLength"] = min(schema.get("maxLength", 2**63), int(facets["maxLength"]))
     if patterns:
         # Several patterns in one step are alternatives; a pattern of each step must match.
-        translated = translate_pattern("|".join(f"(?:{p})" if len(patterns) > 1 else p
-                                                for p in patterns))
+        translated = translate_pattern(
+            "|".join(f"(?:{p})" if len(patterns) > 1 else p for p in patterns)
+        )
         if "pattern" in schema:
             schema.setdefault("allOf", []).append({"pattern": schema.pop("pattern")})
         schema["pattern"] = translated
@@ -377,12 +378,12 @@ def finish(schema: JsonSchema) -> JsonSchema:
 
 
 def decimal_pattern(
-    totalDigits: str | None = None,  # noqa: N803 - the XSD facet names
-    fractionDigits: str | None = None,  # noqa: N803
-    minInclusive: str | None = None,  # noqa: N803
-    maxInclusive: str | None = None,  # noqa: N803
-    minExclusive: str | None = None,  # noqa: N803
-    maxExclusive: str | None = None,  # noqa: N803
+    totalDigits: str | None = None,
+    fractionDigits: str | None = None,
+    minInclusive: str | None = None,
+    maxInclusive: str | None = None,
+    minExclusive: str | None = None,
+    maxExclusive: str | None = None,
 ) -> str:
     """xs:decimal's lexical form (ASCII digits, an optional sign, no exponent) narrowed to
     the digits and range facets. The ranges written exactly are: none, >= 0, > 0 (or >= a
@@ -413,9 +414,7 @@ def decimal_pattern(
             magnitude = f"0*(?:{below}|{n})\\.?"
         else:
             zeros = "0*" if fraction is None else f"0{{0,{fraction}}}"
-            magnitude = (
-                f"(?:0*(?:{below})(?:\\.{frac})?|0*\\.{frac1}|0*{n}(?:\\.{zeros})?)"
-            )
+            magnitude = f"(?:0*(?:{below})(?:\\.{frac})?|0*\\.{frac1}|0*{n}(?:\\.{zeros})?)"
         sign = "[+-]?" if symmetric else "\\+?"
         return f"^{sign}{magnitude}$"
     if low is None:
@@ -466,7 +465,9 @@ def _positive(total: int | None, fraction: int | None) -> str:
         tails = ["0*[1-9][0-9]*"]
     else:
         tails = [
-            "0" * zeros + "[1-9]" + (f"[0-9]{{0,{fraction - zeros - 1}}}" if zeros < fraction - 1 else "")
+            "0" * zeros
+            + "[1-9]"
+            + (f"[0-9]{{0,{fraction - zeros - 1}}}" if zeros < fraction - 1 else "")
             for zeros in range(fraction)
         ]
     return f"(?:{whole}|0*\\.(?:{'|'.join(tails)}))"
@@ -521,7 +522,9 @@ def translate_pattern(xsd: str) -> str:
         if char == "\\":
             escape = xsd[index + 1 : index + 2]
             if escape in _UNSUPPORTED:
-                raise ConfigurationError(f"XSD pattern {xsd!r}: {_UNSUPPORTED[escape]} has no ECMA-262 form here")
+                raise ConfigurationError(
+                    f"XSD pattern {xsd!r}: {_UNSUPPORTED[escape]} has no ECMA-262 form here"
+                )
             if escape in "pP":
                 match = _CATEGORY.match(xsd, index)
                 if match is None:
@@ -667,9 +670,7 @@ def _choice(group: JsonSchema, fields: tuple[FieldSpec, ...]) -> list[str]:
     one of them is set), or none."""
     branches = group.get("oneOf") or []
     chosen = {name for branch in branches for name in branch.get("required", [])}
-    names = [
-        f.names[0] for f in fields if len(f.names) == 1 and f.path.split("/")[0] in chosen
-    ]
+    names = [f.names[0] for f in fields if len(f.names) == 1 and f.path.split("/")[0] in chosen]
     return names if len(names) == len(branches) and len(names) > 1 else []
 
 

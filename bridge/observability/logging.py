@@ -10,7 +10,7 @@ is invalid): values under keys named like password, secret, token or authorizati
 inside XML elements and `key=value` text, and IBANs, which keep their first four and last four
 characters (`DE89…3000`).
 
-Since 0.9; `bridge serve` and the `bridge` commands call `configure_logging` once.
+`bridge serve` and the `bridge` commands call `configure_logging` once.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Prometheus metrics: what every door, upstream and sync job did, served at /metrics.
 
-Since 0.9. The families (all prefixed ``bridge_``):
+The families (all prefixed ``bridge_``):
 
     bridge_requests_total{door,operation,outcome}       every request, by door and operation
     bridge_request_seconds{door,operation}              ... and its latency (histogram)
@@ -34,12 +34,13 @@ every node and every worker reports the same truth.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import pybreaker
 from flask import Flask, request
@@ -373,6 +374,40 @@ def watch_breakers(breakers: Mapping[str, pybreaker.CircuitBreaker]) -> None:
     for upstream, breaker in breakers.items():
         CIRCUIT_BREAKER_STATE.labels(upstream).set(BREAKER_STATES.get(breaker.current_state, 2))
         breaker.add_listener(BreakerStateListener(upstream))
+
+
+CircuitState = Literal["closed", "half-open", "open"]
+
+
+def breaker_states(breakers: Mapping[str, pybreaker.CircuitBreaker]) -> dict[str, CircuitState]:
+    """Each upstream's circuit state ("closed", "half-open", "open") as the whole node sees it:
+    under gunicorn (multiprocess mode) the worst live worker's, read from the
+    bridge_circuit_breaker_state files (livemax); otherwise this process's breaker. A worker's
+    breaker holds only what that worker's calls saw, so the page it draws must not stop there."""
+    states = {
+        upstream: cast(CircuitState, breaker.current_state)
+        for upstream, breaker in breakers.items()
+    }
+    directory = os.environ.get(MULTIPROC_ENV)
+    if not directory:
+        return states
+    names = {value: cast(CircuitState, name) for name, value in BREAKER_STATES.items()}
+    files = glob.glob(os.path.join(directory, "gauge_livemax_*.db"))
+    try:
+        families = multiprocess.MultiProcessCollector.merge(  # type: ignore[no-untyped-call]
+            files, accumulate=False
+        )
+    except Exception:
+        log.warning("could not read the workers' circuit breaker states", exc_info=True)
+        return states
+    for family in families:
+        if family.name != CIRCUIT_BREAKER_STATE._name:
+            continue
+        for sample in family.samples:
+            upstream = sample.labels.get("upstream")
+            if upstream in states:
+                states[upstream] = names.get(int(sample.value), "open")
+    return states
 
 
 def observe_job_run(report: RunReport) -> None:

@@ -36,6 +36,7 @@ from pydantic import Field
 
 from bridge.app import schedules
 from bridge.domain.errors import Conflict, MappingError, NotFound
+from bridge.observability.metrics import breaker_states
 from bridge.rest.audit import record_admin_action
 from bridge.rest.auth import protect
 from bridge.rest.idempotency import idempotent
@@ -360,7 +361,8 @@ def _job(name: str, depth: Mapping[str, Mapping[str, int]]) -> SyncJob:
         schedule=schedules(the.settings, [name])[0].crontab,
         scheduled=the.settings.scheduler,
         batch_size=deliverer.batch_size,
-        circuit=the.sync.breakers[deliverer.upstream].current_state,
+        # across every worker, as the dashboard shows it
+        circuit=breaker_states(the.sync.breakers)[deliverer.upstream],
         running=name in the.sync.running,
         queue=QueueDepth(
             pending=counts.get("pending", 0),

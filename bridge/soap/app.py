@@ -49,11 +49,11 @@ def soap_application(contract: Contract, mappings: Mappings, door: Any) -> Any:
     return application
 
 
-def banking_application(mappings: Mappings, door: banking.Door | None) -> Any:
+def banking_application(mappings: Mappings, door: banking.BankingDoor | None) -> Any:
     return soap_application(banking.CONTRACT, mappings, door)
 
 
-def partner_application(mappings: Mappings, door: partner.Door | None) -> Any:
+def partner_application(mappings: Mappings, door: partner.PartnerDoor | None) -> Any:
     return soap_application(partner.CONTRACT, mappings, door)
 
 
@@ -102,7 +102,7 @@ def create_soap(
 
 def create_banking_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES) -> SoapGateway:
     """The banking door (wsdl/banking.wsdl at /soap/banking), calling `BankingService`."""
-    door = banking.Door(
+    door = banking.BankingDoor(
         banking=bridge.banking,
         field_of=ErrorFields(bridge.mappings, banking.OPERATIONS),
         links=bridge.security.links,
@@ -121,7 +121,7 @@ def create_banking_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES)
 def create_partner_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES) -> SoapGateway:
     """The logistics partners' door (wsdl/partner.wsdl at /soap/partner), calling
     `ShippingService`."""
-    door = partner.Door(
+    door = partner.PartnerDoor(
         shipping=bridge.shipping, field_of=ErrorFields(bridge.mappings, partner.OPERATIONS)
     )
     return create_soap(

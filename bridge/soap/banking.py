@@ -225,7 +225,7 @@ OPERATIONS = (
 
 
 @dataclass(frozen=True, slots=True)
-class Door:
+class BankingDoor:
     """What the service methods need from the bridge; spyne hands it to them as ``ctx.app.config``.
 
     `field_of` names the contract element an error is about (see `bridge.soap.paths`)."""
@@ -240,7 +240,7 @@ def _operation(request: Any, response: Any, name: str) -> Callable[[Callable[...
 
 
 def _banking(ctx: Any) -> BankingService:
-    door: Door = ctx.app.config
+    door: BankingDoor = ctx.app.config
     return door.banking
 
 
@@ -267,7 +267,7 @@ class BankingSoapService(DoorService):
 
     @_operation(TransactionsRequestType, TransactionsResponseType, "GetTransactions")
     def GetTransactions(ctx: Any, request: TransactionsQuery) -> TransactionPage:
-        door: Door = ctx.app.config
+        door: BankingDoor = ctx.app.config
         return door.banking.transactions(
             request,
             may_read=door.links.reader(environ(ctx).get(PRINCIPAL_KEY)),

@@ -146,7 +146,7 @@ OPERATIONS = (
 
 
 @dataclass(frozen=True, slots=True)
-class Door:
+class PartnerDoor:
     """What the service methods need from the bridge; spyne hands it to them as ``ctx.app.config``.
 
     `field_of` names the contract element an error is about (see `bridge.soap.paths`)."""
@@ -160,7 +160,7 @@ def _operation(request: Any, response: Any, name: str) -> Callable[[Callable[...
 
 
 def _shipping(ctx: Any) -> ShippingService:
-    door: Door = ctx.app.config
+    door: PartnerDoor = ctx.app.config
     return door.shipping
 
 

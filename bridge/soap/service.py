@@ -20,7 +20,7 @@ from bridge.soap.faults import FAULT_KEY, fault_status, soap_fault
 ANONYMOUS = "anonymous"
 
 
-class Door(Protocol):
+class DoorConfig(Protocol):
     """What spyne hands a door's methods as ``ctx.app.config``: at least `field_of`, which names
     the contract element an error is about (see `bridge.soap.paths`)."""
 
@@ -60,7 +60,7 @@ class DoorService(ServiceBase):  # type: ignore[misc]
         except Fault:
             raise
         except Exception as exc:
-            door: Door = ctx.app.config
+            door: DoorConfig = ctx.app.config
             field = door.field_of(ctx.descriptor.operation_name, exc)
             fault = soap_fault(exc, correlation(ctx), field=field)
             environ(ctx)[FAULT_KEY] = fault.faultcode

@@ -192,6 +192,7 @@ class AuditLog:
         self._failures = 0
         self._dropped = 0
         self._in_flight = 0  # rows taken from the buffer by the batch being written
+        self._reported_at_close = 0  # rows counted as "stopped" by an earlier close()
         self._closed = False
         _LIVE.add(self)
 
@@ -231,7 +232,9 @@ class AuditLog:
             lost = len(self._pending)
         if lost:
             log.error("audit log closed with %d rows the database did not take", lost)
-            self._on_dropped("stopped", lost)
+        if lost > self._reported_at_close:  # closed again (at exit): count each row once
+            self._dropped_rows("stopped", lost - self._reported_at_close)
+        self._reported_at_close = lost
 
     @property
     def pending(self) -> int:
@@ -294,7 +297,7 @@ class AuditLog:
         """Write `rows` (taken from the buffer) under the writing lock."""
         if dropped:
             log.error("audit log buffer full: %d oldest rows dropped", dropped)
-            self._on_dropped("overflow", dropped)
+            self._dropped_rows("overflow", dropped)
         if not rows:
             return False
         try:
@@ -341,7 +344,7 @@ class AuditLog:
         for entry in unwritable:
             log.error("audit log: row set aside, refused even in safe form: %s", _described(entry))
         if unwritable:
-            self._on_dropped("unwritable", len(unwritable))
+            self._dropped_rows("unwritable", len(unwritable))
         self._failures = 0
         return True
 
@@ -349,8 +352,17 @@ class AuditLog:
         with self.engine.begin() as connection:
             connection.execute(insert(audit_log), values)
 
+    def _dropped_rows(self, reason: str, count: int) -> None:
+        try:
+            self._on_dropped(reason, count)
+        except Exception:  # a metric must not cost the rows being written
+            log.exception("audit log: could not count %d dropped rows", count)
+
     def _refused(self, count: int, exc: Exception) -> None:
-        self._on_write_failure()
+        try:
+            self._on_write_failure()
+        except Exception:
+            log.exception("audit log: could not count a refused write")
         log.error(
             "audit log: the database refused %d rows (%s: %s)",
             count,

@@ -35,6 +35,7 @@ from bridge.observability import metrics
 from bridge.observability.logging import correlated, current_correlation_id
 from bridge.store.tables import job_runs
 from bridge.sync.outbox import DEAD, Outbox, OutboxRow
+from bridge.upstream.breakers import circuit_breaker
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +90,6 @@ def node_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def circuit_breaker(name: str, *, fail_max: int = 5, reset_timeout: float = 60) -> Any:
-    # Permanent refusals say nothing about the upstream's health: they don't trip the circuit.
-    return pybreaker.CircuitBreaker(
-        fail_max=fail_max,
-        reset_timeout=reset_timeout,
-        exclude=[UpstreamRejected, InvalidInput],
-        name=name,
-    )
-
-
 class SyncEngine:
     def __init__(
         self,
@@ -115,6 +106,8 @@ class SyncEngine:
         self.on_outcome = on_outcome
         self.outbox = outbox
         self.deliverers = deliverers
+        # One per upstream (`bridge.upstream.breakers`): the composition root passes them all,
+        # core banking's included, so every view of the breakers sees the same ones.
         self.breakers = breakers or {
             d.upstream: circuit_breaker(d.upstream) for d in deliverers.values()
         }

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bridge.observability.metrics import breaker_states
 from bridge.settings import UPSTREAMS
 from bridge.store.db import migration_state
 from bridge.sync import status
@@ -41,8 +42,8 @@ class Readiness:
 @dataclass(frozen=True, slots=True)
 class Upstream:
     """One upstream system: where the bridge calls it and how its circuit breaker stands.
-    `circuit` is None for an upstream without a breaker (core banking is called inside the
-    request that needs it, and answers that request's caller itself)."""
+    `circuit` is the state across every worker (`metrics.breaker_states`), None for an upstream
+    without a breaker; `failures` are those counted by the process drawing the page."""
 
     name: str
     url: str
@@ -90,6 +91,7 @@ def upstreams(bridge: Bridge) -> list[Upstream]:
     jobs_of: dict[str, list[str]] = {}
     for job, deliverer in bridge.sync.deliverers.items():
         jobs_of.setdefault(deliverer.upstream, []).append(job)
+    states = breaker_states(bridge.sync.breakers)
     found = []
     for name in sorted(set(UPSTREAMS) | set(bridge.sync.breakers)):
         breaker = bridge.sync.breakers.get(name)
@@ -99,7 +101,7 @@ def upstreams(bridge: Bridge) -> list[Upstream]:
             Upstream(
                 name=name,
                 url=bridge.upstreams.address(name) if name in UPSTREAMS else "",
-                circuit=None if breaker is None else str(breaker.current_state),
+                circuit=states.get(name),
                 failures=0 if breaker is None else int(breaker.fail_counter),
                 fail_max=None if breaker is None else int(breaker.fail_max),
                 reset_timeout=None if breaker is None else float(breaker.reset_timeout),

@@ -92,9 +92,22 @@ def sign_in_refused(
     if tier is None:
         record("login", "unauthenticated", 401, client_id=client_id, detail=detail)
         AUTH_FAILURES.labels(INTERFACE, "invalid").inc()
-        bridge.security.failed(_source(), INTERFACE, "invalid")
+        bridge.security.failed(_source(), INTERFACE, "invalid", client_id)
     else:
         record("login", "denied", 403, client_id=client_id, tier=tier, detail=detail)
+
+
+def check_throttle(bridge: Bridge, client_id: str | None) -> None:
+    """Refuse (`TooManyFailures`) a sign-in from a source, or for a client id, locked out for
+    guessing; nothing otherwise."""
+    if bridge.security.throttle is not None:
+        bridge.security.throttle.check(_source(), client_id)
+
+
+def sign_in_throttled(bridge: Bridge, client_id: str | None, detail: str) -> None:
+    record("login", "rate_limited", 429, client_id=client_id, detail=detail)
+    if bridge.security.on_throttled is not None:
+        bridge.security.on_throttled(INTERFACE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from bridge.domain.errors import BridgeError, Conflict, Forbidden, InvalidClient
+from bridge.security.throttle import TooManyFailures
 from bridge.sync import status
 from bridge.sync.outbox import DEAD
 from bridge.ui import panels, trail
@@ -76,11 +77,18 @@ def sign_in_form() -> ResponseReturnValue:
     client_id = request.form.get("client_id", "").strip()[:MAX_CLIENT_ID]
     secret = request.form.get("client_secret", "")[:MAX_SECRET]
     wanted = _local(request.form.get("next"))
+    tried = client_id if CLIENT_ID.fullmatch(client_id) else None
     try:
+        # Guessing here is throttled like at the token endpoint and the doors: a locked-out
+        # source or client id is refused before the secret is checked.
+        trail.check_throttle(bridge(), tried)
         client = client_registry().authenticate(client_id, secret)
         admit(client)
+    except TooManyFailures as exc:
+        trail.sign_in_throttled(bridge(), tried, exc.detail)
+        page, code = _login_again(exc.detail, client_id, wanted, 429)
+        return page, code, {"Retry-After": str(exc.retry_after)}
     except InvalidClient:
-        tried = client_id if CLIENT_ID.fullmatch(client_id) else None
         trail.sign_in_refused(bridge(), tried, REFUSED)
         return _login_again(REFUSED, client_id, wanted, 401)
     except Forbidden as exc:
@@ -91,9 +99,7 @@ def sign_in_form() -> ResponseReturnValue:
     return redirect(wanted or url_for("ui.overview"), 303)
 
 
-def _login_again(
-    message: str, client_id: str, wanted: str | None, code: int
-) -> ResponseReturnValue:
+def _login_again(message: str, client_id: str, wanted: str | None, code: int) -> tuple[str, int]:
     page = render_template("login.html", error=message, client_id=client_id, next=wanted)
     return page, code
 

@@ -1,7 +1,16 @@
-"""The core banking system: four operations, canonical objects in and out."""
+"""The core banking system: four operations, canonical objects in and out.
+
+`CoreBank` is what the banking service needs; `SoapCoreBank` calls the real system (or a
+simulator) through zeep, and `GuardedCoreBank` puts core banking's circuit breaker in front of
+any `CoreBank` (`bridge.upstream.breakers`): while it is open, every call fails fast with
+`UpstreamUnavailable` and a Retry-After, and a transfer stays unfinished for the reconciler.
+"""
 
 from __future__ import annotations
 
+from typing import Protocol
+
+import pybreaker
 import requests
 
 from bridge.domain import (
@@ -17,6 +26,7 @@ from bridge.domain import (
 from bridge.domain.errors import NotFound, UpstreamRejected
 from bridge.mapping import Mappings
 from bridge.settings import Settings
+from bridge.upstream.breakers import guarded
 from bridge.upstream.soap import SoapUpstream, build_upstream
 
 OPERATIONS = {
@@ -30,7 +40,25 @@ OPERATIONS = {
 UNKNOWN_ACCOUNT = "(Client.UnknownAccount)"
 
 
-class CoreBank:
+class CoreBank(Protocol):
+    def post_payment(
+        self, posting: PaymentPosting, correlation_id: str | None = None
+    ) -> PostingResult: ...
+
+    def inquire_payment(
+        self, external_ref: str, correlation_id: str | None = None
+    ) -> PaymentInquiryResult: ...
+
+    def validate_account(
+        self, validation: AccountValidation, correlation_id: str | None = None
+    ) -> AccountValidationResult: ...
+
+    def statement(
+        self, query: TransactionsQuery, correlation_id: str | None = None
+    ) -> TransactionPage: ...
+
+
+class SoapCoreBank:
     def __init__(self, upstream: SoapUpstream) -> None:
         self.upstream = upstream
 
@@ -74,16 +102,67 @@ class CoreBank:
         return result
 
 
+class GuardedCoreBank:
+    """`corebank` behind its circuit breaker. Unavailability counts against it (a timeout, an
+    unknown outcome, and a PostPayment answered with code 91, "system unavailable"); a Client
+    fault or an unknown account does not."""
+
+    def __init__(self, corebank: CoreBank, breaker: pybreaker.CircuitBreaker) -> None:
+        self.corebank = corebank
+        self.breaker = breaker
+
+    def post_payment(
+        self, posting: PaymentPosting, correlation_id: str | None = None
+    ) -> PostingResult:
+        return guarded(
+            self.breaker,
+            "corebank",
+            lambda: self.corebank.post_payment(posting, correlation_id),
+            unavailable=_unavailable,
+        )
+
+    def inquire_payment(
+        self, external_ref: str, correlation_id: str | None = None
+    ) -> PaymentInquiryResult:
+        return guarded(
+            self.breaker,
+            "corebank",
+            lambda: self.corebank.inquire_payment(external_ref, correlation_id),
+        )
+
+    def validate_account(
+        self, validation: AccountValidation, correlation_id: str | None = None
+    ) -> AccountValidationResult:
+        return guarded(
+            self.breaker,
+            "corebank",
+            lambda: self.corebank.validate_account(validation, correlation_id),
+        )
+
+    def statement(
+        self, query: TransactionsQuery, correlation_id: str | None = None
+    ) -> TransactionPage:
+        return guarded(
+            self.breaker, "corebank", lambda: self.corebank.statement(query, correlation_id)
+        )
+
+
+def _unavailable(result: PostingResult) -> str | None:
+    return f"system unavailable ({result.result_text})" if result.transient else None
+
+
 def build_corebank(
     settings: Settings,
     mappings: Mappings,
     *,
     address: str | None = None,
     session: requests.Session | None = None,
+    breaker: pybreaker.CircuitBreaker | None = None,
 ) -> CoreBank:
     """`address` and `session`: where to call it and how, when not `settings.corebank_url` (this
-    process's simulator server and a session carrying its secret, `bridge.app.Upstreams`)."""
-    return CoreBank(
+    process's simulator server and a session carrying its secret, `bridge.app.Upstreams`);
+    `breaker`: core banking's circuit breaker, if calls should go through one."""
+    soap = SoapCoreBank(
         build_upstream(
             "corebank",
             settings.contracts_dir / "upstream" / "corebank.wsdl",
@@ -94,3 +173,4 @@ def build_corebank(
             session=session,
         )
     )
+    return soap if breaker is None else GuardedCoreBank(soap, breaker)

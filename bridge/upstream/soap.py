@@ -140,7 +140,7 @@ class SoapUpstream:
             raise ConfigurationError(f"{contract}: expected one binding, found {len(bindings)}")
         binding = bindings[0]
         self.service = client.create_service(binding.name, address)
-        known = binding._operations
+        known = binding.all()
         self.operations: dict[str, Operation] = {}
         for operation, (request, response) in operations.items():
             if operation not in known:
@@ -150,7 +150,9 @@ class SoapUpstream:
                 operation, known[operation].soapaction or operation, request, response
             )
         self._mappings = mappings
-        self._schema = schema  # when given, every outgoing body is validated before sending
+        # Messages are checked against it on request (`refusal`, before a sync batch is
+        # built), not on every call.
+        self._schema = schema
 
     def refusal(self, operation: str, message: Any) -> str | None:
         """Why the upstream's contract would refuse this message, or None if it fits.

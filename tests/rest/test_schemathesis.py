@@ -35,6 +35,7 @@ from schemathesis.engine.run import PhaseName
 from bridge.domain.iban import IBAN_PATTERN, iban_valid
 from bridge.rest import cursor
 from bridge.rest.accounts import DEFAULT_LIMIT
+from bridge.rest.sync import _encode_cursor as sync_cursor
 from tests.conftest import serve_bridge
 from tests.credentials import grant
 from tests.strategies.common import IBANS, LOCAL_ACCOUNT_NUMBERS
@@ -103,8 +104,12 @@ def _check_digits(value: Any) -> Any:
 
 
 def _issued_cursor(case: Any) -> str:
-    """Transaction cursors continue one query (account, dates, limit); the others any."""
-    if not case.operation.path.endswith("/transactions"):
+    """Transaction cursors continue one query (account, dates, limit); sync lists' cursors
+    name their kind of list; the keyset cursors of the others continue any query."""
+    path = case.operation.path
+    if path.startswith("/api/v1/sync/"):
+        return sync_cursor("runs" if path.endswith("/runs") else "deliveries", 1)
+    if not path.endswith("/transactions"):
         return KEYSET_CURSOR
     query = case.query
     digest = cursor.query_digest(

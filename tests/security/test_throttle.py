@@ -271,3 +271,22 @@ def test_wrong_username_tokens_lock_out_the_client_id_at_the_soap_door(
     assert right.status_code == 429, right.get_data(as_text=True)
     assert _faultcode(right).endswith("Client")
     assert 1 <= int(right.headers["Retry-After"]) <= 300
+
+
+def test_with_redis_down_the_doors_still_check_credentials_and_count_the_unchecked(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    app = _bridge(sqlite_url, tmp_path, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        http = Client(app)
+        bank = grant(app.engine, tier="partner")
+        before = _unchecked()
+
+        served = http.get(SHIPMENTS, headers=bank.headers)
+        refused = http.get(SHIPMENTS, headers={"X-API-Key": "bk_abc_nope"})
+    finally:
+        app.close()
+
+    assert served.status_code == 200
+    assert refused.status_code == 401, "fail open lets guesses be checked, never through"
+    assert _unchecked() > before

@@ -4,6 +4,7 @@ secret; every page but the login page needs the session, every form its CSRF tok
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -139,6 +140,29 @@ def test_refused_and_accepted_sign_ins_are_audited(
     assert (denied.outcome, denied.status, denied.tier) == ("denied", "403", "partner")
     # Only the wrong secret counts as a refused credential (where guessing runs are watched).
     assert [(door, reason) for _, door, reason in refusals] == [("ui", "invalid")]
+
+
+def test_guessing_the_secret_locks_the_client_id_out_even_for_the_right_secret(
+    ui_bridge: Bridge, operator: Credentials, audit: AuditLog
+) -> None:
+    # A source of its own: the package's other tests share 127.0.0.1's count.
+    def from_elsewhere(environ: dict[str, Any], start_response: Any) -> Any:
+        return ui_bridge({**environ, "REMOTE_ADDR": "203.0.113.7"}, start_response)
+
+    guesser = Client(from_elsewhere)
+    limit = ui_bridge.settings.auth_failure_limit
+
+    refused = [sign_in(guesser, operator.client.id, f"guess-{n}").status_code for n in range(limit)]
+    locked = sign_in(guesser, operator.client.id, operator.secret)
+    audit.flush()
+
+    assert refused == [401] * limit
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) > 0
+    assert "too many failed authentications" in locked.get_data(as_text=True)
+    assert guesser.get(UI + "/").status_code == 302, "the right secret did not sign in"
+    [throttled] = audit.query(interface="ui", client_id=operator.client.id, outcome="rate_limited")
+    assert throttled.status == "429"
 
 
 def test_a_form_without_the_session_csrf_token_is_refused(

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pybreaker
 import pytest
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from werkzeug.test import Client
 
 from bridge.app import Bridge
+from bridge.observability import metrics
 from bridge.store.audit import AuditLog, AuditRecord
 from tests.credentials import Credentials
 from tests.syncops.conftest import FakePayroll
@@ -49,9 +52,49 @@ def test_each_upstream_shows_its_circuit_breaker(
         "0 of 5",
         "payroll",
     ]
-    assert rows["corebank"][2] == "no breaker"
+    assert rows["corebank"][:4] == [
+        "corebank",
+        "ok",
+        "closed (re-tried 60 s after opening)",
+        "0 of 5",
+    ]
     assert page.text("//section[@id='upstreams']/p[@class='note']/strong") == ["ok", "ok"]
     assert pybreaker.STATE_OPEN == "open"
+
+
+def worker_gauges(directory: Path, pid: int, states: dict[str, int]) -> None:
+    """What a gunicorn worker's bridge_circuit_breaker_state leaves in the multiprocess folder
+    (prometheus-client's file of livemax gauges for that pid)."""
+    name = metrics.CIRCUIT_BREAKER_STATE._name
+    values = MmapedDict(str(directory / f"gauge_livemax_{pid}.db"))
+    try:
+        for upstream, state in states.items():
+            values.write_value(mmap_key(name, name, ["upstream"], [upstream], ""), state, 0)
+    finally:
+        values.close()
+
+
+def test_under_gunicorn_each_circuit_shows_the_worst_state_of_any_worker(
+    signed_in: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker_gauges(tmp_path, 101, {"corebank": 0, "payroll": 0, "logistics": 0})
+    worker_gauges(tmp_path, 102, {"corebank": 2, "payroll": 1, "logistics": 0})
+    monkeypatch.setenv(metrics.MULTIPROC_ENV, str(tmp_path))
+
+    page = get(signed_in, "/")
+
+    circuits = {
+        name: page.text(f"//tr[@id='upstream-{name}']/td")[2].split(" (")[0]
+        for name in ("corebank", "payroll", "logistics", "classifier")
+    }
+    # classifier: no worker reported it, so this process's own breaker
+    assert circuits == {
+        "corebank": "open",
+        "payroll": "half-open",
+        "logistics": "closed",
+        "classifier": "closed",
+    }
+    assert page.text("//tr[@id='upstream-corebank']/td")[1] == "down"
 
 
 def test_dead_letters_are_listed_with_their_reason_and_a_replay_button(
