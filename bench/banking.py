@@ -4,8 +4,9 @@ bridge, beside two baselines measured in the same run.
     python bench/banking.py [--seconds 10] [--clients 8] [--rounds 2] [--upstream sim|stub]
 
 Processes, all on loopback, all gunicorn with 2 workers (gthread, 8 threads each):
-  simulators  `bridge serve` hosting the core banking simulator (its own SQLite file)
-  bridge      `bridge serve` with simulators off, core banking = the simulators' process
+  simulators  bench/simulators.py: the upstream simulators, open to these processes (their own
+              SQLite file); a bridge's own are for its own clients and its admins only
+  bridge      `bridge serve` with simulators off, every upstream = the simulators' process
   naive       bench/naive_proxy.py: Flask + zeep + xmltodict, nothing stored (the hand-written
               proxy a team would otherwise run)
 Contenders, each posting EUR 0.01 transfers between the same two accounts with a fresh MsgId
@@ -40,10 +41,14 @@ from pathlib import Path
 
 import requests
 
-from bridge.security.clients import ClientRegistry
-from bridge.store.db import make_engine
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import simulators  # noqa: E402
+from bridge.security.clients import ClientRegistry  # noqa: E402
+from bridge.settings import UPSTREAMS  # noqa: E402
+from bridge.store.db import make_engine  # noqa: E402
+
 BIN = Path(sys.executable).parent
 WRK_SCRIPT = ROOT / "bench" / "wrk" / "unique_post.lua"
 REST_BODY = ROOT / "bench" / "wrk" / "transfer.json"
@@ -263,17 +268,22 @@ def main() -> int:
     servers = []
     try:
         if args.upstream == "sim":
-            corebank = f"http://127.0.0.1:{sims_port}/sims/corebank"
-            servers.append(bridge_server(workdir / "sims", sims_port))
+            upstreams = {name: f"http://127.0.0.1:{sims_port}/sims/{name}" for name in UPSTREAMS}
+            (workdir / "sims").mkdir()
+            sims_database = f"sqlite:///{workdir / 'sims' / 'simulators.db'}"
+            servers.append(simulators.serve(sims_database, sims_port))
         else:
-            corebank = f"http://127.0.0.1:{sims_port}/"
+            # The stub answers core banking; the others are never called here (no sync job
+            # runs), but a bridge with simulators off wants an address for each.
+            upstreams = {name: f"http://127.0.0.1:{sims_port}/" for name in UPSTREAMS}
             servers.append(gunicorn(sims_port, "bench.stub_corebank:app"))
+        corebank = upstreams["corebank"]
         servers.append(
             bridge_server(
                 workdir / "bridge",
                 bridge_port,
                 BRIDGE_SIMULATORS="false",
-                BRIDGE_COREBANK_URL=corebank,
+                **{f"BRIDGE_{name.upper()}_URL": url for name, url in upstreams.items()},
                 **({"BRIDGE_DATABASE_URL": args.database} if args.database else {}),
             )
         )

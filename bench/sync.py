@@ -2,8 +2,8 @@
 
     python bench/sync.py [--sizes 1000,10000,100000] [--batch-size 200] [--contenders bridge,zeep]
 
-For each size N, two runs, each against a fresh payroll simulator (`bridge serve` on a loopback
-port, its own new SQLite database, the scheduler off, in its own process), so that payroll's
+For each size N, two runs, each against a fresh payroll simulator (bench/simulators.py under
+gunicorn on a loopback port, its own new SQLite database, in its own process), so that payroll's
 once-per-RecordId rule cannot turn one contender's records into the other's duplicates:
 
   bridge  N HR changes are queued into a new bridge database (`HrService.record_changes` in
@@ -59,6 +59,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import simulators  # noqa: E402
 from bridge.domain import (  # noqa: E402
     EmployeeAction,
     EmployeeChange,
@@ -67,7 +68,6 @@ from bridge.domain import (  # noqa: E402
     Salary,
 )
 
-BRIDGE = Path(sys.executable).with_name("bridge")
 CONTRACT = ROOT / "wsdl" / "upstream" / "payroll.wsdl"
 QUEUE_CHUNK = 1000
 IBANS = ("DE89370400440532013000", "GB29NWBK60161331926819", "GB82WEST12345698765432")
@@ -264,32 +264,18 @@ def free_port() -> int:
 
 
 class Simulator:
-    """`bridge serve` on a fresh SQLite database: the payroll simulator, on a loopback port."""
+    """The simulators (bench/simulators.py: open, one gthread worker, as `bridge serve` runs by
+    default) on a fresh SQLite database and a loopback port; the payroll one is used."""
 
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "BRIDGE_PORT": str(self.port),
-            "BRIDGE_DATABASE_URL": f"sqlite:///{workdir / 'simulators.db'}",
-            "BRIDGE_SCHEDULER": "false",
-            "BRIDGE_LOG_LEVEL": "WARNING",
-        }
-        self.log = workdir / "serve.log"
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [str(BRIDGE), "serve"], cwd=workdir, env=env, stdout=log, stderr=log
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                if requests.get(f"{self.base}/healthz", timeout=1).ok:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"bridge serve did not start:\n{self.log.read_text()[-2000:]}")
+        self.process = simulators.serve(
+            f"sqlite:///{workdir / 'simulators.db'}",
+            self.port,
+            workers=1,
+            log=workdir / "simulators.log",
+        )
 
     @property
     def payroll_url(self) -> str:
@@ -374,8 +360,8 @@ def worker_main(arguments: list[str]) -> int:
 
 def print_table(results: list[Result], batch_size: int) -> None:
     print(
-        f"payroll sync, batches of {batch_size}; simulator: `bridge serve` (gunicorn gthread, "
-        f"1 worker) on loopback, a fresh one per run; {os.cpu_count()} CPUs"
+        f"payroll sync, batches of {batch_size}; simulator: bench/simulators.py (gunicorn "
+        f"gthread, 1 worker) on loopback, a fresh one per run; {os.cpu_count()} CPUs"
     )
     header = (
         f"{'changes':>9} {'contender':<9} {'delivered':>9} {'seconds':>8} {'rec/s':>7}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -200,7 +201,8 @@ def create_app(
     events = SecurityEvents(
         audit, burst=settings.auth_failure_burst, window=settings.auth_failure_window
     )
-    bridge.security.on_failure = events.auth_failed
+    bridge.security.on_failure = partial(refused_credential, events)
+    bridge.security.on_rate_limited = lambda door: metrics.RATE_LIMITED.labels(door).inc()
     if bridge.security.limiter is not None:
         bridge.security.limiter.on_unchecked = metrics.RATE_LIMIT_UNCHECKED.inc
     if bridge.security.throttle is not None:
@@ -242,6 +244,12 @@ def create_app(
         )
     )
     return bridge
+
+
+def refused_credential(events: SecurityEvents, source: str | None, door: str, reason: str) -> None:
+    """Every refused credential, at any door: counted, and watched for bursts."""
+    metrics.AUTH_FAILURES.labels(door, reason).inc()
+    events.auth_failed(source, door, reason)
 
 
 def soap_operations(simulators: dict[str, Any]) -> dict[str, frozenset[str]]:

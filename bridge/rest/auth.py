@@ -31,17 +31,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask, Response, g, request
 
-from bridge.domain.errors import AuthenticationFailed, Forbidden, RateLimited
 from bridge.observability.audit import current_source
-from bridge.observability.metrics import AUTH_FAILURES, RATE_LIMITED
 from bridge.security.access import (
-    CLIENT_ID_KEY,
     OPEN,
     PRINCIPAL_KEY,
     Access,
     Principal,
     allow,
 )
+from bridge.security.admission import admit, http_credential
 from bridge.security.clients import TIERS
 
 if TYPE_CHECKING:
@@ -99,20 +97,19 @@ def install(app: Flask, security: Security) -> None:
         if endpoint is None:  # no route: the 404 or 405 answers it
             return
         access = declared(app, endpoint)
-        if access is None:
-            raise Forbidden("this route declares no access and is closed")
-        if access.open:
+        if access is not None and access.open:
             return
-        principal = _authenticate(security)
-        access.check(principal)
-        request.environ[PRINCIPAL_KEY] = principal
-        request.environ[CLIENT_ID_KEY] = principal.id
-        if security.limiter is not None:
-            try:
-                g.setdefault(_QUOTA, security.limiter.hit(principal.id, principal.plan))
-            except RateLimited:
-                RATE_LIMITED.labels(DOOR).inc()
-                raise
+        _, quota = admit(
+            security,
+            access,
+            door=DOOR,
+            source=source(),
+            caller=request.environ,
+            authenticate=http_credential(
+                security, request.headers.get("Authorization"), request.headers.get("X-API-Key")
+            ),
+        )
+        g.setdefault(_QUOTA, quota)
 
     def quota_headers(response: Response) -> Response:
         quota = g.get(_QUOTA)
@@ -128,17 +125,6 @@ def principal() -> Principal | None:
     """The caller of the current request, once `authorize` has let it in."""
     found: Principal | None = request.environ.get(PRINCIPAL_KEY)
     return found
-
-
-def _authenticate(security: Security) -> Principal:
-    try:
-        with security.attempt(DOOR, source()):
-            return security.authenticator.http(
-                request.headers.get("Authorization"), request.headers.get("X-API-Key")
-            )
-    except AuthenticationFailed as error:
-        AUTH_FAILURES.labels(DOOR, error.reason).inc()
-        raise
 
 
 def source() -> str | None:

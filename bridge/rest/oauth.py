@@ -35,6 +35,7 @@ from bridge.rest.auth import DOOR, open_access, source
 from bridge.rest.openapi import responses
 from bridge.rest.wire import bridge
 from bridge.security import Security
+from bridge.security.access import PRINCIPAL_KEY, Principal
 from bridge.security.clients import ApiClient, parse_scopes
 from bridge.security.throttle import TooManyFailures
 
@@ -122,6 +123,8 @@ def issue_token() -> Response:
             raise UnsupportedGrantType(f"grant_type must be one of {', '.join(GRANT_TYPES)}")
         services = security()
         client = _authenticate(services, form)
+        # The token endpoint's caller, for the audit row of this request, whatever follows.
+        request.environ[PRINCIPAL_KEY] = Principal(client, client.scopes, "client_secret")
         scopes = parse_scopes(form["scope"]) if "scope" in form else None
         if grant_type == "client_credentials":
             grant = services.tokens.grant(client, scopes)

@@ -245,9 +245,18 @@ CONTRACT_BINDINGS: tuple[tuple[str, str, dict[str, str]], ...] = (
 )
 # Path parameter -> the mapping field it stands for: it reaches that contract as that field.
 PARAMETER_BINDINGS: dict[tuple[str, str], tuple[str, str]] = {
-    ("/api/v1/accounts/{account}/verification", "account"): ("corebank/validate_account", "account"),
-    ("/api/v1/accounts/{account}/transactions", "account"): ("corebank/statement_request", "account"),
-    ("/api/v1/hr/employees/{employee_no}", "employee_no"): ("payroll/employee_upsert", "employee_no"),
+    ("/api/v1/accounts/{account}/verification", "account"): (
+        "corebank/validate_account",
+        "account",
+    ),
+    ("/api/v1/accounts/{account}/transactions", "account"): (
+        "corebank/statement_request",
+        "account",
+    ),
+    ("/api/v1/hr/employees/{employee_no}", "employee_no"): (
+        "payroll/employee_upsert",
+        "employee_no",
+    ),
 }
 _MERGED = ("minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems")
 
@@ -445,7 +454,11 @@ def fields_parameters(spec: dict[str, Any]) -> None:
                 continue
             component = ref.rsplit("/", 1)[-1]
             names = _field_names(schemas, _item_component(schemas, component), "")
-            one = "(?:" + "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n))) + ")"
+            one = (
+                "(?:"
+                + "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
+                + ")"
+            )
             for parameter in parameters:
                 schema = _value_schema(parameter["schema"])
                 schema.update(minLength=1, pattern=f"^{one}(?:,{one})*$")
@@ -514,4 +527,3 @@ def _field_names(schemas: dict[str, Any], name: str, prefix: str) -> list[str]:
 
 def currency_units(mappings_dir: Path) -> dict[str, int]:
     return load_currency_units(mappings_dir / "codes" / "iso4217.yaml")
-

@@ -27,8 +27,8 @@ from bridge.settings import Settings
 
 # (source address, door, reason) of a refused credential.
 FailureListener = Callable[[str | None, str, str], None]
-# The door of an attempt refused by the throttle.
-ThrottleListener = Callable[[str], None]
+# The door of an attempt refused by the throttle, or of a call over its rate-limit plan.
+DoorListener = Callable[[str], None]
 
 
 @dataclass
@@ -41,7 +41,8 @@ class Security:
     wss: UsernameTokenVerifier | None = None
     on_failure: FailureListener | None = None
     throttle: AuthThrottle | None = None
-    on_throttled: ThrottleListener | None = None
+    on_throttled: DoorListener | None = None
+    on_rate_limited: DoorListener | None = None
 
     @contextmanager
     def attempt(
@@ -62,6 +63,11 @@ class Security:
         except AuthenticationFailed as error:
             self.failed(source, door, error.reason, client_id)
             raise
+
+    def rate_limited(self, door: str) -> None:
+        """A door refused a call over its caller's rate-limit plan."""
+        if self.on_rate_limited is not None:
+            self.on_rate_limited(door)
 
     def failed(
         self, source: str | None, door: str, reason: str, client_id: str | None = None

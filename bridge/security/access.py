@@ -29,7 +29,7 @@ from bridge.security.clients import TIERS, ApiClient, Tier
 PRINCIPAL_KEY = "bridge.principal"
 CLIENT_ID_KEY = "bridge.client_id"
 
-Method = Literal["bearer", "api_key", "ws_security", "session"]
+Method = Literal["bearer", "api_key", "ws_security", "session", "client_secret"]
 
 SCOPES: dict[str, str] = {
     "transfers:read": "Read your transfers",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import Any, Literal, cast, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, insert, select, update
 
 from bridge.domain.errors import (
     ConfigurationError,
@@ -45,6 +46,9 @@ Tier = Literal["public", "partner", "private"]
 TIERS: tuple[str, ...] = get_args(Tier)
 DEFAULT_PLAN = "standard"
 API_KEY_MARK = "bk"
+# What the bridge makes: `cl_` and 16 hex digits; an API key's prefix, 12 hex digits.
+CLIENT_ID_FORM = re.compile(r"cl_[0-9a-f]{16}")
+_KEY_PREFIX = re.compile(r"[0-9a-f]{12}")
 
 Clock = Callable[[], datetime]
 
@@ -123,7 +127,7 @@ class ClientRegistry:
             raise InvalidInput("a client needs a name")
         if any(not _is_scope_token(scope) for scope in wanted):
             raise InvalidInput("a scope is printable ASCII without spaces, quotes or backslashes")
-        client_id = "cl_" + secrets.token_hex(8)
+        client_id = "cl_" + secrets.token_hex(8)  # CLIENT_ID_FORM
         secret = secrets.token_urlsafe(32)
         now = self.clock()
         with self.engine.begin() as db:
@@ -146,7 +150,7 @@ class ClientRegistry:
 
     def get(self, client_id: str) -> ApiClient:
         with self.engine.connect() as db:
-            row = db.execute(select(api_clients).where(api_clients.c.id == client_id)).first()
+            row = _client_row(db, client_id)
         if row is None:
             raise NotFound(f"no API client {client_id!r}")
         return _client(row)
@@ -160,7 +164,7 @@ class ClientRegistry:
         """The active client with this id and secret, or `InvalidClient` that does not say
         which was wrong. argon2 compares the hashes in constant time."""
         with self.engine.connect() as db:
-            row = db.execute(select(api_clients).where(api_clients.c.id == client_id)).first()
+            row = _client_row(db, client_id)
         stored = self._decoy if row is None else row.secret_hash
         try:
             self.hasher.verify(stored, secret)
@@ -225,7 +229,7 @@ class ClientRegistry:
         """The active client this unrevoked key belongs to, or `InvalidToken`."""
         mark, _, rest = key.partition("_")
         prefix, _, secret = rest.partition("_")
-        if mark != API_KEY_MARK or not prefix or not secret:
+        if mark != API_KEY_MARK or not _KEY_PREFIX.fullmatch(prefix) or not secret:
             raise InvalidToken("not an API key")
         with self.engine.connect() as db:
             row = db.execute(
@@ -259,7 +263,7 @@ class ClientRegistry:
         client is unknown or has no such password. The client may be disabled: the caller
         refuses it after comparing, so both cases take the same work."""
         with self.engine.connect() as db:
-            row = db.execute(select(api_clients).where(api_clients.c.id == client_id)).first()
+            row = _client_row(db, client_id)
         if row is None or row.wss_password is None:
             return None
         return _client(row), self._sealer().open(row.wss_password, client_id)
@@ -294,3 +298,11 @@ def _client(row: Row[Any]) -> ApiClient:
         organisation=row.organisation,
         active=row.active,
     )
+
+
+def _client_row(db: Connection, client_id: str) -> Row[Any] | None:
+    """The client's row; None, without asking the database, for what is no client id at all
+    (a caller's typo, or a NUL or control character no database should be handed)."""
+    if not CLIENT_ID_FORM.fullmatch(client_id):
+        return None
+    return db.execute(select(api_clients).where(api_clients.c.id == client_id)).first()

@@ -20,9 +20,8 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from bridge.domain.errors import AuthenticationFailed, Forbidden, RateLimited
 from bridge.observability.audit import SOURCE_KEY
-from bridge.observability.metrics import AUTH_FAILURES, RATE_LIMITED
-from bridge.security.access import CLIENT_ID_KEY, PRINCIPAL_KEY, allow
-from bridge.security.admission import admit_http
+from bridge.security.access import allow
+from bridge.security.admission import admit, http_credential
 
 if TYPE_CHECKING:
     from bridge.security import Security
@@ -43,31 +42,31 @@ class AdminOnly:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:
-            principal = admit_http(
+            admit(
                 self.security,
                 SIMULATORS_ACCESS,
-                authorization=environ.get("HTTP_AUTHORIZATION"),
-                api_key=environ.get("HTTP_X_API_KEY"),
-                source=environ.get(SOURCE_KEY) or environ.get("REMOTE_ADDR"),
                 door=DOOR,
+                source=environ.get(SOURCE_KEY) or environ.get("REMOTE_ADDR"),
+                caller=environ,
+                authenticate=http_credential(
+                    self.security,
+                    environ.get("HTTP_AUTHORIZATION"),
+                    environ.get("HTTP_X_API_KEY"),
+                ),
             )
         except AuthenticationFailed as error:
-            AUTH_FAILURES.labels(DOOR, error.reason).inc()
             return _refuse(
                 start_response, "401 Unauthorized", error.detail, [("WWW-Authenticate", "Bearer")]
             )
         except Forbidden as error:
             return _refuse(start_response, "403 Forbidden", error.detail)
         except RateLimited as error:
-            RATE_LIMITED.labels(DOOR).inc()
             return _refuse(
                 start_response,
                 "429 Too Many Requests",
                 error.detail,
                 [("Retry-After", str(error.retry_after))],
             )
-        environ[PRINCIPAL_KEY] = principal
-        environ[CLIENT_ID_KEY] = principal.id
         return self.app(environ, start_response)
 
 

@@ -39,19 +39,16 @@ from urllib.parse import parse_qs
 from lxml import etree
 
 from bridge.domain.errors import (
-    AuthenticationFailed,
     BodyTooLarge,
     BridgeError,
-    Forbidden,
     InvalidInput,
     InvalidToken,
-    RateLimited,
 )
 from bridge.mapping import xml
 from bridge.observability.audit import current_source
 from bridge.observability.correlation import correlation_id
-from bridge.observability.metrics import AUTH_FAILURES, RATE_LIMITED
-from bridge.security.access import CLIENT_ID_KEY, PRINCIPAL_KEY, Principal
+from bridge.security.access import Principal
+from bridge.security.admission import admit
 from bridge.security.wssecurity import SECURITY as WSSE_SECURITY
 from bridge.security.wssecurity import claimed_username, find_security
 from bridge.soap.faults import (
@@ -185,37 +182,30 @@ class SoapGateway:
     ) -> None:
         """Authenticate the caller, check the operation's declaration and the caller's rate
         limit; leave the caller in the environ for the methods, the audit log and metrics."""
-        principal = self._authenticate(environ, headers)
-        if operation.access is None:
-            raise Forbidden(f"the operation {operation.name} declares no access and is closed")
-        operation.access.check(principal)
-        environ[PRINCIPAL_KEY] = principal
-        environ[CLIENT_ID_KEY] = principal.id
-        if self.security.limiter is not None:
-            try:
-                self.security.limiter.hit(principal.id, principal.plan)
-            except RateLimited:
-                RATE_LIMITED.labels(DOOR).inc()
-                raise
+        admit(
+            self.security,
+            operation.access,
+            door=DOOR,
+            source=current_source() or environ.get("REMOTE_ADDR"),
+            caller=environ,
+            authenticate=lambda: self._authenticate(environ, headers),
+            claimed=claimed_username(headers),
+            operation=f"the operation {operation.name}",
+        )
 
     def _authenticate(self, environ: dict[str, Any], headers: list[Any] | None) -> Principal:
+        """WS-Security in the SOAP header, or a bearer token or API key in the HTTP headers."""
         authorization = environ.get("HTTP_AUTHORIZATION")
         api_key = environ.get("HTTP_X_API_KEY")
-        source = current_source() or environ.get("REMOTE_ADDR")
-        try:
-            with self.security.attempt(DOOR, source, claimed_username(headers)):
-                token = find_security(headers)
-                if token is None:
-                    return self.security.authenticator.http(authorization, api_key)
-                if authorization or api_key:
-                    raise InvalidToken("send WS-Security or an HTTP credential, not both")
-                if self.security.wss is None:
-                    raise InvalidToken("WS-Security is not enabled on this bridge")
-                client = self.security.wss.verify(token)
-                return Principal(client, client.scopes, "ws_security")
-        except AuthenticationFailed as error:
-            AUTH_FAILURES.labels(DOOR, error.reason).inc()
-            raise
+        token = find_security(headers)
+        if token is None:
+            return self.security.authenticator.http(authorization, api_key)
+        if authorization or api_key:
+            raise InvalidToken("send WS-Security or an HTTP credential, not both")
+        if self.security.wss is None:
+            raise InvalidToken("WS-Security is not enabled on this bridge")
+        client = self.security.wss.verify(token)
+        return Principal(client, client.scopes, "ws_security")
 
     def _soap_action(self, environ: dict[str, Any]) -> str:
         raw = environ.get("HTTP_SOAPACTION")

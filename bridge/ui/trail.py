@@ -20,7 +20,6 @@ from flask import current_app, g, request
 
 from bridge.observability.audit import current_source
 from bridge.observability.logging import current_correlation_id
-from bridge.observability.metrics import AUTH_FAILURES
 from bridge.store.audit import INTERFACES, OUTCOMES, AuditLog, AuditRecord
 
 if TYPE_CHECKING:
@@ -91,7 +90,6 @@ def sign_in_refused(
     the tier or scope is only `denied`."""
     if tier is None:
         record("login", "unauthenticated", 401, client_id=client_id, detail=detail)
-        AUTH_FAILURES.labels(INTERFACE, "invalid").inc()
         bridge.security.failed(_source(), INTERFACE, "invalid", client_id)
     else:
         record("login", "denied", 403, client_id=client_id, tier=tier, detail=detail)

@@ -75,7 +75,8 @@ def test_core_banking_failing_opens_its_circuit_and_transfers_then_fail_fast(
     problem = assert_problem(refused, 503, "upstream-unavailable")
     assert "circuit open" in problem["detail"]
     assert 0 < int(refused.headers["Retry-After"]) <= breaker.reset_timeout
-    assert not corebank.entered.is_set() and corebank.postings == []
+    assert not corebank.entered.is_set()
+    assert corebank.postings == []
 
 
 def test_a_transfer_refused_by_the_open_circuit_stays_unfinished_for_the_reconciler(
@@ -94,9 +95,10 @@ def test_a_transfer_refused_by_the_open_circuit_stays_unfinished_for_the_reconci
     while_open = reconciler(rest_bridge).run()
 
     assert [entry.outcome for entry in while_open.settled] == ["failed"]
-    assert while_open.error is not None and "circuit open" in while_open.error
+    assert "circuit open" in (while_open.error or "")
     record = store.find(credentials.client.id, msg_id=msg_id)
-    assert record is not None and not record.finished and record.lease_until is None
+    assert record is not None
+    assert (record.finished, record.lease_until) == (False, None)
     assert corebank.postings == []
 
     breaker.close()
@@ -124,9 +126,8 @@ def test_open_circuit_is_a_soap_server_fault_with_http_503_and_retry_after(
 
     assert response.status_code == 503, response.get_data(as_text=True)
     fault = etree.fromstring(response.get_data())
-    assert fault.findtext(".//faultcode").endswith("Server")
+    assert (fault.findtext(".//faultcode") or "").endswith("Server")
     info = fault.find(f".//{FAULT}")
     assert info is not None
     retry_after = info.findtext("{urn:bridge:fault:v1}RetryAfter")
-    assert retry_after is not None and 0 < int(retry_after) <= breaker.reset_timeout
-
+    assert 0 < int(retry_after or 0) <= breaker.reset_timeout

@@ -68,11 +68,12 @@ def served_document(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         config = SchemathesisConfig.from_dict(
             {
                 "seed": SEED,
-                "headers": {"X-API-Key": key},
                 "generation": {"max-examples": EXAMPLES, "mode": "all"},
                 "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
             }
         )
+        # as `st run -H`: the key on every request of every project
+        config.projects.override.update(headers={"X-API-Key": key})
         schema = schemathesis.openapi.from_url(f"{live.url}/api/openapi.json", config=config)
         schema.hook("map_case")(as_the_formats_say)
         yield schema

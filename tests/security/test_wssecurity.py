@@ -50,7 +50,7 @@ SAMPLES = DATA / "soap" / "wss"
 VERIFY_ACCOUNT = DATA / "soap" / "requests" / "verify_account.xml"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 # The client and password the fixed samples were made for (see their comments).
-SAMPLE_ID = "cl_sample"
+SAMPLE_ID = "cl_5a3b1e0000000001"
 SAMPLE_PASSWORD = "correct horse battery staple"
 SAMPLE_CREATED = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(seconds=300)
@@ -82,7 +82,7 @@ def bank(wss_registry: ClientRegistry) -> tuple[ApiClient, str]:
 
 @pytest.fixture
 def sample_client(wss_registry: ClientRegistry, engine: Engine, sealer: Sealer) -> ApiClient:
-    """The client of the fixed samples: id `cl_sample`, the samples' password, sealed."""
+    """The client of the fixed samples: id `cl_5a3b1e0000000001`, the samples' password, sealed."""
     client, _ = wss_registry.create("Sample Bank", "partner", ["accounts:read"])
     with engine.begin() as db:
         db.execute(

@@ -75,7 +75,8 @@ def test_unavailable_calls_open_the_circuit_then_calls_fail_fast_with_retry_afte
     assert type(refused.value) is UpstreamUnavailable  # never sent: not an unknown outcome
     assert "circuit open" in refused.value.detail
     assert 0 < refused.value.retry_after <= 60
-    assert not fake.entered.is_set() and fake.postings == []
+    assert not fake.entered.is_set()
+    assert fake.postings == []
 
 
 @pytest.mark.parametrize(
