@@ -17,19 +17,20 @@ import getpass
 import logging
 import re
 import socket
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import orjson
 
+from bridge.cli_common import config_option, settings_or_exit
+from bridge.domain.clock import as_utc, utcnow
 from bridge.domain.errors import ConfigurationError
-from bridge.settings import Settings, load_settings
+from bridge.settings import load_settings
 from bridge.store.audit import INTERFACES, MAX_LIMIT, OUTCOMES, AuditLog, AuditRecord
 from bridge.store.db import make_engine
 
@@ -38,13 +39,6 @@ log = logging.getLogger(__name__)
 Command = TypeVar("Command", bound=Callable[..., Any])
 _RELATIVE = re.compile(r"(?P<count>\d+)(?P<unit>[smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-config_option = click.option(
-    "--config",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="TOML settings file (default: ./bridge.toml if present, or $BRIDGE_CONFIG).",
-)
 
 
 class Moment(click.ParamType[datetime, Any]):
@@ -60,20 +54,12 @@ class Moment(click.ParamType[datetime, Any]):
         relative = _RELATIVE.fullmatch(str(value).strip())
         if relative:
             ago = timedelta(**{_UNITS[relative["unit"]]: int(relative["count"])})
-            return datetime.now(UTC) - ago
+            return utcnow() - ago
         try:
             moment = datetime.fromisoformat(str(value))
         except ValueError:
             self.fail(f"{value!r} is neither an ISO 8601 time nor a time ago like 15m", param, ctx)
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        return load_settings(config)
-    except ConfigurationError as exc:
-        click.echo(f"bridge: {exc.detail}", err=True)
-        sys.exit(2)
+        return as_utc(moment)
 
 
 # -- recording the admin commands ----------------------------------------------------------------
@@ -88,7 +74,7 @@ def audited(operation: str, *, resource: str | None = None) -> Callable[[Command
     def wrap(command: Command) -> Command:
         @functools.wraps(command)
         def run(*args: Any, **kwargs: Any) -> Any:
-            at, started = datetime.now(UTC), time.perf_counter()
+            at, started = utcnow(), time.perf_counter()
             outcome, status = "server_error", "error"
             try:
                 result = command(*args, **kwargs)
@@ -192,7 +178,7 @@ def audit(
 ) -> None:
     """The audit log, newest first: calls on the doors, sync deliveries, admin actions and
     security events."""
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     engine = make_engine(settings.database_url)
     try:
         entries = AuditLog(engine).query(

@@ -9,25 +9,9 @@ from typing import Any
 import click
 
 from bridge.audit_cli import audit, audited
+from bridge.cli_common import config_option, settings_or_exit
 from bridge.domain.errors import ConfigurationError
 from bridge.observability.logging import configure_logging
-from bridge.settings import Settings, load_settings
-
-
-def _settings(config: Path | None, **overrides: Any) -> Settings:
-    try:
-        return load_settings(config, **{k: v for k, v in overrides.items() if v is not None})
-    except ConfigurationError as exc:
-        click.echo(f"bridge: {exc.detail}", err=True)
-        sys.exit(2)
-
-
-config_option = click.option(
-    "--config",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="TOML settings file (default: ./bridge.toml if present, or $BRIDGE_CONFIG).",
-)
 
 
 @click.group()
@@ -46,7 +30,7 @@ def serve(config: Path | None, host: str | None, port: int | None, workers: int 
     """Migrate the database and serve the bridge (REST, SOAP, simulators) under gunicorn."""
     from bridge.serve import prepare_metrics_dir, run
 
-    settings = _settings(config, host=host, port=port, workers=workers)
+    settings = settings_or_exit(config, host=host, port=port, workers=workers)
     simulators_on, why = settings.simulators_decision()
     missing = settings.unconfigured_upstreams()
     if missing:
@@ -92,7 +76,7 @@ def migrate(config: Path | None) -> None:
     from bridge.store.db import make_engine, migration_state
     from bridge.store.db import migrate as upgrade
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     current, _ = migration_state(engine)
@@ -105,7 +89,7 @@ def mappings(config: Path | None) -> None:
     """Compile every mapping spec and list them (a bad spec is reported with its file)."""
     from bridge.mapping import Mappings
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     try:
         loaded = Mappings.load(settings.mappings_dir)
     except ConfigurationError as exc:
@@ -126,7 +110,7 @@ JOBS = click.Choice(["payroll", "shipments", "classification"])
 def _bridge(config: Path | None) -> Any:
     from bridge.app import create_app
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     configure_logging(settings.log_level)
     return create_app(settings, start_scheduler=False)
 

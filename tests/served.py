@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import free_port
+from tests.common.live import free_port
 
 BRIDGE = Path(sys.executable).with_name("bridge")
 

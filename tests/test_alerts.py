@@ -15,7 +15,7 @@ import requests
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import LiveBridge
+from tests.common.live import LiveBridge
 
 RULES = Path(__file__).parents[1] / "ops" / "prometheus"
 # Series Prometheus makes itself, not the bridge.

@@ -1,4 +1,5 @@
-"""The written rule of the pure core: domain/ and mapping/ import no framework of the edges."""
+"""Written rules, enforced: the pure core (domain/, mapping/) imports no framework of the
+edges, and tests import helpers from tests/common/, never from a conftest or a test module."""
 
 from __future__ import annotations
 
@@ -44,3 +45,53 @@ def test_domain_imports_nothing_but_itself_and_the_standard_library() -> None:
                 assert top in {"bridge", "__future__"} or top in sys.stdlib_module_names, (
                     f"{source.name} imports {node.module}"
                 )
+
+
+TESTS = Path(__file__).resolve().parent
+
+
+def imports_of_tests_or_conftest(source: str) -> list[str]:
+    """Modules a test file imports that are conftest files or test modules: helpers live in
+    tests/common/, fixtures in conftest files (found by pytest, imported by nobody)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            modules = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        found += [
+            module
+            for module in modules
+            if (last := module.rsplit(".", 1)[-1]) == "conftest" or last.startswith("test_")
+        ]
+    return found
+
+
+def test_no_test_file_imports_a_conftest_or_another_test_module() -> None:
+    offenders = {
+        str(path.relative_to(TESTS)): found
+        for path in sorted(TESTS.rglob("*.py"))
+        if (found := imports_of_tests_or_conftest(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from tests.rest.conftest import post_json",
+        "from tests.soap.test_e2e import partner",
+        "from .conftest import Door",
+        "from tests.soap import test_e2e",
+        "import tests.sync.test_payroll_sync",
+    ],
+)
+def test_the_import_rule_sees_every_form_of_import(source: str) -> None:
+    assert imports_of_tests_or_conftest(source)
+
+
+def test_the_import_rule_lets_helpers_through() -> None:
+    assert imports_of_tests_or_conftest("from tests.common.rest import post_json") == []

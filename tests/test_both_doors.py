@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import LiveBridge
-from tests.soap.test_e2e import CREDITOR, DEBTOR, partner, payments, transfer_funds
+from tests.common.live import LiveBridge
+from tests.common.partner_bank import CREDITOR, DEBTOR, partner, payments, transfer_funds
 
 pytestmark = pytest.mark.slow
 

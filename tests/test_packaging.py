@@ -25,7 +25,7 @@ import yaml
 
 from bridge.serve import METRICS_DIR
 from bridge.settings import Settings
-from tests.conftest import LiveBridge, free_port
+from tests.common.live import LiveBridge, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BRIDGE_SERVICES = ("bridge-1", "bridge-2")

@@ -8,7 +8,8 @@ What this test changes, and why:
 - `make run` serves in the foreground forever: here it runs in the background, and the next
   command waits for /healthz;
 - `make test` is the suite this test is part of: it is not run again;
-- the port: 127.0.0.1:8080 becomes a free port, so a bridge already running is not disturbed.
+- the port: 127.0.0.1:8080 becomes a free port, so a bridge already running is not disturbed;
+- `curl` fails on an HTTP error status, as a person reading the answer would notice it.
 The copy borrows this checkout's .venv without letting `make` install into it (installing
 again would take a minute, and is what CI's own `make test` on a fresh clone does).
 """
@@ -21,25 +22,29 @@ import re
 import shutil
 import signal
 import subprocess
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.common.live import free_port
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parents[1]
 README = ROOT / "README.md"
 FENCE = re.compile(
-    r"^(?:<!-- not run: (?P<why>[^>]+?) -->\n)?```(?P<lang>[\w-]*)\n(?P<body>.*?)^```$",
+    r"^(?:[ \t]*<!-- not run: (?P<why>[^>]+?) -->\n)?(?P<indent>[ \t]*)```(?P<lang>[\w-]*)\n"
+    r"(?P<body>.*?)^(?P=indent)```$",
     re.MULTILINE | re.DOTALL,
 )
+# An HTTP error fails the command (and shows its body), as a person reading the answer would see.
+CURL_FAILS = 'curl() { command curl --fail-with-body "$@"; echo; }'
 WAIT_HEALTHY = """
 healthz="http://127.0.0.1:$BRIDGE_PORT/healthz"
-for _ in $(seq 1 120); do curl -fs "$healthz" >/dev/null && break; sleep 0.5; done
-curl -fs "$healthz" >/dev/null
+for _ in $(seq 1 120); do command curl -fs "$healthz" >/dev/null && break; sleep 0.5; done
+command curl -fs "$healthz" >/dev/null
 """
 
 
@@ -56,7 +61,7 @@ def blocks(text: str) -> list[Block]:
         Block(
             line=text.count("\n", 0, match.start("body")),
             lang=match.group("lang"),
-            body=match.group("body"),
+            body=textwrap.dedent(match.group("body")),
             not_run=match.group("why"),
         )
         for match in FENCE.finditer(text)
@@ -65,7 +70,7 @@ def blocks(text: str) -> list[Block]:
 
 def shell_script(text: str, port: int) -> str:
     """The README's runnable shell blocks as one script, adapted as the module says."""
-    parts = ["set -euo pipefail", f"export BRIDGE_PORT={port}"]
+    parts = ["set -euo pipefail", f"export BRIDGE_PORT={port}", CURL_FAILS]
     for block in blocks(text):
         if block.lang != "sh" or block.not_run:
             continue

@@ -34,10 +34,11 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from bridge.domain.clock import Clock, utcnow
 from bridge.observability import metrics
 from bridge.observability.correlation import ENVIRON_KEY as CORRELATION_KEY
 from bridge.observability.logging import current_correlation_id, redact_text
@@ -165,7 +166,7 @@ class AuditMiddleware:
         *,
         soap_operations: Mapping[str, frozenset[str]] | None = None,
         trusted_proxies: int = 0,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utcnow,
     ) -> None:
         self.app = app
         self.audit_log = audit_log
@@ -284,9 +285,7 @@ class SyncAudit:
 
     OUTCOMES = {"delivered": "ok", "retry": "server_error", "dead": "server_error"}
 
-    def __init__(
-        self, audit_log: AuditLog, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    ) -> None:
+    def __init__(self, audit_log: AuditLog, *, clock: Clock = utcnow) -> None:
         self.audit_log = audit_log
         self._clock = clock
 

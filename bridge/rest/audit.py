@@ -12,7 +12,7 @@ other workers or nodes appear within their writer's flush interval, about 0.2 s)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import Response, request
@@ -20,6 +20,7 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from pydantic import Field
 
+from bridge.domain.clock import as_utc, utcnow
 from bridge.domain.errors import ConfigurationError, MappingError
 from bridge.observability.audit import SOURCE_KEY
 from bridge.observability.correlation import ENVIRON_KEY as CORRELATION_KEY
@@ -89,8 +90,8 @@ def list_audit_entries(query: AuditQuery) -> Response:
     log = audit_log()
     log.flush()
     found = log.query(
-        since=_utc(query.since),
-        until=_utc(query.until),
+        since=as_utc(query.since),
+        until=as_utc(query.until),
         client_id=query.client_id,
         outcome=query.outcome,
         interface=query.interface,
@@ -123,7 +124,7 @@ def record_admin_action(
     principal: Principal | None = request.environ.get(PRINCIPAL_KEY)
     audit_log().record(
         AuditRecord(
-            at=datetime.now(UTC),
+            at=utcnow(),
             client_id=None if principal is None else principal.id,
             tier=None if principal is None else principal.tier,
             interface="admin",
@@ -136,12 +137,6 @@ def record_admin_action(
             detail=detail,
         )
     )
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 def _before_id(value: str) -> int:

@@ -7,34 +7,24 @@ key file. A lost one is replaced (`rotate-secret`, `api-key`, `wss-password`).
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
 import click
 
 from bridge.audit_cli import audited
-from bridge.domain.errors import BridgeError, ConfigurationError
+from bridge.cli_common import config_option, settings_or_exit
+from bridge.domain.errors import BridgeError
 from bridge.security.access import SCOPES
 from bridge.security.clients import DEFAULT_PLAN, TIERS, ClientRegistry, scope_text
 from bridge.security.links import AccountLinks
 from bridge.security.sealing import wss_sealer
-from bridge.settings import load_settings
 from bridge.store.db import make_engine, migrate
-
-config_option = click.option(
-    "--config",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="TOML settings file (default: ./bridge.toml if present, or $BRIDGE_CONFIG).",
-)
 
 
 def _registry(config: Path | None) -> ClientRegistry:
-    try:
-        settings = load_settings(config)
-    except ConfigurationError as exc:
-        click.echo(f"bridge: {exc.detail}", err=True)
-        sys.exit(2)
+    settings = settings_or_exit(config)
     engine = make_engine(settings.database_url)
     migrate(engine)
     return ClientRegistry(engine, sealer=wss_sealer(settings))
@@ -51,8 +41,25 @@ def clients() -> None:
     passwords, link the accounts whose statements they read, disable."""
 
 
+# The credentials a command prints: (label of the text form, variable of the --env form, value).
+Shown = list[tuple[str, str, str]]
+
+env_option = click.option(
+    "--env",
+    "as_env",
+    is_flag=True,
+    help="Print shell assignments (CLIENT_ID=..., one a line) for `eval`, instead of labels.",
+)
+
+
+def _show(shown: Shown, as_env: bool) -> None:
+    for label, variable, value in shown:
+        click.echo(f"{variable}={shlex.quote(value)}" if as_env else f"{label + ':':<14} {value}")
+
+
 @clients.command("create")
 @config_option
+@env_option
 @click.option("--name", required=True, help="Who the client is, for people reading lists.")
 @click.option("--tier", type=click.Choice(TIERS), required=True)
 @click.option(
@@ -73,6 +80,7 @@ def create(
     scopes: tuple[str, ...],
     organisation: str | None,
     plan: str,
+    as_env: bool,
 ) -> None:
     """Register a client; prints its id and its secret, once."""
     try:
@@ -82,8 +90,10 @@ def create(
     except BridgeError as exc:
         _refused(exc)
         return
-    click.echo(f"client_id:     {client.id}")
-    click.echo(f"client_secret: {secret}")
+    _show(
+        [("client_id", "CLIENT_ID", client.id), ("client_secret", "CLIENT_SECRET", secret)],
+        as_env,
+    )
     click.echo("The secret is shown only now; store it where the client reads it.", err=True)
 
 
@@ -103,15 +113,16 @@ def list_clients(config: Path | None) -> None:
 @clients.command("rotate-secret")
 @config_option
 @click.argument("client_id")
+@env_option
 @audited("clients rotate-secret", resource="client_id")
-def rotate_secret(config: Path | None, client_id: str) -> None:
+def rotate_secret(config: Path | None, client_id: str, as_env: bool) -> None:
     """Replace CLIENT_ID's secret; the old one stops working at once."""
     try:
         secret = _registry(config).rotate_secret(client_id)
     except BridgeError as exc:
         _refused(exc)
         return
-    click.echo(f"client_secret: {secret}")
+    _show([("client_secret", "CLIENT_SECRET", secret)], as_env)
 
 
 @clients.command("disable")
@@ -131,22 +142,24 @@ def disable(config: Path | None, client_id: str) -> None:
 @clients.command("api-key")
 @config_option
 @click.argument("client_id")
+@env_option
 @audited("clients api-key", resource="client_id")
-def api_key(config: Path | None, client_id: str) -> None:
+def api_key(config: Path | None, client_id: str, as_env: bool) -> None:
     """Issue a new API key for CLIENT_ID; prints it once."""
     try:
         key = _registry(config).create_api_key(client_id)
     except BridgeError as exc:
         _refused(exc)
         return
-    click.echo(f"api_key: {key}")
+    _show([("api_key", "API_KEY", key)], as_env)
 
 
 @clients.command("wss-password")
 @config_option
 @click.argument("client_id")
+@env_option
 @audited("clients wss-password", resource="client_id")
-def wss_password(config: Path | None, client_id: str) -> None:
+def wss_password(config: Path | None, client_id: str, as_env: bool) -> None:
     """Issue a new WS-Security password for CLIENT_ID (the UsernameToken's Username is the
     client id); prints it once, and the previous one stops working."""
     try:
@@ -154,8 +167,10 @@ def wss_password(config: Path | None, client_id: str) -> None:
     except BridgeError as exc:
         _refused(exc)
         return
-    click.echo(f"username:     {client_id}")
-    click.echo(f"wss_password: {password}")
+    _show(
+        [("username", "WSS_USERNAME", client_id), ("wss_password", "WSS_PASSWORD", password)],
+        as_env,
+    )
     click.echo("The password is shown only now; store it where the client reads it.", err=True)
 
 

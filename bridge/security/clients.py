@@ -23,15 +23,15 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal, cast, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, Row, insert, select, update
 
+from bridge.domain.clock import Clock, utcnow
 from bridge.domain.errors import (
     ConfigurationError,
     InvalidClient,
@@ -49,12 +49,6 @@ API_KEY_MARK = "bk"
 # What the bridge makes: `cl_` and 16 hex digits; an API key's prefix, 12 hex digits.
 CLIENT_ID_FORM = re.compile(r"cl_[0-9a-f]{16}")
 _KEY_PREFIX = re.compile(r"[0-9a-f]{12}")
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -93,7 +87,7 @@ class ClientRegistry:
         engine: Engine,
         *,
         hasher: PasswordHasher | None = None,
-        clock: Clock = utc_now,
+        clock: Clock = utcnow,
         sealer: Sealer | None = None,
     ) -> None:
         """`sealer` keeps WS-Security passwords; without one they can be neither issued nor

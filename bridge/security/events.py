@@ -24,8 +24,8 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
+from bridge.domain.clock import Clock, utcnow
 from bridge.observability.audit import current_source
 from bridge.observability.logging import current_correlation_id
 from bridge.observability.metrics import SECURITY_EVENT_KINDS, SECURITY_EVENTS
@@ -54,7 +54,7 @@ class SecurityEvents:
         window: float = 60.0,
         max_sources: int = 10_000,
         monotonic: Callable[[], float] = time.monotonic,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utcnow,
     ) -> None:
         if burst < 2:
             raise ValueError("a burst is at least 2 failures")

@@ -25,9 +25,10 @@ from typing import Literal
 from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from bridge.domain.clock import Clock, utcnow
 from bridge.domain.errors import Conflict, MappingError, NotFound
 from bridge.security.access import Principal
-from bridge.security.clients import ApiClient, Clock, utc_now
+from bridge.security.clients import ApiClient
 from bridge.store.tables import account_links
 
 HolderKind = Literal["client", "organisation"]
@@ -45,7 +46,7 @@ class AccountLink:
 
 
 class AccountLinks:
-    def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
+    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
         self.engine = engine
         self.clock = clock
 

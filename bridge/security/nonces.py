@@ -24,26 +24,21 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bridge.domain.clock import Clock, utcnow
 from bridge.domain.errors import ReplayedNonce
 from bridge.store.security_tables import wss_nonces
 
-Clock = Callable[[], datetime]
 REDIS_PREFIX = "bridge:wss:nonce:"
 # One insert in this many also deletes the expired rows: a few milliseconds now and then
 # instead of a table that grows between housekeeping runs.
 PURGE_EVERY = 500
 REPLAYED = "this UsernameToken nonce was used before"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def nonce_key(client_id: str, nonce: bytes) -> str:
@@ -63,7 +58,7 @@ class DatabaseNonces:
         engine: Engine,
         ttl: timedelta,
         *,
-        clock: Clock = utc_now,
+        clock: Clock = utcnow,
         purge_every: int = PURGE_EVERY,
     ) -> None:
         self.engine = engine
@@ -109,7 +104,7 @@ def purge_expired(engine: Engine, now: datetime | None = None) -> int:
     """Delete the nonces no accepted Created can reuse any more; how many went."""
     with engine.begin() as db:
         removed: int = db.execute(
-            delete(wss_nonces).where(wss_nonces.c.expires_at <= (now or utc_now()))
+            delete(wss_nonces).where(wss_nonces.c.expires_at <= (now or utcnow()))
         ).rowcount
     return removed
 

@@ -24,7 +24,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Engine, insert, select, update
 
+from bridge.domain.clock import Clock, as_utc, utcnow
 from bridge.domain.errors import (
     ConfigurationError,
     ExpiredToken,
@@ -40,7 +41,7 @@ from bridge.domain.errors import (
     InvalidScope,
     InvalidToken,
 )
-from bridge.security.clients import ApiClient, Clock, digest, scope_text, utc_now
+from bridge.security.clients import ApiClient, digest, scope_text
 from bridge.store.security_tables import refresh_tokens
 
 ALGORITHM = "EdDSA"
@@ -84,7 +85,7 @@ class KeyRing:
         return None if key is None else key.public_key()
 
     @classmethod
-    def load(cls, directory: Path, current: str = "", *, clock: Clock = utc_now) -> KeyRing:
+    def load(cls, directory: Path, current: str = "", *, clock: Clock = utcnow) -> KeyRing:
         """The ring from `<kid>.pem` files (PKCS#8 Ed25519) in `directory`. `current` names the
         signing key; empty means the greatest kid, so kids named by date sort into rotation
         order. An empty or missing directory gets a first key, so the embedded default (one
@@ -150,7 +151,7 @@ class TokenService:
         audience: str,
         access_ttl: timedelta = timedelta(hours=1),
         refresh_ttl: timedelta = timedelta(days=30),
-        clock: Clock = utc_now,
+        clock: Clock = utcnow,
         on_reuse: Callable[[str, str], None] | None = None,
     ) -> None:
         self.engine = engine
@@ -184,7 +185,7 @@ class TokenService:
             ).first()
             if row is None or row.client_id != client.id:
                 raise InvalidGrant("refresh token is not valid")
-            if row.revoked_at is not None or _aware(row.expires_at) <= now:
+            if row.revoked_at is not None or as_utc(row.expires_at) <= now:
                 raise InvalidGrant("refresh token is not valid")
             # Checked before the token is spent, so a wrong scope does not cost the client it.
             granted = self._narrow(frozenset(row.scope.split()) & client.scopes, scopes)
@@ -304,8 +305,3 @@ class TokenService:
         if not wanted or not wanted <= held:
             raise InvalidScope("the requested scope exceeds what the client was granted")
         return wanted
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands timezone-aware columns back naive (in UTC, as we wrote them)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -43,15 +43,16 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
+from bridge.domain.clock import Clock, utcnow
 from bridge.domain.errors import ExpiredToken, InvalidToken, MissingCredentials
-from bridge.security.clients import ApiClient, utc_now
+from bridge.security.clients import ApiClient
 from bridge.security.nonces import NonceStore, build_nonce_store
 from bridge.settings import Settings
 
@@ -104,7 +105,7 @@ class UsernameTokenVerifier:
         window: timedelta = DEFAULT_WINDOW,
         skew: timedelta = DEFAULT_SKEW,
         password_text: bool = False,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utcnow,
     ) -> None:
         """`nonces` must remember them at least `window + skew`."""
         self.credentials = credentials

@@ -15,11 +15,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Literal, TypeVar
-
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from bridge.domain import (
     AccountValidation,
@@ -38,6 +36,7 @@ from bridge.domain import (
     VerificationResult,
 )
 from bridge.domain.banking import execution_date_window
+from bridge.domain.clock import utcnow
 from bridge.domain.corebank import TRANSIENT_REASON
 from bridge.domain.errors import (
     InProgress,
@@ -51,6 +50,7 @@ from bridge.domain.errors import (
 )
 from bridge.mapping import canonical_json
 from bridge.mapping.scalars import Currencies, Invalid
+from bridge.services.retry import RetryPolicy
 from bridge.store.transfers import TransferRecord, TransferStore
 from bridge.upstream.corebank import CoreBank
 
@@ -68,26 +68,6 @@ NO_LONGER_MAPS = "NARR"  # the stored request no longer maps to a posting
 Settlement = Literal["found", "posted", "refused", "unchanged"]
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Bounded retries of transient upstream failures, exponential backoff with jitter."""
-
-    attempts: int = 3
-    initial_wait: float = 0.05
-    max_wait: float = 0.5
-    retry_after: int = 5  # seconds a caller is told to wait once retries are spent
-
-    def retrying(self) -> Retrying:
-        return Retrying(
-            stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential_jitter(
-                multiplier=self.initial_wait, max=self.max_wait, jitter=self.initial_wait
-            ),
-            retry=retry_if_exception_type(UpstreamUnavailable),
-            reraise=True,
-        )
-
-
 def _new_tx_id() -> str:
     return "TX" + uuid.uuid4().hex[:24].upper()
 
@@ -101,7 +81,7 @@ class BankingService:
         *,
         retry: RetryPolicy | None = None,
         lease: timedelta = timedelta(seconds=60),
-        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        today: Callable[[], date] = lambda: utcnow().date(),
         new_tx_id: Callable[[], str] = _new_tx_id,
     ) -> None:
         self._transfers = transfers
@@ -165,7 +145,7 @@ class BankingService:
         if record is None:
             named = f"TxId {query.tx_id!r}" if query.tx_id else f"MsgId {query.msg_id!r}"
             raise NotFound(f"no transfer with {named}")
-        lease_active = record.lease_until is not None and record.lease_until > datetime.now(UTC)
+        lease_active = record.lease_until is not None and record.lease_until > utcnow()
         if record.status == TransferStatus.PDNG or (not record.finished and not lease_active):
             return self._refresh(record, correlation_id)
         return _result(record)

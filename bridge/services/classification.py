@@ -24,20 +24,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Row, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from tenacity import (
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from bridge.domain.classification import (
     Classification,
@@ -46,16 +39,17 @@ from bridge.domain.classification import (
     ClassificationStatus,
     Entity,
 )
+from bridge.domain.clock import Clock, as_utc, utcnow
 from bridge.domain.errors import (
     InvalidInput,
     KeyReused,
     MappingError,
     NotFound,
     UpstreamRejected,
-    UpstreamTimeout,
     UpstreamUnavailable,
 )
 from bridge.mapping import canonical_json
+from bridge.services.retry import RetryPolicy, failed_fast
 from bridge.store.tables import classifications, outbox
 from bridge.sync import outbox as queue
 
@@ -94,35 +88,6 @@ class Classifier(Protocol):
     def refusal(self, operation: str, message: Any) -> str | None: ...
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Bounded retries while a caller waits (`classify_now`): a few quick tries when the
-    classifier failed fast (HTTP 5xx, a Server fault, a refused connection), none after a
-    timeout, which has already cost the caller the whole upstream timeout."""
-
-    attempts: int = 3
-    initial_wait: float = 0.05
-    max_wait: float = 0.5
-
-    def retrying(self) -> Retrying:
-        return Retrying(
-            stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential_jitter(
-                multiplier=self.initial_wait, max=self.max_wait, jitter=self.initial_wait
-            ),
-            retry=retry_if_exception(
-                lambda exc: (
-                    isinstance(exc, UpstreamUnavailable) and not isinstance(exc, UpstreamTimeout)
-                )
-            ),
-            reraise=True,
-        )
-
-
 class ClassificationService:
     def __init__(
         self,
@@ -132,7 +97,7 @@ class ClassificationService:
         *,
         retry: RetryPolicy | None = None,
         hold: timedelta = timedelta(seconds=120),
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Clock = utcnow,
     ) -> None:
         """`hold` is how long `classify_now` keeps the document's outbox row from the job; a
         process that dies mid-call frees it when the hold runs out, and the job sends it."""
@@ -335,7 +300,7 @@ class ClassificationService:
         reason = self.classifier.refusal(CLASSIFY_TEXT, request)
         if reason is not None:
             raise UpstreamRejected("classifier", f"{CLASSIFY_TEXT}: not sent: {reason}")
-        for attempt in self._retry.retrying():
+        for attempt in self._retry.retrying(failed_fast):
             with attempt:
                 result: ClassificationResult = self.classifier.call(
                     CLASSIFY_TEXT, request, correlation_id=correlation_id
@@ -452,8 +417,8 @@ class ClassificationService:
             model_version=row.model_version,
             needs_review=row.needs_review,
             error=error,
-            created_at=_utc(row.created_at),
-            classified_at=None if row.classified_at is None else _utc(row.classified_at),
+            created_at=as_utc(row.created_at),
+            classified_at=as_utc(row.classified_at),
         )
 
 
@@ -470,11 +435,6 @@ def _entities(stored: str | None) -> list[Entity]:
     if not stored:
         return []
     return canonical_json.loads(list[Entity], stored)
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite keeps no time zone; the bridge writes UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _check_document_id(document_id: str) -> None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bridge.domain import EmployeeChange
+from bridge.domain.clock import utcnow
 from bridge.domain.errors import Conflict, InvalidInput, KeyReused, MappingError, NotFound
 from bridge.mapping import canonical_json
 from bridge.mapping.scalars import Currencies, Invalid
@@ -62,7 +63,7 @@ class HrService:
         if not accepted:
             raise InvalidInput("no changes given")
         _distinct(accepted)
-        now = datetime.now(UTC)
+        now = utcnow()
         try:
             with self._engine.begin() as connection:
                 earlier = _queued_payloads(connection, [c.record_id for c in accepted])

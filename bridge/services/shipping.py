@@ -34,7 +34,7 @@ the caller's shipment exists. Time columns hold UTC (SQLite keeps no offset).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -43,6 +43,7 @@ from sqlalchemy import Connection, Engine, Row, and_, insert, or_, select, updat
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from bridge.domain.clock import Clock, as_utc, utcnow
 from bridge.domain.errors import KeyReused, MappingError, NotFound
 from bridge.domain.shipping import (
     BookingState,
@@ -82,24 +83,11 @@ _BOOKING_FILTERS = {
 }
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    """A time read back from the database: SQLite returns UTC without its offset."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def event_key(event: DeliveryEvent) -> str:
     """What makes two events the same event: shipment, tracking number, status and instant (an
     instant written with another offset is the same instant); location and note are not part of
     it, so a resent event with reworded details is still a duplicate."""
-    instant = _utc(event.event_time).isoformat()
+    instant = event.event_time.astimezone(UTC).isoformat()
     identity = "|".join((event.shipment_ref, event.tracking_no, event.status.value, instant))
     return hashlib.sha256(identity.encode("utf-8")).hexdigest()
 
@@ -129,7 +117,7 @@ class After:
 
 
 class ShippingService:
-    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
         self._engine = engine
         self._clock = clock
 
@@ -245,7 +233,7 @@ class ShippingService:
             assert latest is not None  # the history holds at least this event
             values: dict[str, Any] = {
                 "status": latest.status.value,
-                "last_event_time": _utc(latest.event_time),
+                "last_event_time": latest.event_time.astimezone(UTC),
                 "updated_at": now,
             }
             estimate = latest_estimate(history)
@@ -314,7 +302,7 @@ class ShippingService:
         if booking is not None:
             query = query.where(_BOOKING_FILTERS[booking])
         if after is not None:
-            at = _utc(after.created_at)
+            at = after.created_at.astimezone(UTC)
             query = query.where(
                 or_(
                     shipments.c.created_at > at,
@@ -366,7 +354,7 @@ def _insert_event(connection: Connection, event: DeliveryEvent, now: datetime) -
         shipment_ref=event.shipment_ref,
         event_key=event_key(event),
         status=event.status.value,
-        event_time=_utc(event.event_time),
+        event_time=event.event_time.astimezone(UTC),
         event=canonical_json.dumps(event).decode(),
         received_at=now,
     )
@@ -415,8 +403,8 @@ def _shipment(row: Row[Any], events: list[DeliveryEvent]) -> Shipment:
         label_url=row.label_url,
         estimated_delivery=row.estimated_delivery,
         status=None if row.status is None else ShipmentStatus(row.status),
-        last_event_time=None if row.last_event_time is None else _aware(row.last_event_time),
-        created_at=_aware(row.created_at),
-        booked_at=None if row.booked_at is None else _aware(row.booked_at),
+        last_event_time=as_utc(row.last_event_time),
+        created_at=as_utc(row.created_at),
+        booked_at=as_utc(row.booked_at),
         events=events,
     )

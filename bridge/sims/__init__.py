@@ -27,8 +27,9 @@ from wsgiref.types import WSGIApplication
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bridge.domain.clock import Clock, utcnow
 from bridge.sims import classifier, corebank, logistics, payroll
-from bridge.sims.context import Clock, SimContext, utc_now
+from bridge.sims.context import SimContext
 from bridge.sims.control import SimControl
 from bridge.sims.wsgi import SimulatorApp
 
@@ -38,7 +39,7 @@ SIMULATORS = (corebank, payroll, logistics, classifier)
 
 
 def create_simulators(
-    engine: Engine, base_url: str, *, clock: Clock = utc_now
+    engine: Engine, base_url: str, *, clock: Clock = utcnow
 ) -> dict[str, WSGIApplication]:
     """The four simulators as WSGI apps keyed by mount path, e.g. "/sims/corebank"."""
     seed(engine, clock=clock)
@@ -50,13 +51,13 @@ def create_simulators(
     return apps
 
 
-def controls(engine: Engine, *, clock: Clock = utc_now) -> dict[str, SimControl]:
+def controls(engine: Engine, *, clock: Clock = utcnow) -> dict[str, SimControl]:
     """The control plane of each simulator, by name, for tests in the same process."""
     ctx = SimContext(engine=engine, base_url="", clock=clock)
     return {module.NAME: module.control(ctx) for module in SIMULATORS}
 
 
-def seed(engine: Engine, *, clock: Clock = utc_now) -> None:
+def seed(engine: Engine, *, clock: Clock = utcnow) -> None:
     """Insert missing seed rows; rows already there (and everything done since) are kept."""
     for attempt in range(3):
         try:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,15 +10,12 @@ from typing import Any
 import yaml
 from sqlalchemy import Engine
 
+from bridge.domain.clock import Clock, utcnow
+
 DATA = Path(__file__).parent / "data"
 
 # Wire form of a message: JSON types only (dates as ISO strings, decimals as strings).
 Wire = dict[str, Any]
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @cache
@@ -34,7 +29,7 @@ def data_file(name: str) -> Any:
 class SimContext:
     engine: Engine
     base_url: str
-    clock: Clock = field(default=utc_now)
+    clock: Clock = field(default=utcnow)
 
     def address(self, name: str) -> str:
         """The public address of one simulator, e.g. http://127.0.0.1:8080/sims/corebank."""

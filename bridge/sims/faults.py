@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, RowMapping, delete, insert, or_, select, update
 
-from bridge.sims.context import Clock, Wire
+from bridge.domain.clock import Clock
+from bridge.sims.context import Wire
 from bridge.store.sim_tables import sim_faults
 
 COMMON_KINDS = frozenset({"latency", "soap_fault", "http_500", "timeout", "drop"})

@@ -18,13 +18,14 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bridge.sims.context import Clock, Wire
+from bridge.domain.clock import Clock, as_utc
+from bridge.sims.context import Wire
 from bridge.store.sim_tables import sim_calls, sim_effects
 
 # The WSGI environ key under which a handler leaves the id of the call row it wrote.
@@ -269,5 +270,4 @@ def _effect_wire(row: RowMapping) -> Wire:
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    # SQLite keeps no time zone: the simulators' clocks are UTC.
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    return as_utc(value).isoformat()

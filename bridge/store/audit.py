@@ -46,6 +46,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
+from bridge.domain.clock import as_utc
 from bridge.observability.logging import redact_text
 from bridge.store.audit_tables import audit_log
 from bridge.store.db import storable
@@ -88,10 +89,6 @@ _TEXT_COLUMNS = (
     "correlation_id",
     "detail",
 )
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -453,9 +450,7 @@ def _database_away(error: Exception) -> bool:
 
 def _record(row: Any) -> AuditRecord:
     values = {f.name: row[f.name] for f in fields(AuditRecord)}
-    at: datetime = values["at"]
-    # SQLite hands timezone-aware columns back naive (in UTC, as they were written).
-    values["at"] = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    values["at"] = as_utc(values["at"])
     return AuditRecord(**values)
 
 

@@ -13,28 +13,20 @@ conditional on it, so an attempt whose lease was taken over cannot overwrite its
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy import Engine, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bridge.domain.clock import Clock, as_utc, utcnow
 from bridge.store.tables import idempotency_keys
 
 RUNNING = "running"
 DONE = "done"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; every one we write is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +69,8 @@ class KeyRecord:
             fingerprint=row.fingerprint,
             state=row.state,
             response=response,
-            created_at=_aware(row.created_at),
-            expires_at=_aware(row.expires_at),
+            created_at=as_utc(row.created_at),
+            expires_at=as_utc(row.expires_at),
         )
 
 
@@ -89,7 +81,7 @@ class IdempotencyStore:
         *,
         keep: timedelta = timedelta(hours=24),
         lease: timedelta = timedelta(minutes=2),
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
     ) -> None:
         if keep < timedelta(hours=24):
             raise ValueError("idempotency keys must be kept at least 24 hours")

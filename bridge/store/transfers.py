@@ -8,26 +8,18 @@ knows to reconcile with core banking before posting again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bridge.domain.clock import Clock, as_utc, utcnow
 from bridge.store.tables import transfers
 
 RECEIVED = "RCVD"  # stored, core banking has not answered yet
 PENDING = "PDNG"  # core banking has it and has not decided yet
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +58,13 @@ class TransferRecord:
             booking_date=row.booking_date,
             payment_id=row.payment_id,
             attempts=row.attempts,
-            lease_until=_aware(row.lease_until),
-            created_at=_aware(row.created_at),
+            lease_until=as_utc(row.lease_until),
+            created_at=as_utc(row.created_at),
         )
 
 
 class TransferStore:
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, engine: Engine, clock: Clock = utcnow) -> None:
         self._engine = engine
         self._clock = clock
 

@@ -11,10 +11,11 @@ Deletes run in bounded chunks so a large backlog never holds one long transactio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, select
 
+from bridge.domain.clock import utcnow
 from bridge.security.nonces import purge_expired as purge_expired_nonces
 from bridge.store.idempotency import IdempotencyStore
 from bridge.store.tables import outbox
@@ -31,7 +32,7 @@ class Purged:
 
 
 def purge(engine: Engine, *, retention: timedelta, now: datetime | None = None) -> Purged:
-    cutoff = (now or datetime.now(UTC)) - retention
+    cutoff = (now or utcnow()) - retention
     removed = 0
     while True:
         with engine.begin() as connection:

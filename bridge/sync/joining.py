@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from bridge.domain.clock import utcnow
 from bridge.domain.errors import Conflict
 from bridge.store.tables import job_runs
 from bridge.sync.engine import SyncEngine
@@ -37,7 +38,7 @@ class Joiner:
 
     def __init__(self, sync: SyncEngine) -> None:
         self._sync = sync
-        self._since = datetime.now(UTC)
+        self._since = utcnow()
         self._joined: set[int] = set()
         self._pending: dict[str, Future[None]] = {}
         self._pool = ThreadPoolExecutor(
@@ -46,7 +47,7 @@ class Joiner:
 
     def follow(self) -> None:
         """Start a run beside every scheduled run opened since the last look."""
-        since = max(self._since, datetime.now(UTC) - WINDOW)
+        since = max(self._since, utcnow() - WINDOW)
         with self._sync.engine.connect() as connection:
             runs = connection.execute(
                 select(job_runs.c.id, job_runs.c.job).where(

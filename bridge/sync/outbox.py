@@ -19,18 +19,15 @@ import random
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
 
+from bridge.domain.clock import Clock, utcnow
 from bridge.store.tables import outbox
 
 PENDING, CLAIMED, DELIVERED, DEAD = "pending", "claimed", "delivered", "dead"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +85,7 @@ class Outbox:
         engine: Engine,
         *,
         backoff: Backoff | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
     ) -> None:
         self._engine = engine
         self.backoff = backoff or Backoff()

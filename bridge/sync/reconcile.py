@@ -23,16 +23,16 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+from bridge.domain.clock import Clock, utcnow
 from bridge.domain.errors import Conflict, UpstreamUnavailable
 from bridge.observability import metrics
 from bridge.observability.logging import correlated
 from bridge.services.banking import BankingService, Settlement
 from bridge.store.audit import AuditLog, AuditRecord
-from bridge.store.transfers import TransferRecord, TransferStore, utcnow
+from bridge.store.transfers import TransferRecord, TransferStore
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class Reconciler:
         pending_every: timedelta,
         audit: AuditLog | None = None,
         limit: int = 1000,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
     ) -> None:
         self._transfers = transfers
         self._banking = banking

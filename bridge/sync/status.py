@@ -7,11 +7,12 @@ skips nor repeats rows while new ones arrive.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
 
+from bridge.domain.clock import as_utc
 from bridge.store.tables import job_runs, outbox
 from bridge.sync.outbox import DEAD
 
@@ -100,9 +101,7 @@ def dead_letters(
 
 
 def _utc(row: Any) -> dict[str, Any]:
+    """The row as a dict, its times given back the zone SQLite drops."""
     return {
-        name: value.replace(tzinfo=UTC)
-        if isinstance(value, datetime) and value.tzinfo is None
-        else value
-        for name, value in row.items()
+        name: as_utc(value) if isinstance(value, datetime) else value for name, value in row.items()
     }

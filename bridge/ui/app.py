@@ -20,6 +20,7 @@ from flask import Flask, Response, current_app, g, redirect, render_template, re
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from bridge.domain.clock import as_utc, utcnow
 from bridge.ui import trail, views
 from bridge.ui.keys import session_key
 from bridge.ui.session import (
@@ -86,7 +87,7 @@ def _guard() -> ResponseReturnValue | None:
         g.operator = None
         return None
     g.operator = current_operator(
-        client_registry(), current_app.permanent_session_lifetime, datetime.now(UTC)
+        client_registry(), current_app.permanent_session_lifetime, utcnow()
     )
     if request.method == "POST":
         check_csrf(request)
@@ -126,8 +127,7 @@ def utc_text(moment: Any) -> str:
     """A timestamp as operators read it: UTC, to the second."""
     if not isinstance(moment, datetime):
         return "" if moment is None else str(moment)
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return as_utc(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def duration_text(run: Any) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app, g, request
 
+from bridge.domain.clock import utcnow
 from bridge.observability.audit import current_source
 from bridge.observability.logging import current_correlation_id
 from bridge.store.audit import INTERFACES, OUTCOMES, AuditLog, AuditRecord
@@ -60,7 +61,7 @@ def record(
     started = g.get("started")
     _log().record(
         AuditRecord(
-            at=datetime.now(UTC),
+            at=utcnow(),
             client_id=client_id,
             tier=tier,
             interface=INTERFACE,

@@ -18,7 +18,6 @@ Every change is a POST from a form with the session's CSRF token, answered by a 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -35,6 +34,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from bridge.domain.clock import utcnow
 from bridge.domain.errors import BridgeError, Conflict, Forbidden, InvalidClient
 from bridge.security.throttle import TooManyFailures
 from bridge.sync import status
@@ -94,7 +94,7 @@ def sign_in_form() -> ResponseReturnValue:
     except Forbidden as exc:
         trail.sign_in_refused(bridge(), client_id, exc.detail, tier=client.tier)
         return _login_again(exc.detail, client_id, wanted, 403)
-    sign_in(client, datetime.now(UTC))
+    sign_in(client, utcnow())
     trail.record("login", "ok", 303, client_id=client.id, tier=client.tier)
     return redirect(wanted or url_for("ui.overview"), 303)
 
@@ -120,7 +120,7 @@ def overview() -> ResponseReturnValue:
     the = bridge()
     window = WINDOWS.get(request.args.get("window", "1h"), WINDOWS["1h"])
     refresh = REFRESH_SECONDS if request.args.get("refresh") else None
-    now = datetime.now(UTC)
+    now = utcnow()
     return render_template(
         "overview.html",
         now=now,

@@ -7,14 +7,12 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-from bridge.store.audit import AuditLog, AuditRecord
+from bridge.store.audit import AuditLog
 from bridge.store.db import make_engine, migrate
 
 
@@ -63,21 +61,3 @@ def audit(any_engine: Engine) -> Iterator[AuditLog]:
 def tag() -> str:
     """A client id no other test uses: this test's rows, in a shared database."""
     return f"test-{uuid.uuid4().hex[:12]}"
-
-
-def entry(client_id: str, **fields: Any) -> AuditRecord:
-    """A plausible REST call record; `fields` override any of it."""
-    values: dict[str, Any] = {
-        "at": datetime.now(UTC),
-        "client_id": client_id,
-        "tier": "partner",
-        "interface": "rest",
-        "operation": "POST /api/v1/transfers",
-        "outcome": "ok",
-        "status": "201",
-        "latency_ms": 12.5,
-        "source": "192.0.2.7",
-        "correlation_id": uuid.uuid4().hex,
-    }
-    values.update(fields)
-    return AuditRecord(**values)

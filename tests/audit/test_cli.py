@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from bridge.cli import main
 from bridge.store.audit import AuditLog, AuditRecord
-from tests.audit.conftest import entry
+from tests.common.audit import entry
 
 Invoke = Callable[..., Result]
 

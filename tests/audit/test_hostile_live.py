@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from bridge.store.audit import AuditRecord
-from tests.conftest import LiveBridge, serve_bridge
+from tests.common.live import LiveBridge, serve_bridge
 from tests.credentials import grant
 
 pytestmark = pytest.mark.slow

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.conftest import LiveBridge
+from tests.common.live import LiveBridge
 
 pytestmark = pytest.mark.slow
 

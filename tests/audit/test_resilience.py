@@ -19,7 +19,7 @@ from sqlalchemy import Engine, event
 from bridge.observability import metrics
 from bridge.store.audit import AuditLog
 from bridge.store.db import make_engine, migrate
-from tests.audit.conftest import entry
+from tests.common.audit import entry
 
 
 def _resources(audit: AuditLog, tag: str) -> list[str | None]:

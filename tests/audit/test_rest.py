@@ -28,7 +28,7 @@ from bridge.settings import Settings
 from bridge.store.audit import AuditLog
 from bridge.store.tables import outbox
 from bridge.sync import outbox as outbox_module
-from tests.audit.conftest import entry
+from tests.common.audit import entry
 from tests.credentials import Credentials, authorized, grant
 
 URL = "/api/v1/audit"

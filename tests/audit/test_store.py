@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from bridge.store.audit import AuditLog
 from bridge.store.audit_tables import audit_log
 from bridge.store.db import make_engine, migrate
-from tests.audit.conftest import entry
+from tests.common.audit import entry
 
 IBAN = "DE89370400440532013000"
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from bridge.store.audit import AuditRecord
-from tests.conftest import LiveBridge
+from tests.common.live import LiveBridge
 from tests.credentials import grant
 
 pytestmark = pytest.mark.slow

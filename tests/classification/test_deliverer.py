@@ -13,8 +13,8 @@ from bridge.domain.errors import UpstreamUnavailable
 from bridge.services.classification import ClassificationService
 from bridge.store.tables import outbox
 from bridge.sync import outbox as queue
-from tests.classification.conftest import documents, request_of
-from tests.classification.fakes import FakeClassifier
+from tests.common.classification import documents, request_of
+from tests.common.classifier import FakeClassifier
 
 IDS = ["DOC-EN-0001", "DOC-DE-0002", "DOC-VI-0003"]
 

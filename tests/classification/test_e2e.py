@@ -22,8 +22,8 @@ from bridge.sync.deliveries.classification import OPERATIONS, ClassificationDeli
 from bridge.sync.engine import SyncEngine
 from bridge.sync.outbox import Outbox
 from bridge.upstream.soap import SoapUpstream
-from tests.classification.conftest import THRESHOLD, case, documents, request_of
-from tests.conftest import LiveBridge, serve_bridge
+from tests.common.classification import THRESHOLD, case, documents, request_of
+from tests.common.live import LiveBridge, serve_bridge
 
 pytestmark = pytest.mark.slow
 

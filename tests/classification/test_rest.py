@@ -10,9 +10,9 @@ from werkzeug.test import Client
 
 from bridge.app import Bridge
 from bridge.domain.errors import UpstreamUnavailable
-from tests.classification.conftest import case, documents
-from tests.classification.fakes import FakeClassifier
-from tests.rest.conftest import assert_problem, post_json
+from tests.common.classification import case, documents
+from tests.common.classifier import FakeClassifier
+from tests.common.rest import assert_problem, post_json
 
 URL = "/api/v1/classifications"
 

@@ -19,8 +19,8 @@ from bridge.domain.errors import KeyReused, MappingError, NotFound, UpstreamUnav
 from bridge.services.classification import ClassificationService
 from bridge.store.tables import classifications, outbox
 from bridge.upstream.soap import UpstreamTimeout
-from tests.classification.conftest import documents, request_of
-from tests.classification.fakes import FakeClassifier
+from tests.common.classification import documents, request_of
+from tests.common.classifier import FakeClassifier
 
 
 def _request(index: int = 0) -> ClassificationRequest:

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
-from werkzeug.test import Client, TestResponse
+from werkzeug.test import Client
 
 from bridge.app import Bridge, create_app
 from bridge.settings import Settings
-from bridge.store.tables import employees, outbox
+from tests.common.hr import load
 from tests.credentials import authorized, grant
-
-DATA = Path(__file__).parents[1] / "data" / "hr"
-
-
-def load(name: str) -> Any:
-    return json.loads((DATA / name).read_text("utf-8"))
 
 
 @pytest.fixture
@@ -48,15 +39,3 @@ def batch() -> dict[str, Any]:
     """Four changes; payroll will reject the fourth (60 weekly hours)."""
     loaded: dict[str, Any] = load("changes.json")
     return copy.deepcopy(loaded)
-
-
-def put_json(client: Client, url: str, body: Any, **headers: str) -> TestResponse:
-    return client.put(url, data=json.dumps(body), content_type="application/json", headers=headers)
-
-
-def counts(bridge: Bridge) -> tuple[int, int]:
-    """(employees stored, outbox rows queued)."""
-    with bridge.engine.connect() as connection:
-        stored = connection.execute(select(func.count()).select_from(employees)).scalar_one()
-        queued = connection.execute(select(func.count()).select_from(outbox)).scalar_one()
-    return stored, queued

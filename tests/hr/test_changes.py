@@ -11,8 +11,8 @@ from werkzeug.test import Client
 
 from bridge.app import Bridge
 from bridge.store.tables import outbox
-from tests.hr.conftest import counts, load
-from tests.rest.conftest import assert_problem, post_json
+from tests.common.hr import counts, load
+from tests.common.rest import assert_problem, post_json
 
 URL = "/api/v1/hr/changes"
 

@@ -12,8 +12,8 @@ from werkzeug.test import Client
 from bridge.app import Bridge
 from bridge.services import hr as hr_service
 from bridge.store.tables import outbox
-from tests.hr.conftest import counts, put_json
-from tests.rest.conftest import assert_problem
+from tests.common.hr import counts
+from tests.common.rest import assert_problem, put_json
 
 URL = "/api/v1/hr/employees/HR5001"
 

@@ -11,8 +11,8 @@ import pytest
 from werkzeug.test import Client
 
 from bridge.app import Bridge
-from tests.hr.conftest import counts, put_json
-from tests.rest.conftest import assert_problem
+from tests.common.hr import counts
+from tests.common.rest import assert_problem, put_json
 
 URL = "/api/v1/hr/employees/HR5001"
 

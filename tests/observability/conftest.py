@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bridge.observability.logging import configure_logging
-
-JsonLines = Callable[[], list[dict[str, Any]]]
+from tests.common.logs import JsonLines
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from bridge.store.db import make_engine, migrate
 from bridge.sync import outbox
 from bridge.sync.engine import Delivered, Outcome, SyncEngine
 from bridge.sync.outbox import Outbox, OutboxRow
-from tests.conftest import LiveBridge
-from tests.observability.conftest import JsonLines
+from tests.common.live import LiveBridge
+from tests.common.logs import JsonLines
 
 ACCOUNT = "DE89370400440532013000"
 log = logging.getLogger("bridge.tests.probe")

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from bridge.observability.logging import configure_logging, correlated
-from tests.observability.conftest import JsonLines
+from tests.common.logs import JsonLines
 
 log = logging.getLogger("bridge.tests.observability")
 

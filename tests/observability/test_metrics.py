@@ -12,10 +12,10 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.observability import metrics
-from tests.conftest import LiveBridge, serve_bridge
+from tests.common.hr import employee_changes
+from tests.common.live import LiveBridge, serve_bridge
+from tests.common.partner_bank import CREDITOR, partner, post_raw
 from tests.credentials import grant
-from tests.soap.test_e2e import CREDITOR, partner, post_raw
-from tests.sync.test_payroll_sync import _changes
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,7 @@ def test_rest_soap_and_sync_traffic_shows_in_every_family(live_bridge: LiveBridg
     )
     assert verification.status_code == 200, verification.text
     partner(live_bridge).service.VerifyAccount(Acct={"IBAN": CREDITOR}, Nm="Jürgen Großmann")
-    live_bridge.bridge.hr.record_changes(_changes())
+    live_bridge.bridge.hr.record_changes(employee_changes())
     live_bridge.bridge.sync.run("payroll")
     # The bridge calls its simulators on their own loopback server (counted as upstream calls);
     # the public /sims mount is a door of its own, for simulator admins.
@@ -125,7 +125,7 @@ def test_a_soap_refusal_is_counted_as_a_fault(live_bridge: LiveBridge) -> None:
 
 
 def test_outbox_collector_reports_depth_from_the_database(live_bridge: LiveBridge) -> None:
-    queued = len(live_bridge.bridge.hr.record_changes(_changes()))
+    queued = len(live_bridge.bridge.hr.record_changes(employee_changes()))
     samples = scrape(live_bridge)
     assert value(samples, "bridge_outbox_rows", job="payroll", status="pending") == queued
     assert value(samples, "bridge_outbox_rows", job="shipments", status="pending") == 0

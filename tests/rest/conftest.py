@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
-from werkzeug.test import Client, TestResponse
+from werkzeug.test import Client
 
 from bridge.app import Bridge, create_app
-from bridge.domain.errors import UpstreamUnavailable
-from bridge.services.banking import BankingService, RetryPolicy
+from bridge.services.banking import BankingService
 from bridge.settings import Settings
 from bridge.store.transfers import TransferStore
+from tests.common.banking import FakeCoreBank, ImmediateRetry
+from tests.common.rest import load
 from tests.credentials import Credentials, authorized, grant
-from tests.rest.fakes import FakeCoreBank
-
-DATA = Path(__file__).parents[1] / "data" / "rest"
-PROBLEM = "application/problem+json"
-PROBLEM_TYPES = "https://bridge.dev/problems/"
-
-
-def load(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((DATA / name).read_text("utf-8"))
-    return loaded
-
-
-class ImmediateRetry(RetryPolicy):
-    """The service's retry rule without its backoff: tests need the rule, not the waiting."""
-
-    def retrying(self) -> Retrying:
-        return Retrying(
-            stop=stop_after_attempt(self.attempts),
-            retry=retry_if_exception_type(UpstreamUnavailable),
-            reraise=True,
-        )
 
 
 @pytest.fixture
@@ -81,20 +58,3 @@ def other_partner(rest_bridge: Bridge) -> Client:
 @pytest.fixture
 def transfer() -> dict[str, Any]:
     return load("transfer_request.json")
-
-
-def post_json(client: Client, url: str, body: Any, **headers: str) -> TestResponse:
-    return client.post(url, data=json.dumps(body), content_type="application/json", headers=headers)
-
-
-def assert_problem(response: TestResponse, status: int, kind: str) -> dict[str, Any]:
-    """The response is an RFC 9457 problem of this status and kind; its body."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    problem: dict[str, Any] = response.get_json(force=True)
-    assert problem["type"] == PROBLEM_TYPES + kind
-    assert problem["status"] == status
-    assert problem["title"]
-    assert problem["detail"]
-    assert problem["correlation_id"] == response.headers["X-Request-ID"]
-    return problem

@@ -12,9 +12,9 @@ from werkzeug.test import Client
 
 from bridge.app import Bridge
 from bridge.domain.errors import UpstreamRejected, UpstreamUnavailable
+from tests.common.banking import FakeCoreBank
+from tests.common.rest import assert_problem, post_json
 from tests.credentials import Credentials, authorized, grant
-from tests.rest.conftest import assert_problem, post_json
-from tests.rest.fakes import FakeCoreBank
 
 ACCOUNT = "DE89370400440532013000"
 VERIFY = f"/api/v1/accounts/{ACCOUNT}/verification"

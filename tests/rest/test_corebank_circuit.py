@@ -20,9 +20,9 @@ from bridge.services.banking import BankingService
 from bridge.store.transfers import TransferStore
 from bridge.sync.reconcile import Reconciler
 from bridge.upstream.corebank import GuardedCoreBank
+from tests.common.banking import FakeCoreBank, ImmediateRetry
+from tests.common.rest import assert_problem, post_json
 from tests.credentials import Credentials
-from tests.rest.conftest import ImmediateRetry, assert_problem, post_json
-from tests.rest.fakes import FakeCoreBank
 
 SOAP_REQUEST = Path(__file__).parents[1] / "data" / "soap" / "requests" / "transfer_funds.xml"
 FAULT = "{urn:bridge:fault:v1}FaultInfo"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from werkzeug.test import Client, TestResponse
 
-from tests.rest.conftest import assert_problem, post_json
-from tests.rest.fakes import UNAVAILABLE, FakeCoreBank
+from tests.common.banking import UNAVAILABLE, FakeCoreBank
+from tests.common.rest import assert_problem, post_json
 
 TRANSFERS = "/api/v1/transfers"
 VERIFY = "/api/v1/accounts/DE89370400440532013000/verification"

@@ -29,8 +29,8 @@ from bridge.rest.jsonlimits import (
 )
 from bridge.rest.problems import InvalidJson
 from bridge.settings import Settings
-from tests.conftest import serve_bridge
-from tests.rest.conftest import assert_problem
+from tests.common.live import serve_bridge
+from tests.common.rest import assert_problem
 
 TRANSFERS = "/api/v1/transfers"
 HOSTILE = Path(__file__).parents[1] / "data" / "hostile"

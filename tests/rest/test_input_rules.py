@@ -20,9 +20,9 @@ from bridge.app import Bridge
 from bridge.mapping.scalars import DECIMAL_TEXT
 from bridge.rest.schemas import component_schemas
 from bridge.store.tables import transfers
+from tests.common.banking import FakeCoreBank
+from tests.common.rest import PROBLEM, assert_problem, post_json
 from tests.hostile import hostile_json_values
-from tests.rest.conftest import PROBLEM, assert_problem, post_json
-from tests.rest.fakes import FakeCoreBank
 
 TRANSFERS = "/api/v1/transfers"
 VERIFY = "/api/v1/accounts/DE89370400440532013000/verification"

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bridge.sims import controls
 from bridge.store.tables import transfers
-from tests.conftest import LiveBridge
+from tests.common.live import LiveBridge
 
 DATA = Path(__file__).parents[1] / "data" / "rest"
 ACCOUNT = "DE89370400440532013000"

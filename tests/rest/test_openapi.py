@@ -14,7 +14,7 @@ from werkzeug.test import Client
 from bridge.domain import Money, Party, TransferRequest, TransferResult
 from bridge.rest.accounts import TransactionsParams
 from bridge.rest.problems import Problem
-from tests.rest.conftest import post_json
+from tests.common.rest import post_json
 
 OPERATIONS = {
     ("/api/v1/audit", "get"): "listAuditEntries",

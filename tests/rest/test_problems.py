@@ -27,8 +27,8 @@ from bridge.domain.errors import (
 )
 from bridge.rest.app import create_rest_app
 from bridge.rest.problems import InvalidJson, problem
-from tests.rest.conftest import assert_problem, post_json
-from tests.rest.fakes import FakeCoreBank
+from tests.common.banking import FakeCoreBank
+from tests.common.rest import assert_problem, post_json
 
 
 @pytest.mark.parametrize(

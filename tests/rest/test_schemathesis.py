@@ -36,7 +36,7 @@ from bridge.domain.iban import IBAN_PATTERN, iban_valid
 from bridge.rest import cursor
 from bridge.rest.accounts import DEFAULT_LIMIT
 from bridge.rest.sync import _encode_cursor as sync_cursor
-from tests.conftest import serve_bridge
+from tests.common.live import serve_bridge
 from tests.credentials import grant
 from tests.strategies.common import IBANS, LOCAL_ACCOUNT_NUMBERS
 from tests.strategies.common import _with_check_digits as with_check_digits

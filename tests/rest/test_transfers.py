@@ -7,8 +7,8 @@ from typing import Any
 
 from werkzeug.test import Client
 
-from tests.rest.conftest import assert_problem, load, post_json
-from tests.rest.fakes import INSUFFICIENT_FUNDS, UNAVAILABLE, FakeCoreBank
+from tests.common.banking import INSUFFICIENT_FUNDS, UNAVAILABLE, FakeCoreBank
+from tests.common.rest import assert_problem, load, post_json
 
 TRANSFERS = "/api/v1/transfers"
 

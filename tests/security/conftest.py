@@ -4,7 +4,6 @@ because the tests are about what is checked, not about how slow it is to check."
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -12,23 +11,9 @@ from sqlalchemy import Engine
 from bridge.security.clients import ApiClient, ClientRegistry
 from bridge.security.tokens import KeyRing, TokenService
 from bridge.store.db import make_engine, migrate
+from tests.common.clock import Clock
+from tests.common.tokens import AUDIENCE, ISSUER
 from tests.credentials import CHEAP
-
-ISSUER = "https://bridge.test"
-AUDIENCE = "bridge"
-
-
-class Clock:
-    """A clock a test can move."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture

@@ -150,3 +150,20 @@ def test_a_scope_the_bridge_does_not_know_is_a_usage_error(run: Invoke) -> None:
 
     assert result.exit_code == 2
     assert "shipments:delete" in result.stderr
+
+
+def test_env_form_prints_assignments_a_shell_can_eval(run: Invoke, sqlite_url: str) -> None:
+    created = run(
+        "create", "--name", "Shell", "--tier", "private", "--scope", "audit:read", "--env"
+    )
+    assigned = dict(line.split("=", 1) for line in created.stdout.splitlines())
+    key = run("api-key", assigned["CLIENT_ID"], "--env").stdout.strip()
+    wss = run("wss-password", assigned["CLIENT_ID"], "--env").stdout.splitlines()
+
+    assert created.exit_code == 0, created.output
+    assert set(assigned) == {"CLIENT_ID", "CLIENT_SECRET"}
+    registry = ClientRegistry(make_engine(sqlite_url))
+    assert registry.authenticate(assigned["CLIENT_ID"], assigned["CLIENT_SECRET"]).name == "Shell"
+    assert key.startswith("API_KEY=bk_")
+    assert registry.authenticate_api_key(key.removeprefix("API_KEY=")).id == assigned["CLIENT_ID"]
+    assert [line.split("=", 1)[0] for line in wss] == ["WSS_USERNAME", "WSS_PASSWORD"]

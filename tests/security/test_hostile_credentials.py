@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.conftest import LiveBridge, serve_bridge
+from tests.common.live import LiveBridge, serve_bridge
 
 HOSTILE_KEYS = ["bk_a\x00b_secret", "bk_\u202e0123456789ab_x", "bk_0123456789ab", "cl_x\x00"]
 

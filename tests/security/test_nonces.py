@@ -17,7 +17,7 @@ from bridge.security.nonces import DatabaseNonces, NonceStore, RedisNonces, purg
 from bridge.store.db import make_engine, migrate
 from bridge.store.security_tables import wss_nonces
 from bridge.sync.housekeeping import purge
-from tests.security.conftest import Clock
+from tests.common.clock import Clock
 
 TTL = timedelta(seconds=360)
 RACERS = 8

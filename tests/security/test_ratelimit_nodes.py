@@ -21,7 +21,7 @@ from lxml import etree
 from sqlalchemy import Engine
 
 from bridge.store.db import make_engine, migrate
-from tests.conftest import free_port
+from tests.common.live import free_port
 from tests.credentials import Credentials, grant
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]

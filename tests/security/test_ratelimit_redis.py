@@ -23,7 +23,7 @@ from prometheus_client import REGISTRY
 from bridge.domain.errors import RateLimited
 from bridge.observability.metrics import RATE_LIMIT_UNCHECKED
 from bridge.security.ratelimit import RateLimiter
-from tests.conftest import free_port
+from tests.common.live import free_port
 
 pytestmark = pytest.mark.redis
 

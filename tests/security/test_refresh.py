@@ -9,7 +9,7 @@ from bridge.domain.errors import InvalidGrant, InvalidScope
 from bridge.security.clients import ApiClient, ClientRegistry
 from bridge.security.tokens import TokenService
 from bridge.store.security_tables import refresh_tokens
-from tests.security.conftest import Clock
+from tests.common.clock import Clock
 
 
 def test_refresh_returns_a_new_pair_with_the_same_scope(

@@ -23,7 +23,7 @@ from bridge.security.links import AccountLinks
 from bridge.settings import Settings
 from bridge.store.audit_tables import audit_log
 from bridge.store.db import make_engine
-from tests.conftest import LiveBridge
+from tests.common.live import LiveBridge
 from tests.credentials import Credentials, grant
 
 pytestmark = [pytest.mark.slow]

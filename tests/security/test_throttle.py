@@ -20,7 +20,7 @@ from zeep.wsse.username import UsernameToken
 from bridge.app import Bridge, create_app
 from bridge.security.throttle import AuthThrottle, TooManyFailures
 from bridge.settings import Settings
-from tests.conftest import free_port
+from tests.common.live import free_port
 from tests.credentials import Credentials, grant
 
 SOAP_REQUESTS = Path(__file__).parents[1] / "data" / "soap" / "requests"

@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from bridge.domain.errors import InvalidScope, InvalidToken
 from bridge.security.clients import ApiClient
 from bridge.security.tokens import KeyRing, TokenService
-from tests.security.conftest import AUDIENCE, ISSUER, Clock
+from tests.common.clock import Clock
+from tests.common.tokens import AUDIENCE, ISSUER
 
 
 def _b64(data: bytes) -> str:

@@ -43,11 +43,11 @@ from bridge.security.wssecurity import (
 )
 from bridge.settings import Settings
 from bridge.store.security_tables import api_clients
-from tests.conftest import DATA
-from tests.security.conftest import Clock
+from tests.common.clock import Clock
+from tests.common.soap import DATA
 
-SAMPLES = DATA / "soap" / "wss"
-VERIFY_ACCOUNT = DATA / "soap" / "requests" / "verify_account.xml"
+SAMPLES = DATA / "wss"
+VERIFY_ACCOUNT = DATA / "requests" / "verify_account.xml"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 # The client and password the fixed samples were made for (see their comments).
 SAMPLE_ID = "cl_5a3b1e0000000001"

@@ -13,7 +13,7 @@ from bridge.domain.errors import ConfigurationError, NotFound
 from bridge.security.clients import ClientRegistry
 from bridge.security.sealing import WSS_KEY_FILE, Sealer, load_key
 from bridge.store.security_tables import api_clients
-from tests.security.conftest import Clock
+from tests.common.clock import Clock
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from bridge.store.tables import outbox
 from bridge.sync.deliveries.shipments import ShipmentsDeliverer
 from bridge.sync.engine import Dead, Delivered, Retry, SyncEngine
 from bridge.sync.outbox import Outbox, OutboxRow
-from tests.shipping.conftest import order
+from tests.common.shipping import order
 
 ACME = "acme"
 LEASE = timedelta(minutes=1)

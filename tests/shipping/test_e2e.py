@@ -19,9 +19,9 @@ from zeep.transports import Transport
 from bridge.cli import main
 from bridge.sims import SimControl, controls
 from bridge.store.tables import outbox
-from tests.conftest import LiveBridge
+from tests.common.live import LiveBridge
+from tests.common.shipping import order_body
 from tests.credentials import grant
-from tests.shipping.conftest import order_body
 
 pytestmark = pytest.mark.slow
 

@@ -18,8 +18,8 @@ from bridge.app import Bridge
 from bridge.domain.shipping import ShipmentBooking
 from bridge.mapping.scalars import escape
 from bridge.store.tables import delivery_events
+from tests.common.shipping import DATA, order
 from tests.hostile import HOSTILE_STRINGS
-from tests.shipping.conftest import DATA, order
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 PARTNER = "urn:bridge:partner:v1"

@@ -19,9 +19,9 @@ from zeep.transports import Transport
 
 from bridge.domain.shipping import ShipmentBooking
 from bridge.store.tables import delivery_events
-from tests.conftest import LiveBridge
-from tests.shipping.conftest import DATA, AsPartner, order
-from tests.soap.conftest import FAULT_INFO, no_stack_trace
+from tests.common.live import LiveBridge
+from tests.common.shipping import DATA, AsPartner, order
+from tests.common.soap import FAULT_INFO, no_stack_trace
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ from werkzeug.test import Client
 from bridge.app import Bridge
 from bridge.domain.shipping import ShipmentBooking
 from bridge.store.tables import outbox
-from tests.rest.conftest import assert_problem, post_json
-from tests.shipping.conftest import event, order_body
+from tests.common.rest import assert_problem, post_json
+from tests.common.shipping import event, order_body
 
 SHIPMENTS = "/api/v1/shipments"
 

@@ -25,7 +25,7 @@ from bridge.services.shipping import (
 )
 from bridge.settings import Settings
 from bridge.store.tables import delivery_events, outbox, shipments
-from tests.shipping.conftest import event, order
+from tests.common.shipping import event, order
 
 ACME = "acme"
 

@@ -13,7 +13,7 @@ import requests
 import zeep
 
 from bridge.sims import SimControl
-from tests.sims.conftest import NAMES, SimServer
+from tests.common.sims import NAMES, SimServer
 from tests.sims.messages import BAKERY, batch, document, employee, payment, shipment
 
 _serial = itertools.count()

@@ -13,7 +13,7 @@ import zeep
 from zeep.helpers import serialize_object
 
 from bridge.sims import SimControl
-from tests.sims.conftest import SimServer
+from tests.common.sims import SimServer
 from tests.sims.messages import shipment
 
 TRACKING_NO = re.compile(r"[A-Z0-9]{8,35}")

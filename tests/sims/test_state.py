@@ -21,7 +21,7 @@ from bridge.sims import controls, create_simulators, seed
 from bridge.store.db import alembic_config, make_engine, migrate, migration_state
 from bridge.store.sim_tables import sim_accounts, sim_employees, sim_entries
 from bridge.store.tables import metadata
-from tests.sims.conftest import NS_ENV, SimServer
+from tests.common.sims import NS_ENV, SimServer
 from tests.sims.messages import BAKERY, GROSSMANN
 
 POST_PAYMENT = f"""<soap:Envelope xmlns:soap="{NS_ENV}"><soap:Body>

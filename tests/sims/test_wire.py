@@ -17,7 +17,7 @@ from lxml import etree
 from bridge.mapping.schemas import contract_schema
 from bridge.sims.context import SimContext
 from bridge.sims.contract import CONTRACTS
-from tests.sims.conftest import NAMES, NS_ENV, SimServer
+from tests.common.sims import NAMES, NS_ENV, SimServer
 from tests.sims.messages import BAKERY, batch, document, employee, payment, shipment
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "contracts"

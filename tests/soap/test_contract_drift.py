@@ -40,7 +40,7 @@ from bridge.settings import Settings
 from bridge.soap import create_partner_soap, wsdl
 from bridge.soap.app import banking_application, partner_application
 from bridge.soap.wsdl import NS_WSDL, NS_WSDL_SOAP, NS_XS, CanonicalContract
-from tests.soap.conftest import Door
+from tests.common.soap import Door
 
 PUBLIC = "http://partner-facing.example"
 NS = {"wsdl": NS_WSDL, "soap": NS_WSDL_SOAP, "xs": NS_XS}

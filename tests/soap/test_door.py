@@ -19,7 +19,7 @@ from bridge.mapping import Mappings, canonical_json, xml
 from bridge.mapping.schemas import contract_schema
 from bridge.security.links import AccountLinks
 from bridge.store.transfers import TransferStore
-from tests.soap.conftest import (
+from tests.common.soap import (
     BANKING,
     DATA,
     POOR_ACCOUNT,

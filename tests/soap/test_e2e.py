@@ -10,17 +10,23 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
-import zeep
 from lxml import etree
 from zeep.exceptions import Fault as ZeepFault
-from zeep.transports import Transport
 
-from tests.conftest import LiveBridge, serve_bridge
-from tests.soap.conftest import (
+from tests.common.live import LiveBridge, serve_bridge
+from tests.common.partner_bank import (
+    DEBTOR,
+    control,
+    partner,
+    payments,
+    post_raw,
+    postings,
+    transfer_funds,
+)
+from tests.common.soap import (
     BANKING,
     DATA,
     FAULT_INFO,
@@ -35,11 +41,8 @@ pytestmark = [
     pytest.mark.slow,
 ]
 
-DEBTOR = "DE89370400440532013000"  # Bäckerei Müller & Söhne GmbH, 25,000.00 EUR
-CREDITOR = "DE12500105170648489890"  # Jürgen Großmann
 POOR = "DE41500105170123456789"  # 25.00 EUR
 ELSEWHERE = "FR1420041010050500013M02606"  # no account of this bank
-HARDENED = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
 ACTIONS = {
     "transfer_funds": "TransferFunds",
     "verify_account": "VerifyAccount",
@@ -48,62 +51,11 @@ ACTIONS = {
 }
 
 
-def partner(live: LiveBridge, correlation_id: str = "partner-e2e") -> Any:
-    """A partner's zeep client: WSDL from the bridge, hardened parsing, timeouts."""
-    session = requests.Session()
-    session.headers["X-Request-ID"] = correlation_id
-    transport = Transport(session=session, timeout=15, operation_timeout=15)
-    return zeep.Client(f"{live.url}/soap/banking?wsdl", transport=transport, settings=HARDENED)
-
-
-def transfer_funds(client: Any, msg_id: str, **changes: Any) -> Any:
-    message: dict[str, Any] = {
-        "MsgId": msg_id,
-        "CreDtTm": dt.datetime(2025, 6, 2, 9, 30, tzinfo=dt.UTC),
-        "Amt": {"_value_1": Decimal("100.00"), "Ccy": "EUR"},
-        "Dbtr": {"Nm": "Bäckerei Müller & Söhne GmbH", "Acct": {"IBAN": DEBTOR}},
-        "Cdtr": {"Nm": "Jürgen Großmann", "Acct": {"IBAN": CREDITOR}},
-        "RmtInf": {"Ustrd": "Lohn Juni"},
-        "ChrgBr": "SHAR",
-    }
-    message.update(changes)
-    return client.service.TransferFunds(**message)
-
-
-def control(live: LiveBridge, route: str, **payload: Any) -> Any:
-    url = f"{live.url}/sims/corebank/_control/{route}"
-    if payload:
-        response = requests.post(url, json=payload, timeout=10)
-        assert response.status_code == 201, response.text
-    else:
-        response = requests.get(url, timeout=10)
-    return response.json()
-
-
-def postings(live: LiveBridge, tx_id: str) -> list[dict[str, Any]]:
-    """PostPayment calls core banking received for a transfer (any outcome)."""
-    calls: list[dict[str, Any]] = control(live, f"calls?operation=PostPayment&key={tx_id}")["calls"]
-    return calls
-
-
-def payments(live: LiveBridge, tx_id: str) -> list[dict[str, Any]]:
-    """Payments core banking applied for a transfer."""
-    effects: list[dict[str, Any]] = control(live, f"effects?scope=payment&key={tx_id}")["effects"]
-    return effects
-
-
 def fault_detail(fault: ZeepFault, path: str) -> str | None:
     assert fault.detail is not None
     namespaces = {"b": BANKING, "f": FAULT_INFO}
     found: str | None = fault.detail.findtext(path, namespaces=namespaces)
     return found
-
-
-def post_raw(live: LiveBridge, body: bytes, action: str | None, **headers: str) -> Any:
-    sent = {"Content-Type": "text/xml; charset=utf-8", **headers}
-    if action is not None:
-        sent["SOAPAction"] = f'"{action}"'
-    return requests.post(f"{live.url}/soap/banking", data=body, headers=sent, timeout=15)
 
 
 # -- the contract, through zeep -----------------------------------------------------------------

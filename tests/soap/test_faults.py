@@ -30,7 +30,7 @@ from bridge.soap.faults import (
     quiet_client_faults,
     soap_fault,
 )
-from tests.soap.conftest import BANKING, read_fault
+from tests.common.soap import BANKING, read_fault
 
 CID = "cid-123"
 

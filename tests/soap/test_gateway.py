@@ -14,7 +14,7 @@ import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 from werkzeug.wrappers import Response
 
-from tests.soap.conftest import (
+from tests.common.soap import (
     DATA,
     URL,
     Door,

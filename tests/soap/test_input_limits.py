@@ -16,7 +16,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Response
 
 from bridge.mapping import xml
-from tests.soap.conftest import URL, Door, Fault, no_stack_trace, read_fault, transfer
+from tests.common.soap import URL, Door, Fault, no_stack_trace, read_fault, transfer
 
 HOSTILE = Path(__file__).parents[1] / "data" / "hostile"
 TRACE = b'xmlns:t="urn:example:trace"'

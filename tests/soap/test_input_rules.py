@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from bridge.mapping.scalars import escape
 from bridge.store.tables import transfers
+from tests.common.soap import Door, read_fault, request_file
 from tests.hostile import HOSTILE_STRINGS
-from tests.soap.conftest import Door, read_fault, request_file
 
 # Every element (or attribute) of a TransferFunds a partner writes, by its path in the request
 # file: (element path, the element's opening tag or attribute in the file).

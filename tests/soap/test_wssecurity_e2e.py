@@ -23,8 +23,8 @@ from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
 from bridge.security.clients import ApiClient
-from tests.conftest import LiveBridge, serve_bridge
-from tests.soap.conftest import DATA, SOAP_ENV, read_fault
+from tests.common.live import LiveBridge, serve_bridge
+from tests.common.soap import DATA, SOAP_ENV, read_fault
 
 pytestmark = [pytest.mark.slow]
 

@@ -22,7 +22,7 @@ from bridge.mapping import Mappings
 from bridge.services.hr import HrService
 from bridge.store.db import make_engine
 from bridge.store.tables import outbox
-from tests.conftest import free_port
+from tests.common.live import free_port
 from tests.credentials import simulator_admin
 
 pytestmark = pytest.mark.slow

@@ -3,27 +3,15 @@ letters with payroll's reason, an unavailable payroll retried later, dead letter
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
-from bridge.domain import EmployeeChange
-from bridge.mapping import canonical_json
 from bridge.sims import controls
 from bridge.store.tables import employees, job_runs, outbox
-from tests.conftest import LiveBridge
-
-CHANGES = Path(__file__).parents[1] / "data" / "sync" / "employee_changes.json"
-
-
-def _changes() -> list[EmployeeChange]:
-    return [
-        canonical_json.loads(EmployeeChange, json.dumps(item))
-        for item in json.loads(CHANGES.read_text())
-    ]
+from tests.common.hr import employee_changes
+from tests.common.live import LiveBridge
 
 
 def _rows(live: LiveBridge) -> dict[str, dict[str, object]]:
@@ -41,7 +29,7 @@ def _make_due(live: LiveBridge) -> None:
 
 
 def test_changes_are_stored_and_queued_in_one_transaction(live_bridge: LiveBridge) -> None:
-    accepted = live_bridge.bridge.hr.record_changes(_changes(), correlation_id="cid-hr-1")
+    accepted = live_bridge.bridge.hr.record_changes(employee_changes(), correlation_id="cid-hr-1")
 
     assert [c.record_id for c in accepted] == ["REC-0001", "REC-0002", "REC-0003", "REC-0004"]
     rows = _rows(live_bridge)
@@ -59,7 +47,7 @@ def test_changes_are_stored_and_queued_in_one_transaction(live_bridge: LiveBridg
 def test_a_change_with_too_many_decimals_is_refused_and_nothing_is_queued(
     live_bridge: LiveBridge,
 ) -> None:
-    changes = _changes()
+    changes = employee_changes()
     changes[2].salary.amount.amount = changes[2].salary.amount.amount + type(
         changes[2].salary.amount.amount
     )("0.5")
@@ -71,7 +59,7 @@ def test_a_change_with_too_many_decimals_is_refused_and_nothing_is_queued(
 def test_payroll_run_delivers_each_record_once_and_dead_letters_the_rejected(
     live_bridge: LiveBridge,
 ) -> None:
-    live_bridge.bridge.hr.record_changes(_changes())
+    live_bridge.bridge.hr.record_changes(employee_changes())
 
     report = live_bridge.bridge.sync.run("payroll")
 
@@ -89,7 +77,7 @@ def test_payroll_run_delivers_each_record_once_and_dead_letters_the_rejected(
 
 def test_payroll_down_then_back_retries_later_and_loses_nothing(live_bridge: LiveBridge) -> None:
     payroll = controls(live_bridge.bridge.engine)["payroll"]
-    live_bridge.bridge.hr.record_changes(_changes()[:3])
+    live_bridge.bridge.hr.record_changes(employee_changes()[:3])
     payroll.inject("http_500", count=1)
 
     first = live_bridge.bridge.sync.run("payroll")
@@ -112,7 +100,7 @@ def test_a_response_lost_after_payroll_applied_is_not_applied_twice(
     live_bridge: LiveBridge,
 ) -> None:
     payroll = controls(live_bridge.bridge.engine)["payroll"]
-    live_bridge.bridge.hr.record_changes(_changes()[:2])
+    live_bridge.bridge.hr.record_changes(employee_changes()[:2])
     payroll.inject("drop", count=1, stage="response")
 
     live_bridge.bridge.sync.run("payroll")
@@ -126,7 +114,7 @@ def test_a_response_lost_after_payroll_applied_is_not_applied_twice(
 
 
 def test_dead_letters_can_be_replayed(live_bridge: LiveBridge) -> None:
-    live_bridge.bridge.hr.record_changes(_changes())
+    live_bridge.bridge.hr.record_changes(employee_changes())
     live_bridge.bridge.sync.run("payroll")
     dead = [r["id"] for r in _rows(live_bridge).values() if r["status"] == "dead"]
 

@@ -17,12 +17,13 @@ from bridge.app import Bridge, create_app
 from bridge.domain import PostingResult, TransferRequest, TransferStatus, TransferStatusQuery
 from bridge.domain.errors import UpstreamUnavailable
 from bridge.mapping import canonical_json
-from bridge.services.banking import BankingService, RetryPolicy
+from bridge.services.banking import BankingService
+from bridge.services.retry import RetryPolicy
 from bridge.settings import Settings
 from bridge.store.tables import transfers
 from bridge.store.transfers import TransferRecord, TransferStore
 from bridge.sync.reconcile import Reconciler, ReconcileReport
-from tests.rest.fakes import INSUFFICIENT_FUNDS, UNAVAILABLE, FakeCoreBank
+from tests.common.banking import INSUFFICIENT_FUNDS, UNAVAILABLE, FakeCoreBank
 
 REQUEST = Path(__file__).parents[1] / "data" / "rest" / "transfer_request.json"
 START = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)

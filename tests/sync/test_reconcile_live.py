@@ -22,7 +22,7 @@ from bridge.sims import controls
 from bridge.sims.control import SimControl
 from bridge.store.tables import transfers
 from bridge.sync import scheduler as scheduler_module
-from tests.conftest import LiveBridge, serve_bridge
+from tests.common.live import LiveBridge, serve_bridge
 
 REQUEST = Path(__file__).parents[1] / "data" / "rest" / "transfer_request.json"
 

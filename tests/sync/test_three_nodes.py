@@ -41,7 +41,7 @@ from bridge.store.tables import job_runs, outbox
 from bridge.sync.joining import Joiner
 from bridge.sync.leader import Leadership
 from bridge.sync.triggers import schedule_trigger
-from tests.conftest import free_port
+from tests.common.live import free_port
 
 BRIDGE = Path(sys.executable).with_name("bridge")
 EMPLOYEES = Path(__file__).parents[1] / "data" / "sync" / "node_employees.json"

@@ -12,9 +12,9 @@ from bridge.app import Bridge
 from bridge.rest.app import create_rest_app
 from bridge.rest.auth import declared
 from bridge.rest.sync import ADMIN_SCOPE
+from tests.common.hr import make_dead, queue_changes
+from tests.common.rest import assert_problem, post_json
 from tests.credentials import authorized, grant
-from tests.rest.conftest import assert_problem, post_json
-from tests.syncops.conftest import make_dead, queue_changes
 
 URL = "/api/v1/sync/deliveries"
 FIELDS = [

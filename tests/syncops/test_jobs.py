@@ -12,8 +12,8 @@ from werkzeug.test import Client
 from bridge.app import Bridge
 from bridge.store.tables import job_runs
 from bridge.sync import scheduler
-from tests.rest.conftest import assert_problem, post_json
-from tests.syncops.conftest import FakePayroll, make_dead, queue_changes
+from tests.common.hr import FakePayroll, make_dead, queue_changes
+from tests.common.rest import assert_problem, post_json
 
 RUNS = "/api/v1/sync/jobs/payroll/runs"
 

@@ -11,8 +11,8 @@ import requests
 
 from bridge.sims import controls
 from bridge.sync.outbox import Backoff
-from tests.conftest import LiveBridge
-from tests.syncops.conftest import CHANGES
+from tests.common.hr import CHANGES
+from tests.common.live import LiveBridge
 
 pytestmark = pytest.mark.slow
 

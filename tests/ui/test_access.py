@@ -15,8 +15,8 @@ from bridge.settings import Settings
 from bridge.store.audit import AuditLog
 from bridge.ui.session import current_operator
 from bridge.ui.session import sign_in as start_session
+from tests.common.ui import UI, dead_letter, get, post_form, sign_in, state
 from tests.credentials import Credentials, grant
-from tests.ui.conftest import UI, dead_letter, get, post_form, sign_in, state
 
 PAGES = ["/", "/audit", "/deliveries/1", "/?window=24h"]
 

@@ -11,8 +11,8 @@ from werkzeug.test import Client
 import bridge.ui
 from bridge.app import Bridge
 from bridge.ui.app import CONTENT_SECURITY_POLICY
+from tests.common.ui import UI, Page, dead_letter, get, post_form, sign_in
 from tests.credentials import Credentials
-from tests.ui.conftest import UI, Page, dead_letter, get, post_form, sign_in
 
 LINKING_ATTRIBUTES = ("href", "src", "action", "formaction", "srcset", "poster", "data")
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"

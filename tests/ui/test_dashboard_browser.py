@@ -25,9 +25,10 @@ from selenium.webdriver.support.wait import WebDriverWait
 from bridge.app import Bridge
 from bridge.sims import controls
 from bridge.sync.outbox import Backoff
-from tests.conftest import LiveBridge, _service_unavailable
+from tests.common.hr import changes
+from tests.common.live import LiveBridge
+from tests.common.services import service_unavailable
 from tests.credentials import CHEAP, Credentials, grant
-from tests.syncops.conftest import changes
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +42,7 @@ PAGE_WAIT = 60
 def chromium() -> Iterator[WebDriver]:
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
     if missing:
-        _service_unavailable(
+        service_unavailable(
             f"headless Chromium not installed ({', '.join(missing)} missing): "
             "apt-get install chromium chromium-driver"
         )

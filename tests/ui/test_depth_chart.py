@@ -19,8 +19,8 @@ from bridge.store.db import make_engine, migrate
 from bridge.store.tables import outbox
 from bridge.ui.chart import line_chart, nice_ceiling
 from bridge.ui.depth import WINDOWS, outbox_depth
+from tests.common.ui import get, sign_in
 from tests.credentials import grant
-from tests.ui.conftest import get, sign_in
 
 SPEC = yaml.safe_load((Path(__file__).parents[1] / "data" / "ui" / "depth_rows.yaml").read_text())
 START = datetime(2030, 5, 17, 9, 0, tzinfo=UTC)

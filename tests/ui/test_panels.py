@@ -15,9 +15,9 @@ from werkzeug.test import Client
 from bridge.app import Bridge
 from bridge.observability import metrics
 from bridge.store.audit import AuditLog, AuditRecord
+from tests.common.hr import FakePayroll
+from tests.common.ui import UI, Page, dead_letter, get, post_form, state
 from tests.credentials import Credentials
-from tests.syncops.conftest import FakePayroll
-from tests.ui.conftest import UI, Page, dead_letter, get, post_form, state
 
 
 @pytest.fixture

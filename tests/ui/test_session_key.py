@@ -14,8 +14,8 @@ from bridge.app import Bridge, create_app
 from bridge.domain.errors import ConfigurationError
 from bridge.settings import Settings
 from bridge.ui.keys import KEY_FILE, key_file, session_key
+from tests.common.ui import UI, sign_in
 from tests.credentials import CHEAP, Credentials
-from tests.ui.conftest import UI, sign_in
 
 
 def test_the_key_file_is_made_on_first_use_readable_by_its_owner_only(tmp_path: Path) -> None:

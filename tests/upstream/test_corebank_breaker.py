@@ -23,7 +23,7 @@ from bridge.domain.errors import (
 )
 from bridge.upstream.breakers import circuit_breaker
 from bridge.upstream.corebank import GuardedCoreBank
-from tests.rest.fakes import FakeCoreBank
+from tests.common.banking import FakeCoreBank
 
 FAIL_MAX = 3
 

@@ -20,8 +20,8 @@ from lxml import etree
 from sqlalchemy import select
 
 from bridge.store.tables import transfers
+from tests.common.network import Network
 from tests.hostile_network import UNKNOWN_OUTCOME, Shape
-from tests.upstream.conftest import Network
 
 pytestmark = pytest.mark.slow
 

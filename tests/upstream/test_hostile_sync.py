@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import requests
 
+from tests.common.network import Network
 from tests.hostile_network import UNKNOWN_OUTCOME, Shape
-from tests.upstream.conftest import Network
 
 pytestmark = pytest.mark.slow
 

@@ -16,9 +16,9 @@ from bridge.mapping import Mappings
 from bridge.settings import ROOT
 from bridge.upstream.corebank import OPERATIONS
 from bridge.upstream.soap import SoapUpstream
-from tests.conftest import free_port
+from tests.common.live import free_port
+from tests.common.network import UPSTREAM_TIMEOUT, Network
 from tests.hostile_network import UNKNOWN_OUTCOME, Shape
-from tests.upstream.conftest import UPSTREAM_TIMEOUT, Network
 
 pytestmark = pytest.mark.slow
 

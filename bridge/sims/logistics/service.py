@@ -7,7 +7,8 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from bridge.sims.context import Clock, Wire
+from bridge.domain.clock import Clock
+from bridge.sims.context import Wire
 from bridge.sims.logistics.booking import (
     BookingRules,
     estimated_delivery,

@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from bridge.sims.context import Clock, Wire
+from bridge.domain.clock import Clock
+from bridge.sims.context import Wire
 from bridge.sims.payroll.rules import ACTIVE, TERMINATED, PayrollRules, refusal
 from bridge.sims.records import Call, Recorder
 from bridge.store.sim_tables import sim_employees

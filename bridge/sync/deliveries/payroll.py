@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from bridge.domain import EmployeeChange, PayrollBatch, PayrollBatchResult, RecordStatus
+from bridge.domain.clock import utcnow
 from bridge.domain.errors import MappingError
 from bridge.mapping import canonical_json
 from bridge.sync.engine import Dead, Delivered, Outcome, Retry
@@ -54,9 +54,7 @@ class PayrollDeliverer:
         sendable = self._fitting(records, outcomes, rows_by_record)
         if not sendable:
             return outcomes
-        batch = PayrollBatch(
-            batch_id=batch_id(sendable), submitted_at=datetime.now(UTC), records=sendable
-        )
+        batch = PayrollBatch(batch_id=batch_id(sendable), submitted_at=utcnow(), records=sendable)
         result: PayrollBatchResult = self._payroll.call(
             "SubmitPayrollBatch", batch, correlation_id=rows[0].correlation_id
         )
@@ -86,9 +84,7 @@ class PayrollDeliverer:
         """The records payroll's contract accepts; the others become dead letters."""
         if not records:
             return []
-        whole = PayrollBatch(
-            batch_id=batch_id(records), submitted_at=datetime.now(UTC), records=records
-        )
+        whole = PayrollBatch(batch_id=batch_id(records), submitted_at=utcnow(), records=records)
         if self._payroll.refusal("SubmitPayrollBatch", whole) is None:
             return records
         fitting = []
