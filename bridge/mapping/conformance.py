@@ -2,12 +2,12 @@
 the contract's schema, and name the first offending field by its canonical path.
 
 The SOAP door validates what arrives as XML; this gives JSON arriving at the REST door the same
-contract (lengths, patterns, ranges, digits), so both doors refuse the same messages.
+contract (lengths, patterns, ranges, digits), with the same validator
+(`bridge.mapping.validation`), so both doors refuse the same messages.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from lxml import etree
@@ -15,12 +15,9 @@ from lxml import etree
 from bridge.domain.errors import MappingError
 from bridge.mapping.compiler import CompiledMapping
 from bridge.mapping.registry import Mappings
-from bridge.mapping.schemas import contract_schema
+from bridge.mapping.schemas import contract_validator
 from bridge.mapping.spec import FieldSpec
-
-_ELEMENT = re.compile(r"^Element '[^']*'(?:, attribute '[^']*')?: ")
-_FACET = re.compile(r"\[facet '[^']*'\] ")
-_NAMESPACED = re.compile(r"\{(?:urn:|https?://)[^}]*\}")
+from bridge.mapping.validation import ContractSchema
 
 
 def canonical_paths(fields: tuple[FieldSpec, ...], xml: str, canonical: str = "") -> dict[str, str]:
@@ -46,23 +43,19 @@ def canonical_paths(fields: tuple[FieldSpec, ...], xml: str, canonical: str = ""
 class Conformance:
     """`check(message)` raises MappingError when the message does not fit the contract."""
 
-    def __init__(self, mapping: CompiledMapping, schema: Any) -> None:
+    def __init__(self, mapping: CompiledMapping, schema: ContractSchema) -> None:
         self._mapping = mapping
         self._schema = schema
         self._paths = canonical_paths(mapping.spec.fields, mapping.spec.element)
 
     def check(self, message: Any) -> None:
         document = etree.fromstring(self._mapping.write(message))  # our own output: no DTD
-        if self._schema.validate(document):
+        violation = self._schema.violation(document)
+        if violation is None:
             return
-        error = self._schema.error_log[0]
-        found: Any = document.xpath(error.path) if error.path else []
-        node: Any = found[0] if found else document
-        xml_path = "/".join(
-            etree.QName(n).localname for n in reversed([node, *node.iterancestors()])
-        )
-        field = self._paths.get(xml_path, xml_path)
-        reason = _FACET.sub("", _ELEMENT.sub("", _NAMESPACED.sub("", error.message))).rstrip(".")
+        element = violation.element or self._mapping.spec.element
+        field = self._paths.get(element, element)
+        reason = violation.short_reason
         raise MappingError(
             field, f"a value the contract accepts ({reason[:1].lower()}{reason[1:]})"
         )
@@ -79,6 +72,6 @@ class Contracts:
         conformance = self._checks.get(name)
         if conformance is None:
             mapping = self._mappings[name]
-            conformance = Conformance(mapping, contract_schema(mapping.spec.contract))
+            conformance = Conformance(mapping, contract_validator(mapping.spec.contract))
             self._checks[name] = conformance
         conformance.check(message)

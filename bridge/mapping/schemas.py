@@ -9,6 +9,7 @@ from typing import Any
 from lxml import etree
 
 from bridge.domain.errors import ConfigurationError
+from bridge.mapping.validation import ContractSchema
 
 CONTRACTS_ROOT = Path(__file__).resolve().parents[2] / "wsdl"
 _WSDL = "http://schemas.xmlsoap.org/wsdl/"
@@ -61,3 +62,15 @@ def compile_schema(path: Path) -> Any:
         return etree.XMLSchema(extract_schema(path))
     except etree.XMLSchemaParseError as exc:
         raise ConfigurationError(f"contract {path}: invalid XML Schema: {exc}") from None
+
+
+@cache
+def contract_validator(contract: str) -> ContractSchema:
+    """The one validator of a contract's schema in this process (one lock per schema)."""
+    return ContractSchema(contract_schema(contract))
+
+
+@cache
+def file_validator(path: Path) -> ContractSchema:
+    """The one validator of the schema in the WSDL at `path` in this process."""
+    return ContractSchema(compile_schema(path))

@@ -17,7 +17,7 @@ from spyne import Application
 from spyne.server.wsgi import WsgiApplication
 
 from bridge.mapping import Mappings
-from bridge.mapping.schemas import contract_path, contract_schema
+from bridge.mapping.schemas import contract_path, contract_validator
 from bridge.mapping.xml import LIMITS, XmlLimits
 from bridge.soap import banking, partner
 from bridge.soap.faults import quiet_client_faults
@@ -93,7 +93,7 @@ def create_soap(
         soap,
         wsdl=served_contract(contract_path(contract.name), address),
         operations=contract.operations,
-        validator=ContractValidator(contract_schema(contract.name)),
+        validator=ContractValidator(contract_validator(contract.name)),
         security=security,
         max_body_bytes=max_body_bytes,
         xml_limits=xml_limits,

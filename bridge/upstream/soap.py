@@ -38,6 +38,7 @@ from bridge.domain.errors import (
     UpstreamUnavailable,
 )
 from bridge.mapping import Mappings, xml
+from bridge.mapping.validation import ContractSchema
 from bridge.observability import metrics
 from bridge.observability.logging import current_correlation_id
 
@@ -84,7 +85,7 @@ def build_upstream(
     timeout: float,
     session: requests.Session | None = None,
 ) -> SoapUpstream:
-    from bridge.mapping.schemas import compile_schema
+    from bridge.mapping.schemas import file_validator
 
     return SoapUpstream(
         name,
@@ -94,7 +95,7 @@ def build_upstream(
         operations,
         timeout=timeout,
         session=session,
-        schema=compile_schema(contract),
+        schema=file_validator(contract),
     )
 
 
@@ -126,7 +127,7 @@ class SoapUpstream:
         *,
         timeout: float,
         session: requests.Session | None = None,
-        schema: Any = None,
+        schema: ContractSchema | None = None,
     ) -> None:
         self.name = name
         self.address = address
@@ -163,9 +164,9 @@ class SoapUpstream:
             body = xml.parse(self._mappings[self.operations[operation].request].write(message))
         except BridgeError as exc:
             return exc.detail
-        if self._schema is not None and not self._schema.validate(body):
-            error = self._schema.error_log.last_error
-            return f"not valid for the {self.name} contract: {error.message} (line {error.line})"
+        violation = None if self._schema is None else self._schema.violation(body)
+        if violation is not None:
+            return f"not valid for the {self.name} contract: {violation.field}: {violation.reason}"
         return None
 
     def call(self, operation: str, message: Any, *, correlation_id: str | None = None) -> Any:

@@ -13,9 +13,9 @@ What JSON Schema cannot say, and why a schema-valid request may still be refused
 client's scope it may not grant). Schema-valid requests refused with a 400 fail the run.
 
 Operations with an effect beyond their own resource are fuzzed like every other: a sync job run
-(`runSyncJob`) drains queues towards the simulators only; `disableClient` disables only clients
-the run itself created or names that do not exist (the key used here belongs to a client the
-fuzzer cannot name, its id being random).
+(`runSyncJob`) drains queues towards the simulators only; `disableClient` is fuzzed on every
+client but the run's own (schemathesis learns client ids from `listClients`, and disabling the
+caller would leave every later call a 401 that tests nothing).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def served_document(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         auth_failure_limit=10_000,
         auth_failure_source_limit=100_000,
     ) as live:
-        key = grant(live.bridge.engine).api_key
+        caller = grant(live.bridge.engine)
         config = SchemathesisConfig.from_dict(
             {
                 "seed": SEED,
@@ -73,9 +73,10 @@ def served_document(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             }
         )
         # as `st run -H`: the key on every request of every project
-        config.projects.override.update(headers={"X-API-Key": key})
+        config.projects.override.update(headers={"X-API-Key": caller.api_key})
         schema = schemathesis.openapi.from_url(f"{live.url}/api/openapi.json", config=config)
         schema.hook("map_case")(as_the_formats_say)
+        schema.hook("filter_case")(lambda context, case: not _disables(case, caller.client.id))
         yield schema
 
 
@@ -92,6 +93,16 @@ def as_the_formats_say(context: Any, case: Any) -> Any:
     if isinstance(case.query, dict) and "cursor" in case.query:
         case.query["cursor"] = _issued_cursor(case)
     return case
+
+
+def _disables(case: Any, client_id: str) -> bool:
+    """Would the case disable the run's own client? schemathesis learns client ids from the
+    answers of `listClients`; disabling the caller would answer every later call 401."""
+    return bool(
+        case.operation.path.endswith("/disable")
+        and case.path_parameters
+        and case.path_parameters.get("client_id") == client_id
+    )
 
 
 def _check_digits(value: Any) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from bridge.mapping.schemas import contract_schema
+from bridge.mapping.schemas import contract_validator
 from bridge.soap.faults import InvalidField
 from bridge.soap.schema import ContractValidator
 
@@ -40,7 +40,7 @@ FIELDS = {
 
 @pytest.fixture(scope="module")
 def validator() -> ContractValidator:
-    return ContractValidator(contract_schema("banking"))
+    return ContractValidator(contract_validator("banking"))
 
 
 def _refusal(validator: ContractValidator, name: str) -> InvalidField:
