@@ -15,7 +15,7 @@ cluster-wide scheduler lock (bridge.sync.leader).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ import requests
 from sqlalchemy import Engine
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from bridge.domain.clock import utcnow
 from bridge.mapping import Mappings
 from bridge.mapping.conformance import Contracts
 from bridge.observability import metrics
@@ -327,7 +328,7 @@ def unsettled_collector(bridge: Bridge) -> metrics.UnsettledCollector:
     alert_after = bridge.settings.reconcile_alert_after
     transfers = TransferStore(bridge.engine)
     return metrics.UnsettledCollector(
-        lambda: transfers.unsettled(older_than=datetime.now(UTC) - timedelta(seconds=alert_after)),
+        lambda: transfers.unsettled(older_than=utcnow() - timedelta(seconds=alert_after)),
         alert_after,
     )
 

@@ -61,6 +61,12 @@ _INTEGERS: dict[str, tuple[int | None, int | None]] = {
     "unsignedByte": (0, 255),
 }
 _FORMATS = {"date": "date", "dateTime": "date-time", "anyURI": "uri-reference"}
+# What of xs:dateTime RFC 3339 does not say: a zone offset of at most 14 hours; and what the
+# bridge decides: a zone is required and a second has at most 6 decimals (microseconds).
+DATE_TIME = (
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,6})?"
+    "(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))$"
+)
 
 
 class XsdJsonSchema:
@@ -273,9 +279,15 @@ def _contract(contract: str) -> XsdJsonSchema:
     return XsdJsonSchema(extract_schema(contract_path(contract)))
 
 
+# The characters XML 1.0 carries (its `Char` production): an xs:string cannot hold the others.
+# (Lone surrogates are left out of the class: no regex engine but ECMA's names them, and no
+# JSON text in UTF-8 carries one.)
+XML_CHARS = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ufffe\\uffff]*$"
+
+
 def _builtin(local: str) -> JsonSchema:
     if local in _STRINGS:
-        return {"type": "string"}
+        return {"type": "string", "pattern": XML_CHARS}
     if local == "boolean":
         return {"type": "boolean"}
     if local in ("decimal", "double", "float"):
@@ -290,6 +302,8 @@ def _builtin(local: str) -> JsonSchema:
         if high is not None:
             schema["maximum"] = high
         return schema
+    if local == "dateTime":
+        return {"type": "string", "format": "date-time", "pattern": DATE_TIME}
     if local in _FORMATS:
         return {"type": "string", "format": _FORMATS[local]}
     raise ConfigurationError(f"xs:{local} is not supported")

@@ -29,6 +29,7 @@ from bridge.mapping.registry import Mappings
 from bridge.mapping.spec import load_currency_units
 from bridge.rest.auth import declared
 from bridge.rest.idempotency import HEADER, MARK, REPLAYED
+from bridge.rest.params import UNPRINTABLE
 from bridge.rest.problems import MEDIA_TYPE, InvalidFields
 from bridge.rest.schemas import JSON, REF_TEMPLATE, JsonBody, component_schemas
 from bridge.security.access import SCOPES
@@ -123,6 +124,8 @@ def publish(app: OpenAPI) -> bytes:
     fields_parameters(spec)
     cursor_parameters(spec)
     job_parameters(spec, sorted(bridge.sync.deliverers))
+    printable_parameters(spec)
+    client_registration(spec, sorted(bridge.settings.rate_limit_plans))
     _document_idempotency(app, spec)
     _document_access(app, spec)
     _document_door_limits(spec)
@@ -209,7 +212,7 @@ def _document_idempotency(app: OpenAPI, spec: dict[str, Any]) -> None:
             f"replayed (with `{REPLAYED}: true`) for the same method, path and body; another "
             "body with the key is a 422, a retry while the first still runs a 409."
         ),
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
     }
     for rule in app.url_map.iter_rules():
         view = app.view_functions.get(rule.endpoint)
@@ -431,6 +434,32 @@ def cursor_parameters(spec: dict[str, Any]) -> None:
                 if parameter["name"] == "cursor" and parameter["in"] == "query":
                     schema = _value_schema(parameter["schema"])
                     schema.update(minLength=1, pattern="^[A-Za-z0-9_-]+$", format="cursor")
+
+
+def printable_parameters(spec: dict[str, Any]) -> None:
+    """Text in a path or query parameter: no control, surrogate or bidi character (`params`)."""
+    # (without the surrogates: Rust's and Go's regex engines refuse to name them)
+    printable = "^[^" + UNPRINTABLE.pattern[1:-1].replace("\\ud800-\\udfff", "") + "]*$"
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] not in ("path", "query"):
+                    continue
+                schema = _value_schema(parameter["schema"])
+                if schema.get("type") == "string" and "enum" not in schema:
+                    _merge(schema, {"pattern": printable})
+
+
+def client_registration(spec: dict[str, Any], plans: list[str]) -> None:
+    """A new client's scopes and plan: the ones this bridge has."""
+    body = spec.get("paths", {}).get("/api/v1/clients", {}).get("post", {}).get("requestBody")
+    if body is None:
+        return
+    properties = body["content"][JSON]["schema"].get("properties", {})
+    if "scopes" in properties:
+        properties["scopes"]["items"]["enum"] = sorted(SCOPES)
+    if "plan" in properties:
+        _value_schema(properties["plan"])["enum"] = plans
 
 
 def job_parameters(spec: dict[str, Any], jobs: list[str]) -> None:

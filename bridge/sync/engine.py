@@ -24,12 +24,13 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import pybreaker
 from sqlalchemy import Engine, insert, update
 
+from bridge.domain.clock import utcnow
 from bridge.domain.errors import Conflict, InvalidInput, UpstreamRejected, UpstreamUnavailable
 from bridge.observability import metrics
 from bridge.observability.logging import correlated, current_correlation_id
@@ -156,7 +157,7 @@ class SyncEngine:
     ) -> RunReport:
         deliverer = self.deliverers[job]
         breaker = self.breakers[deliverer.upstream]
-        report = RunReport(job=job, trigger=trigger, started_at=datetime.now(UTC))
+        report = RunReport(job=job, trigger=trigger, started_at=utcnow())
         report.run_id = self._start(report)
         batches = 0
         try:
@@ -178,7 +179,7 @@ class SyncEngine:
             report.error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            report.ended_at = datetime.now(UTC)
+            report.ended_at = utcnow()
             self._end(report)
             metrics.observe_job_run(report)
         return report
