@@ -105,7 +105,8 @@ class XsdJsonSchema:
         """The JSON Schema of what `path` (child elements by local name, `@attr` last) names
         under the global `element`, with its occurrence: `{"schema", "min", "max"}`."""
         node = self._global_element(element)
-        minimum, maximum = 1, 1
+        minimum: int = 1
+        maximum: int | None = 1
         for step in [s for s in path.strip("/").split("/") if s]:
             if step.startswith("@"):
                 attribute = self._attribute(node, step[1:])
@@ -245,13 +246,13 @@ class XsdJsonSchema:
         else:
             for particle in self._particles(complex_type):
                 name = _declared_name(particle)
-                schema = self._declared(particle)
+                declared = self._declared(particle)
                 low, high = int(particle.get("minOccurs", "1")), _max_occurs(particle)
                 if high != 1:
-                    schema = {"type": "array", "items": schema, "minItems": low}
+                    declared = {"type": "array", "items": declared, "minItems": low}
                     if high is not None:
-                        schema["maxItems"] = high
-                properties[name] = schema
+                        declared["maxItems"] = high
+                properties[name] = declared
                 choice = _choice_of(particle, complex_type)
                 if choice is not None:
                     names = [_declared_name(e) for e in choice.iter(f"{_X}element")]
@@ -343,8 +344,10 @@ def restrict(schema: JsonSchema, restriction: Any) -> JsonSchema:
         schema["maxLength"] = min(schema.get("maxLength", 2**63), int(facets["maxLength"]))
     if patterns:
         # Several patterns in one step are alternatives; a pattern of each step must match.
-        translated = translate_pattern(
-            "|".join(f"(?:{p})" if len(patterns) > 1 else p for p in patterns)
+        translated = (
+            translate_pattern(patterns[0])
+            if len(patterns) == 1
+            else "^(?:" + "|".join(translate_pattern(p)[1:-1] for p in patterns) + ")$"
         )
         if "pattern" in schema:
             schema.setdefault("allOf", []).append({"pattern": schema.pop("pattern")})
@@ -375,17 +378,23 @@ def _integer_bounds(schema: JsonSchema, facets: dict[str, str]) -> None:
 def finish(schema: JsonSchema) -> JsonSchema:
     """A translated schema as JSON Schema proper: each decimal's facets written as its pattern.
     Returns a new schema; the input is left as it was."""
-    if isinstance(schema, dict):
-        done = {key: finish(value) for key, value in schema.items() if key != "x-xsd-decimal"}
-        if "x-xsd-decimal" in schema:
-            pattern = decimal_pattern(**schema["x-xsd-decimal"])
-            if "pattern" in done:
-                done.setdefault("allOf", []).append({"pattern": done.pop("pattern")})
-            done["pattern"] = pattern
-        return done
-    if isinstance(schema, list):
-        return [finish(item) for item in schema]  # type: ignore[return-value]
-    return schema
+    done: JsonSchema = {
+        key: _finished(value) for key, value in schema.items() if key != "x-xsd-decimal"
+    }
+    if "x-xsd-decimal" in schema:
+        pattern = decimal_pattern(**schema["x-xsd-decimal"])
+        if "pattern" in done:
+            done["allOf"] = [*done.get("allOf", []), {"pattern": done.pop("pattern")}]
+        done["pattern"] = pattern
+    return done
+
+
+def _finished(value: Any) -> Any:
+    if isinstance(value, dict):
+        return finish(value)
+    if isinstance(value, list):
+        return [_finished(item) for item in value]
+    return value
 
 
 # -- decimals ------------------------------------------------------------------------------
@@ -410,8 +419,8 @@ def decimal_pattern(
     low = _bound(minInclusive, minExclusive, "minimum")
     high = _bound(maxInclusive, maxExclusive, "maximum")
     step = None if fraction is None else Decimal(1).scaleb(-fraction)
-    frac = "[0-9]*" if fraction is None else f"[0-9]{{0,{fraction}}}"
-    frac1 = "[0-9]+" if fraction is None else f"[0-9]{{1,{fraction}}}"
+    frac = "[0-9]*" if fraction is None else f"[0-9]{{0,{fraction}}}0*"
+    frac1 = "[0-9]+" if fraction is None else f"[0-9]{{1,{fraction}}}0*"
     if high is not None:
         ceiling, inclusive = high
         symmetric = low is not None and low == (-ceiling, inclusive)
@@ -425,9 +434,9 @@ def decimal_pattern(
             raise ConfigurationError(f"a decimal range up to {n} with {total} digits")
         below = _integers_below(n)
         if fraction == 0:
-            magnitude = f"0*(?:{below}|{n})\\.?"
+            magnitude = f"0*(?:{below}|{n})(?:\\.0*)?"
         else:
-            zeros = "0*" if fraction is None else f"0{{0,{fraction}}}"
+            zeros = "0*"
             magnitude = f"(?:0*(?:{below})(?:\\.{frac})?|0*\\.{frac1}|0*{n}(?:\\.{zeros})?)"
         sign = "[+-]?" if symmetric else "\\+?"
         return f"^{sign}{magnitude}$"
@@ -462,17 +471,19 @@ def _integer_digits(total: int | None, fraction: int | None) -> str:
 def _unsigned(total: int | None, fraction: int | None) -> str:
     digits = _integer_digits(total, fraction)
     if fraction == 0:
-        return f"0*[0-9]{digits}\\.?"
-    frac = "[0-9]*" if fraction is None else f"[0-9]{{0,{fraction}}}"
-    frac1 = "[0-9]+" if fraction is None else f"[0-9]{{1,{fraction}}}"
+        return f"0*[0-9]{digits}(?:\\.0*)?"
+    frac = "[0-9]*" if fraction is None else f"[0-9]{{0,{fraction}}}0*"
+    frac1 = "[0-9]+" if fraction is None else f"[0-9]{{1,{fraction}}}0*"
     return f"(?:0*[0-9]{digits}(?:\\.{frac})?|0*\\.{frac1})"
 
 
 def _positive(total: int | None, fraction: int | None) -> str:
     """Decimals greater than zero: a non-zero digit before the point, or after it."""
     rest = "*" if total is None else f"{{0,{max(total - (fraction or 0), 1) - 1}}}"
-    frac = "[0-9]*" if fraction is None else f"[0-9]{{0,{fraction}}}"
-    whole = f"0*[1-9][0-9]{rest}(?:\\.{frac})?" if fraction != 0 else f"0*[1-9][0-9]{rest}\\.?"
+    frac = "[0-9]*" if fraction is None else f"[0-9]{{0,{fraction}}}0*"
+    whole = (
+        f"0*[1-9][0-9]{rest}(?:\\.{frac})?" if fraction != 0 else f"0*[1-9][0-9]{rest}(?:\\.0*)?"
+    )
     if fraction == 0:
         return whole
     if fraction is None:
@@ -484,7 +495,7 @@ def _positive(total: int | None, fraction: int | None) -> str:
             + (f"[0-9]{{0,{fraction - zeros - 1}}}" if zeros < fraction - 1 else "")
             for zeros in range(fraction)
         ]
-    return f"(?:{whole}|0*\\.(?:{'|'.join(tails)}))"
+    return f"(?:{whole}|0*\\.(?:{'|'.join(tails)})0*)"
 
 
 def _integers_below(ceiling: int) -> str:

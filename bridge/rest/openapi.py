@@ -125,10 +125,11 @@ def publish(app: OpenAPI) -> bytes:
     cursor_parameters(spec)
     job_parameters(spec, sorted(bridge.sync.deliverers))
     printable_parameters(spec)
-    client_registration(spec, sorted(bridge.settings.rate_limit_plans))
+    client_registration(spec)
     _document_idempotency(app, spec)
     _document_access(app, spec)
     _document_door_limits(spec)
+    attach_examples(spec)
     check_path_parameters(app, spec)
     document = orjson.dumps(spec)
 
@@ -189,6 +190,25 @@ def _document_access(app: OpenAPI, spec: dict[str, Any]) -> None:
             responses = operation["responses"]
             for status in (401, 403, 429):
                 responses.setdefault(str(status), _problem(status))
+
+
+EXAMPLES = Path(__file__).parent / "examples"
+
+
+def attach_examples(spec: dict[str, Any], folder: Path = EXAMPLES) -> None:
+    """Each operation's request body example: `examples/<operationId>.json`, a data file the
+    tests validate against the body's schema."""
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            example = folder / f"{operation.get('operationId')}.json"
+            body = operation.get("requestBody", {}).get("content", {}).get(JSON)
+            if body is not None and example.is_file():
+                body["examples"] = {
+                    "example": {
+                        "summary": "A typical request",
+                        "value": orjson.loads(example.read_bytes()),
+                    }
+                }
 
 
 def _document_door_limits(spec: dict[str, Any]) -> None:
@@ -406,7 +426,10 @@ def check_path_parameters(app: Flask, spec: dict[str, Any]) -> None:
                 if parameter["in"] == "path" and "pattern" in schema:
                     rules.setdefault(rule.endpoint, {})[parameter["name"]] = schema
     compiled = {
-        endpoint: {name: (re.compile(s["pattern"]), s) for name, s in params.items()}
+        endpoint: {
+            name: [re.compile(p) for p in (schema["pattern"], *_more_patterns(schema))]
+            for name, schema in params.items()
+        }
         for endpoint, params in rules.items()
     }
 
@@ -415,10 +438,12 @@ def check_path_parameters(app: Flask, spec: dict[str, Any]) -> None:
         if not found or not request.view_args:
             return
         errors = []
-        for name, (pattern, schema) in found.items():
+        for name, patterns in found.items():
             value = request.view_args.get(name)
-            if isinstance(value, str) and not pattern.search(value):
-                errors.append(MappingError(name, f"a value matching {schema['pattern']}", value))
+            for pattern in patterns:
+                if isinstance(value, str) and not pattern.search(value):
+                    errors.append(MappingError(name, f"a value matching {pattern.pattern}", value))
+                    break
         if errors:
             raise InvalidFields(errors)
 
@@ -450,16 +475,15 @@ def printable_parameters(spec: dict[str, Any]) -> None:
                     _merge(schema, {"pattern": printable})
 
 
-def client_registration(spec: dict[str, Any], plans: list[str]) -> None:
-    """A new client's scopes and plan: the ones this bridge has."""
+def client_registration(spec: dict[str, Any]) -> None:
+    """A new client's scopes: the ones this bridge has. (Its plan may be any name: a plan
+    missing from the settings falls back to `standard`.)"""
     body = spec.get("paths", {}).get("/api/v1/clients", {}).get("post", {}).get("requestBody")
     if body is None:
         return
     properties = body["content"][JSON]["schema"].get("properties", {})
     if "scopes" in properties:
         properties["scopes"]["items"]["enum"] = sorted(SCOPES)
-    if "plan" in properties:
-        _value_schema(properties["plan"])["enum"] = plans
 
 
 def job_parameters(spec: dict[str, Any], jobs: list[str]) -> None:
@@ -469,6 +493,10 @@ def job_parameters(spec: dict[str, Any], jobs: list[str]) -> None:
             for parameter in operation.get("parameters", []):
                 if parameter["name"] == "job":
                     _value_schema(parameter["schema"])["enum"] = jobs
+
+
+def _more_patterns(schema: dict[str, Any]) -> list[str]:
+    return [part["pattern"] for part in schema.get("allOf", []) if "pattern" in part]
 
 
 def fields_parameters(spec: dict[str, Any]) -> None:
@@ -533,9 +561,8 @@ def _item_component(schemas: dict[str, Any], name: str) -> str:
     """A list's item component (`TransactionList` -> `Transaction`), or the component itself."""
     properties = schemas[name].get("properties", {})
     arrays = [p for p in properties.values() if p.get("type") == "array" and "$ref" in p["items"]]
-    if set(properties) - {"next_cursor"} and len(properties) == 2 and "next_cursor" in properties:
-        if len(arrays) == 1:
-            return str(arrays[0]["items"]["$ref"].rsplit("/", 1)[-1])
+    if len(properties) == 2 and "next_cursor" in properties and len(arrays) == 1:
+        return str(arrays[0]["items"]["$ref"].rsplit("/", 1)[-1])
     return name
 
 

@@ -15,8 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
-
 from bridge.domain import (
     AccountStatus,
     AccountValidation,
@@ -33,9 +31,8 @@ from bridge.domain import (
     VerificationResult,
 )
 from bridge.domain.corebank import TRANSIENT_REASON
-from bridge.domain.errors import UpstreamUnavailable
-from bridge.services.banking import RetryPolicy
-from bridge.upstream.soap import UpstreamTimeout
+from bridge.domain.errors import UpstreamTimeout
+from bridge.services.retry import RetryPolicy
 
 DATA = Path(__file__).parents[1] / "data" / "rest"
 
@@ -53,16 +50,12 @@ UNKNOWN = PostingResult(
 )
 
 
+@dataclass(frozen=True, slots=True)
 class ImmediateRetry(RetryPolicy):
-    """The service's retry rule without its backoff (tests need the rule, not the waiting), and
-    without tenacity 9's deprecated `initial` that bridge/services/banking.py still passes."""
+    """The service's retry rule without its backoff: tests need the rule, not the waiting."""
 
-    def retrying(self) -> Retrying:
-        return Retrying(
-            stop=stop_after_attempt(self.attempts),
-            retry=retry_if_exception_type(UpstreamUnavailable),
-            reraise=True,
-        )
+    initial_wait: float = 0
+    max_wait: float = 0
 
 
 def _data(name: str) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 from bridge.domain.classification import ClassificationRequest
 from bridge.mapping import canonical_json
-from bridge.services.classification import RetryPolicy
+from bridge.services.retry import RetryPolicy
 
 DATA = Path(__file__).parents[1] / "data" / "classification"
 THRESHOLD = Decimal("0.75")

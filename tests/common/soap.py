@@ -110,7 +110,9 @@ def read_fault(body: bytes) -> Fault:
     assert fault is not None, body
     code = fault.findtext("faultcode") or ""
     prefix, _, local = code.rpartition(":")
-    assert fault.find("faultcode").nsmap.get(prefix) == SOAP_ENV, code
+    faultcode = fault.find("faultcode")
+    assert faultcode is not None, body
+    assert faultcode.nsmap.get(prefix) == SOAP_ENV, code
     return Fault(
         code=local,
         text=fault.findtext("faultstring") or "",

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from bridge.app import create_app
 from bridge.settings import Settings
 from bridge.store.idempotency import IdempotencyStore, StoredResponse
+from tests.common.clock import Clock
 
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 CREATED = StoredResponse(
@@ -19,14 +20,6 @@ CREATED = StoredResponse(
     headers={"Location": "/api/v1/transfers/TX1"},
     body=b'{"tx_id":"TX1"}',
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -38,7 +31,7 @@ def engine(sqlite_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture

@@ -7,13 +7,17 @@ import re
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import orjson
 import pytest
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from werkzeug.test import Client
 
 from bridge.domain import Money, Party, TransferRequest, TransferResult
 from bridge.rest.accounts import TransactionsParams
+from bridge.rest.openapi import EXAMPLES
 from bridge.rest.problems import Problem
+from tests.common.banking import FakeCoreBank
 from tests.common.rest import post_json
 
 OPERATIONS = {
@@ -220,3 +224,122 @@ def test_docs_page_points_at_the_document(client: Client) -> None:
 def test_health_endpoints_still_answer(client: Client) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
     assert client.get("/readyz").status_code in (200, 503)
+
+
+# -- the contracts' facets (bridge.mapping.jsonschema, openapi.contract_facets) -----------------
+
+
+def test_body_fields_carry_the_facets_of_their_contract(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    msg_id = schemas["TransferRequest"]["properties"]["msg_id"]
+    party = schemas["BankingParty"]["properties"]
+
+    assert (msg_id["minLength"], msg_id["maxLength"]) == (1, 35)
+    assert not re.search(msg_id["pattern"], " leading space")
+    assert party["name"]["maxLength"] == 70
+    assert schemas["TransferRequest"]["properties"]["debtor"] == {
+        "$ref": "#/components/schemas/BankingParty"
+    }
+    assert [b["required"] for b in schemas["BankingAccountRef"]["oneOf"]] == [
+        ["iban"],
+        ["other_id"],
+    ]
+
+
+def test_an_amount_has_at_most_its_currencys_minor_units(spec: dict[str, Any]) -> None:
+    money = spec["components"]["schemas"]["BankingMoney"]
+    validator = Draft202012Validator(money)
+
+    assert validator.is_valid({"amount": "12.50", "currency": "EUR"})
+    assert validator.is_valid({"amount": "1200", "currency": "JPY"})
+    assert not validator.is_valid({"amount": "12.5", "currency": "JPY"})
+    assert not validator.is_valid({"amount": "12.505", "currency": "EUR"})
+    assert not validator.is_valid({"amount": "0.00", "currency": "EUR"})
+    assert not validator.is_valid({"amount": "12.50", "currency": ""})
+
+
+def test_one_class_takes_each_contracts_facets_under_its_own_name(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    salary = schemas["EmployeeChangeBody"]["properties"]["salary"]
+
+    assert salary == {"$ref": "#/components/schemas/PayrollSalary"}
+    assert schemas["PayrollSalary"]["properties"]["amount"] == {
+        "$ref": "#/components/schemas/PayrollMoney"
+    }
+    employee_no = schemas["EmployeeChangeItem"]["properties"]["employee_no"]
+    assert re.search(employee_no["pattern"], "E10042")
+    assert not re.search(employee_no["pattern"], "e1")
+
+
+def test_account_parameters_take_core_bankings_account_number(spec: dict[str, Any]) -> None:
+    for path in (
+        "/api/v1/accounts/{account}/verification",
+        "/api/v1/accounts/{account}/transactions",
+    ):
+        operation = next(iter(spec["paths"][path].values()))
+        schema = next(p["schema"] for p in operation["parameters"] if p["name"] == "account")
+        patterns = [schema["pattern"], *(part["pattern"] for part in schema.get("allOf", []))]
+        assert any("[0-9]{6,20}" in pattern for pattern in patterns), path
+        assert schema["format"] == "account-number"
+
+
+def test_an_account_number_the_contract_forbids_never_reaches_core_banking(
+    client: Client, corebank: FakeCoreBank
+) -> None:
+    response = client.post("/api/v1/accounts/0/verification", json={"name": "Anna"})
+
+    assert response.status_code == 400
+    assert [error["path"] for error in response.get_json()["errors"]] == ["account"]
+    assert corebank.calls == []
+
+
+def test_sparse_fields_are_documented_with_their_names_and_a_partial_answer(
+    spec: dict[str, Any],
+) -> None:
+    operation = spec["paths"]["/api/v1/transfers/{id}"]["get"]
+    fields = next(p for p in operation["parameters"] if p["name"] == "fields")
+    names = Draft202012Validator(
+        next(b for b in fields["schema"]["anyOf"] if b.get("type") == "string")
+    )
+    answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+
+    assert names.is_valid("tx_id,reason.code")
+    assert not names.is_valid("")
+    assert not names.is_valid("tx_id,nope")
+    assert answer["anyOf"][1] == {"$ref": "#/components/schemas/SparseTransferResult"}
+    assert "required" not in spec["components"]["schemas"]["SparseTransferResult"]
+
+
+def test_every_status_the_door_can_answer_is_documented(spec: dict[str, Any]) -> None:
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            assert "414" in operation["responses"], (method, path)
+            if "requestBody" in operation:
+                assert "413" in operation["responses"], (method, path)
+
+
+@pytest.mark.parametrize(
+    "operation_id",
+    [
+        "createTransfer",
+        "createShipment",
+        "putEmployee",
+        "createEmployeeChanges",
+        "createClassification",
+        "verifyAccount",
+    ],
+)
+def test_request_examples_fit_their_schemas(spec: dict[str, Any], operation_id: str) -> None:
+    operation = next(
+        o
+        for item in spec["paths"].values()
+        for o in item.values()
+        if o["operationId"] == operation_id
+    )
+    body = operation["requestBody"]["content"]["application/json"]
+    schema = {**body["schema"], "components": spec["components"]}
+    validator = Draft202012Validator(schema)
+
+    example = body["examples"]["example"]["value"]
+    assert example == orjson.loads((EXAMPLES / f"{operation_id}.json").read_bytes())
+    assert not list(validator.iter_errors(example))

@@ -24,22 +24,12 @@ from bridge.store.tables import transfers
 from bridge.store.transfers import TransferRecord, TransferStore
 from bridge.sync.reconcile import Reconciler, ReconcileReport
 from tests.common.banking import INSUFFICIENT_FUNDS, UNAVAILABLE, FakeCoreBank
+from tests.common.clock import Clock
 
 REQUEST = Path(__file__).parents[1] / "data" / "rest" / "transfer_request.json"
 START = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)  # a request's
 CLIENT = "app-payments"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclasses.dataclass
@@ -92,7 +82,7 @@ def world(database_url: str) -> Iterator[World]:
     bridge = create_app(Settings(database_url=database_url, simulators=False, scheduler=False))
     with bridge.engine.begin() as connection:  # the PostgreSQL database is the session's
         connection.execute(delete(transfers))
-    clock = Clock()
+    clock = Clock(START)
     corebank = FakeCoreBank(ledger={})
     store = TransferStore(bridge.engine, clock=clock)
     banking = BankingService(
