@@ -381,7 +381,7 @@ def link_account(path: ClientPath) -> Response:
     summary="Stop a client reading an account's statements",
     description="Removes the client's own link, or with `organisation=true` its "
     "organisation's. Takes effect at once on every node.",
-    responses=responses(204, {"description": "Unlinked", "content": {}}, problems=(400, 404)),
+    responses=responses(204, {"description": "Unlinked", "content": {}}, problems=(400, 404, 422)),
 )
 @protect(ADMIN_SCOPE, "private")
 def unlink_account(path: AccountLinkPath, query: UnlinkParams) -> Response:

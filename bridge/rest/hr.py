@@ -38,7 +38,7 @@ from flask_openapi3.types import ResponseDict
 from pydantic import Field
 
 from bridge.domain import EmployeeChange
-from bridge.domain.errors import KeyReused, MappingError
+from bridge.domain.errors import InvalidInput, KeyReused, MappingError
 from bridge.rest.auth import protect
 from bridge.rest.fields import SparseFields
 from bridge.rest.idempotency import idempotent
@@ -142,8 +142,8 @@ def _accepted_responses(component: str, description: str, *, batch: bool) -> Res
 def put_employee(path: EmployeePath) -> Response:
     body = CHANGE_BODY.read()
     if body.employee_no is not None and body.employee_no != path.employee_no:
-        raise MappingError(
-            "employee_no", f"the employee number of the path, {path.employee_no}", body.employee_no
+        raise InvalidInput(  # the body and the path disagree as a whole: 422
+            f"the body's employee_no {body.employee_no!r} is not the path's {path.employee_no!r}"
         )
     change = _change(body, path.employee_no)
     _fits_contract([change], lambda _: "")
@@ -202,9 +202,12 @@ def create_employee_changes() -> Response:
 
 def _change(body: EmployeeChangeBody | EmployeeChangeItem, employee_no: str) -> EmployeeChange:
     """The canonical change, with a record id of the bridge's making if the client gave none
-    (made here, not in the service, so the contract check sees the record as payroll will)."""
+    (made here, not in the service, so the contract check sees the record as payroll will).
+    An empty one is no record id: refused, not replaced."""
+    if body.record_id == "":
+        raise MappingError("record_id", "a record id of 1 character or more, or none", "''")
     return EmployeeChange(
-        record_id=body.record_id or new_record_id(),
+        record_id=body.record_id if body.record_id is not None else new_record_id(),
         employee_no=employee_no,
         given_name=body.given_name,
         family_name=body.family_name,

@@ -7,7 +7,8 @@
                               xs:decimal's lexical form (``"12.50"``): a JSON number arrives as a
                               binary float (``100000000000000.01`` reads as ``...02``), and
                               `Decimal()` also reads ``"1E+2"``, ``"1_000"`` and digits of other
-                              scripts, which the SOAP door's schema refuses
+                              scripts, which the SOAP door's schema refuses; and whose dates and
+                              times accept only their ISO 8601 text, never a number of seconds
 
 The lexical rule itself is the mapping layer's (`bridge.mapping.scalars.DECIMAL_TEXT`), so both
 doors read the same decimals.
@@ -108,4 +109,28 @@ def exact_decimals(schema: Any) -> Any:
             copied,
         )
         return wrapped
+    if copied.get("type") in _TEXT_ONLY:
+        text: CoreSchema = core_schema.no_info_before_validator_function(
+            _TEXT_ONLY[copied["type"]], copied
+        )
+        return text
     return copied
+
+
+def _text_only(kind: str, example: str) -> Any:
+    """A check that a date or time arrives as its ISO 8601 text: pydantic would read a JSON
+    number as seconds since 1970 (`"effective_date": 0` as 1970-01-01)."""
+    message = f'a {kind} as a JSON string such as "{example}", not a number'
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise PydanticCustomError(f"{kind}_type", message)
+        return value
+
+    return check
+
+
+_TEXT_ONLY = {
+    "date": _text_only("date", "2026-01-31"),
+    "datetime": _text_only("datetime", "2026-01-31T09:30:00+01:00"),
+}

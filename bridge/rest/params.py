@@ -9,9 +9,10 @@ value is refused with a 400 naming the parameter before any lookup, on every rou
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from datetime import date, datetime
+from typing import Any, ClassVar, get_args
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from werkzeug.routing import IntegerConverter
 
@@ -19,6 +20,16 @@ from werkzeug.routing import IntegerConverter
 UNPRINTABLE = re.compile(
     r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )
+
+
+ISO_DATE_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _names_time(annotation: Any) -> bool:
+    """Whether a field's annotation is a date or datetime (optional or not)."""
+    return annotation in (date, datetime) or any(
+        argument in (date, datetime) for argument in get_args(annotation)
+    )
 
 
 # The largest id a BIGINT column holds: a larger one names nothing (and no driver binds it).
@@ -55,6 +66,20 @@ class Parameters(BaseModel):
         if isinstance(value, str) and UNPRINTABLE.search(value):
             raise PydanticCustomError(
                 "unprintable", "Text without control, surrogate or bidirectional characters"
+            )
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _iso_times(cls, value: Any, info: ValidationInfo) -> Any:
+        """Dates and times as ISO 8601 text only: pydantic would also read `until=0.5` as
+        seconds since 1970."""
+        if info.field_name is None or not isinstance(value, str):
+            return value
+        annotation = cls.model_fields[info.field_name].annotation
+        if _names_time(annotation) and not ISO_DATE_START.match(value):
+            raise PydanticCustomError(
+                "iso_8601", "an ISO 8601 date or time such as 2026-01-31 or 2026-01-31T09:30:00Z"
             )
         return value
 

@@ -25,8 +25,8 @@ from typing import Literal
 from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from bridge.domain.clock import Clock, utcnow
-from bridge.domain.errors import Conflict, MappingError, NotFound
+from bridge.domain.clock import Clock, as_utc, utcnow
+from bridge.domain.errors import Conflict, InvalidInput, MappingError, NotFound
 from bridge.security.access import Principal
 from bridge.security.clients import ApiClient
 from bridge.store.tables import account_links
@@ -91,7 +91,7 @@ class AccountLinks:
                 .where(_held_by(client))
                 .order_by(account_links.c.account, account_links.c.holder_kind)
             ).all()
-        return [AccountLink(r.account, r.holder_kind, r.holder, r.created_at) for r in rows]
+        return [AccountLink(r.account, r.holder_kind, r.holder, as_utc(r.created_at)) for r in rows]
 
     def readable(self, client: ApiClient, account: str) -> bool:
         """Whether `account` is linked to `client` or to its organisation."""
@@ -129,7 +129,8 @@ def _holder(client: ApiClient, organisation: bool) -> tuple[HolderKind, str]:
     if not organisation:
         return "client", client.id
     if client.organisation is None:
-        raise MappingError("organisation", "a client that belongs to an organisation", client.id)
+        # The client's state, not a field of the request: refused as a whole (422).
+        raise InvalidInput(f"client {client.id} belongs to no organisation to link accounts to")
     return "organisation", client.organisation
 
 

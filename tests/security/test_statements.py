@@ -172,7 +172,7 @@ def test_operators_link_and_unlink_accounts_over_rest_audited(app: Bridge) -> No
 
 @pytest.mark.parametrize(
     ("body", "status"),
-    [({"account": "DE89-3704"}, 400), ({"account": ACCOUNT, "organisation": True}, 400)],
+    [({"account": "DE89-3704"}, 400), ({"account": ACCOUNT, "organisation": True}, 422)],
 )
 def test_a_bad_account_or_an_organisation_the_client_lacks_is_refused(
     app: Bridge, body: dict[str, object], status: int
