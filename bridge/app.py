@@ -14,6 +14,7 @@ cluster-wide scheduler lock (bridge.sync.leader).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -34,6 +35,7 @@ from bridge.security.events import SecurityEvents
 from bridge.services.banking import BankingService
 from bridge.services.classification import ClassificationService
 from bridge.services.hr import HrService
+from bridge.services.retry import RetryPolicy
 from bridge.services.shipping import ShippingService
 from bridge.settings import UPSTREAMS, Settings
 from bridge.store.audit import AuditLog
@@ -46,7 +48,7 @@ from bridge.sync.outbox import Outbox
 from bridge.sync.reconcile import Reconciler
 from bridge.sync.scheduler import Schedule, build_scheduler
 from bridge.upstream.breakers import circuit_breakers
-from bridge.upstream.corebank import build_corebank
+from bridge.upstream.corebank import CoreBank, GuardedCoreBank, build_corebank
 from bridge.upstream.soap import SoapUpstream, build_upstream, pooled_session
 
 if TYPE_CHECKING:
@@ -112,16 +114,37 @@ class Upstreams:
         return pooled_session(headers=self.simulators.headers)
 
 
+@dataclass(frozen=True)
+class Overrides:
+    """Seams `create_app` uses instead of building its own, so that every door (REST, SOAP, the
+    dashboard, the sync jobs) is wired to the same services around them: tests put fakes of
+    the upstream systems here, never into a built app.
+
+    `corebank` stands in for core banking's zeep client (behind the app's breaker, like the
+    client it replaces); `classifier` for the classifier's; `banking_retry` and
+    `classification_retry` for the services' retry policies; `deliverers` for the sync jobs'."""
+
+    corebank: CoreBank | None = None
+    classifier: Any = None
+    banking_retry: RetryPolicy | None = None
+    classification_retry: RetryPolicy | None = None
+    deliverers: Callable[[ClassificationService, ShippingService], dict[str, Deliverer]] | None = (
+        None
+    )
+
+
 def create_app(
     settings: Settings,
     *,
     run_migrations: bool = True,
     start_scheduler: bool = True,
     start_simulators: bool = True,
+    overrides: Overrides | None = None,
 ) -> Bridge:
     """`start_simulators`: run this process's simulator server when the simulators are on;
     `bridge serve` builds the app once in gunicorn's master without it (threads do not survive
-    the fork), then every worker builds it with."""
+    the fork), then every worker builds it with. `overrides`: seams to use (`Overrides`)."""
+    seams = overrides or Overrides()
     from bridge.rest.app import create_rest_app
     from bridge.soap import create_banking_soap, create_partner_soap
     from bridge.ui import create_ui
@@ -149,30 +172,37 @@ def create_app(
     # One circuit breaker per upstream: core banking's guards its client in the request path,
     # the others the sync jobs; the sync engine holds them all for the views (REST, UI, metrics).
     breakers = circuit_breakers(UPSTREAMS)
-    banking = BankingService(
-        transfer_store,
-        build_corebank(
+    corebank = (
+        GuardedCoreBank(seams.corebank, breakers["corebank"])
+        if seams.corebank is not None
+        else build_corebank(
             settings,
             mappings,
             address=upstreams.address("corebank"),
             session=upstreams.session("corebank"),
             breaker=breakers["corebank"],
-        ),
-        mappings.currencies,
+        )
+    )
+    banking = BankingService(
+        transfer_store, corebank, mappings.currencies, retry=seams.banking_retry
     )
     # One classifier client and service, shared by the REST door (wait=true) and the job.
     classifier = ClassificationService(
         engine,
-        soap_upstream(
+        seams.classifier
+        or soap_upstream(
             settings, mappings, "classifier", classification.OPERATIONS, upstreams=upstreams
         ),
         settings.review_threshold,
+        retry=seams.classification_retry,
     )
     shipping = ShippingService(engine)
     sync = SyncEngine(
         engine,
         Outbox(engine),
-        build_deliverers(settings, mappings, classifier, shipping, upstreams=upstreams),
+        seams.deliverers(classifier, shipping)
+        if seams.deliverers is not None
+        else build_deliverers(settings, mappings, classifier, shipping, upstreams=upstreams),
         breakers=breakers,
         lease=timedelta(seconds=settings.sync_lease),
         on_outcome=SyncAudit(audit),

@@ -8,12 +8,10 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.test import Client
 
-from bridge.app import Bridge, create_app
+from bridge.app import Bridge, Overrides, create_app
 from bridge.services.classification import ClassificationService
 from bridge.settings import Settings
 from bridge.sync.deliveries.classification import ClassificationDeliverer
-from bridge.sync.engine import SyncEngine
-from bridge.sync.outbox import Outbox
 from tests.common.classification import NO_WAIT, THRESHOLD
 from tests.common.classifier import FakeClassifier
 from tests.credentials import authorized, grant
@@ -27,14 +25,20 @@ def classifier() -> FakeClassifier:
 @pytest.fixture
 def fake_bridge(sqlite_url: str, classifier: FakeClassifier) -> Iterator[Bridge]:
     """The whole app without simulators; its classification service and job talk to `classifier`."""
-    bridge = create_app(Settings(database_url=sqlite_url, simulators=False, scheduler=False))
-    bridge.classification = ClassificationService(
-        bridge.engine, classifier, THRESHOLD, retry=NO_WAIT
-    )
-    bridge.sync = SyncEngine(
-        bridge.engine,
-        Outbox(bridge.engine),
-        {"classification": ClassificationDeliverer(bridge.classification, batch_size=10)},
+    bridge = create_app(
+        Settings(
+            database_url=sqlite_url,
+            simulators=False,
+            scheduler=False,
+            review_threshold=THRESHOLD,
+        ),
+        overrides=Overrides(
+            classifier=classifier,
+            classification_retry=NO_WAIT,
+            deliverers=lambda service, _: {
+                "classification": ClassificationDeliverer(service, batch_size=10)
+            },
+        ),
     )
     yield bridge
     bridge.engine.dispose()

@@ -8,10 +8,8 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from bridge.app import Bridge, create_app
-from bridge.services.banking import BankingService
+from bridge.app import Bridge, Overrides, create_app
 from bridge.settings import Settings
-from bridge.store.transfers import TransferStore
 from tests.common.banking import FakeCoreBank, ImmediateRetry
 from tests.common.rest import load
 from tests.credentials import Credentials, authorized, grant
@@ -24,12 +22,12 @@ def corebank() -> FakeCoreBank:
 
 @pytest.fixture
 def rest_bridge(sqlite_url: str, corebank: FakeCoreBank) -> Iterator[Bridge]:
-    bridge = create_app(Settings(database_url=sqlite_url, simulators=False, scheduler=False))
-    bridge.banking = BankingService(
-        TransferStore(bridge.engine),
-        corebank,  # type: ignore[arg-type]
-        bridge.mappings.currencies,
-        retry=ImmediateRetry(attempts=2, retry_after=7),
+    bridge = create_app(
+        Settings(database_url=sqlite_url, simulators=False, scheduler=False),
+        overrides=Overrides(
+            corebank=corebank,  # type: ignore[arg-type]
+            banking_retry=ImmediateRetry(attempts=2, retry_after=7),
+        ),
     )
     yield bridge
     bridge.engine.dispose()

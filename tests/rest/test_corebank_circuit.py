@@ -16,11 +16,9 @@ from werkzeug.test import Client
 
 from bridge.app import Bridge
 from bridge.domain.errors import OutcomeUnknown
-from bridge.services.banking import BankingService
 from bridge.store.transfers import TransferStore
 from bridge.sync.reconcile import Reconciler
-from bridge.upstream.corebank import GuardedCoreBank
-from tests.common.banking import FakeCoreBank, ImmediateRetry
+from tests.common.banking import FakeCoreBank
 from tests.common.rest import assert_problem, post_json
 from tests.credentials import Credentials
 
@@ -29,15 +27,9 @@ FAULT = "{urn:bridge:fault:v1}FaultInfo"
 
 
 @pytest.fixture
-def breaker(rest_bridge: Bridge, corebank: FakeCoreBank) -> pybreaker.CircuitBreaker:
+def breaker(rest_bridge: Bridge) -> pybreaker.CircuitBreaker:
     """The app's own core banking breaker (the one its views show), in front of the fake."""
     breaker: pybreaker.CircuitBreaker = rest_bridge.sync.breakers["corebank"]
-    rest_bridge.banking = BankingService(
-        TransferStore(rest_bridge.engine),
-        GuardedCoreBank(corebank, breaker),
-        rest_bridge.mappings.currencies,
-        retry=ImmediateRetry(attempts=2, retry_after=7),
-    )
     return breaker
 
 
