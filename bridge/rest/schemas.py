@@ -33,6 +33,7 @@ from bridge.domain.shipping import Shipment, ShipmentOrder
 from bridge.mapping.scalars import DECIMAL_TEXT
 from bridge.rest.jsonlimits import check_json_body
 from bridge.rest.jsonrules import check_unique_keys, exact_decimals
+from bridge.rest.params import MAX_ID
 from bridge.rest.problems import InvalidFields, InvalidJson, Problem
 
 T = TypeVar("T")
@@ -251,7 +252,13 @@ class ReplayRequest:
     among `ids`, or both filters together."""
 
     job: str | None = None
-    ids: Annotated[list[int], Field(min_length=1, max_length=1000)] | None = None
+    # Ids of stored rows: at most a BIGINT (a larger one names nothing, and no driver binds it).
+    ids: (
+        Annotated[
+            list[Annotated[int, Field(ge=1, le=MAX_ID)]], Field(min_length=1, max_length=1000)
+        ]
+        | None
+    ) = None
 
 
 @dataclass(slots=True, kw_only=True)

@@ -41,7 +41,7 @@ from bridge.rest.audit import record_admin_action
 from bridge.rest.auth import protect
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
-from bridge.rest.params import Parameters
+from bridge.rest.params import MAX_ID, Parameters
 from bridge.rest.schemas import (
     Delivery,
     DeliveryList,
@@ -88,11 +88,11 @@ class JobPath(Parameters):
 
 
 class RunPath(JobPath):
-    run_id: int = Field(ge=1, description="The run's id")
+    run_id: int = Field(ge=1, le=MAX_ID, description="The run's id")
 
 
 class DeliveryPath(Parameters):
-    id: int = Field(ge=1, description="The delivery's id")
+    id: int = Field(ge=1, le=MAX_ID, description="The delivery's id")
 
 
 class RunsQuery(Parameters):
