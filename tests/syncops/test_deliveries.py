@@ -168,7 +168,13 @@ def test_replay_of_named_dead_letters_leaves_the_others(client: Client, ids: lis
 
 @pytest.mark.parametrize(
     ("body", "path"),
-    [({"job": "nightly"}, "job"), ({"ids": []}, "ids"), ({"every": True}, "every")],
+    [
+        ({"job": "nightly"}, "job"),
+        ({"ids": []}, "ids"),
+        ({"every": True}, "every"),
+        ({"ids": [-781909409859950608384]}, "ids.0"),  # no BIGINT: was a driver error, a 500
+        ({"ids": [2**63]}, "ids.0"),
+    ],
 )
 def test_replay_with_a_bad_body_is_400_and_replays_nothing(
     client: Client, ids: list[int], body: dict[str, Any], path: str
