@@ -42,8 +42,7 @@ from bridge.rest.accounts import DEFAULT_LIMIT
 from bridge.rest.sync import _encode_cursor as sync_cursor
 from tests.common.live import serve_bridge
 from tests.credentials import grant
-from tests.strategies.common import IBANS, LOCAL_ACCOUNT_NUMBERS
-from tests.strategies.common import _with_check_digits as with_check_digits
+from tests.strategies.common import IBANS, LOCAL_ACCOUNT_NUMBERS, with_check_digits
 
 SEED = 20261204
 EXAMPLES = 8  # per operation and phase: the whole run stays around a minute on two cores

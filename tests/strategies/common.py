@@ -46,7 +46,7 @@ def money(min_minor: int = 1, max_minor: int = 10**12) -> st.SearchStrategy[Mone
     )
 
 
-def _with_check_digits(country: str, bban: str) -> str:
+def with_check_digits(country: str, bban: str) -> str:
     """The IBAN of `bban` in `country`, check digits computed (ISO 13616: 98 - n mod 97)."""
     digits = int("".join(str(int(char, 36)) for char in bban + country + "00"))
     return f"{country}{98 - digits % 97:02d}{bban}"
@@ -54,7 +54,7 @@ def _with_check_digits(country: str, bban: str) -> str:
 
 # IBANs the banking contract accepts: its pattern and valid check digits.
 IBANS = st.builds(
-    _with_check_digits,
+    with_check_digits,
     st.from_regex(r"[A-Z]{2}", fullmatch=True),
     st.from_regex(r"[A-Z0-9]{11,30}", fullmatch=True),
 )
