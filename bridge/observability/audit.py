@@ -39,9 +39,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bridge.domain.clock import Clock, utcnow
+from bridge.domain.redaction import redact_text
 from bridge.observability import metrics
 from bridge.observability.correlation import ENVIRON_KEY as CORRELATION_KEY
-from bridge.observability.logging import current_correlation_id, redact_text
+from bridge.observability.logging import current_correlation_id
 from bridge.security.access import CLIENT_ID_KEY, PRINCIPAL_KEY
 from bridge.store.audit import AuditLog, AuditRecord
 

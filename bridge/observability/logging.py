@@ -8,7 +8,8 @@ every record; a record given `extra={"correlation_id": ...}` keeps its own.
 Secrets never reach the output (DESIGN.md, pitfalls: spyne logs a whole raw request when its XML
 is invalid): values under keys named like password, secret, token or authorization, the same
 inside XML elements and `key=value` text, and IBANs, which keep their first four and last four
-characters (`DE89…3000`).
+characters (`DE89…3000`): the masking itself is `bridge.domain.redaction`, shared with the
+audit log.
 
 `bridge serve` and the `bridge` commands call `configure_logging` once.
 """
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,23 +25,10 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from bridge.domain.redaction import MASK, redact, redact_text, secret_key
+
 CORRELATION_ID: ContextVar[str | None] = ContextVar("bridge_correlation_id", default=None)
 
-MASK = "***"
-_SECRET_KEY = re.compile(r"password|passwd|secret|token|authorization", re.IGNORECASE)
-_SECRET_XML = re.compile(
-    r"(<(?P<tag>(?:[\w.-]+:)?[\w.-]*(?:password|secret|token)[\w.-]*)\b[^>]*>)"
-    r"[^<]*(</(?P=tag)\s*>)",
-    re.IGNORECASE,
-)
-# A key that *ends* in a secret's name (access_token, client_secret, wss_password): a word that
-# only contains one (`refresh_token_reused: a spent refresh token ...`) introduces prose.
-_SECRET_PAIR = re.compile(
-    r"""(?P<key>["']?[\w.-]{0,64}(?:password|passwd|secret|token|authorization)["']?"""
-    r"""\s*[:=]\s*)(?P<value>"[^"]*"|'[^']*'|(?:Bearer\s+|Basic\s+)?[^\s,;&"'<>}\]]+)""",
-    re.IGNORECASE,
-)
-_IBAN = re.compile(r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b")
 # Fields this module writes itself; they are not redacted (the id must stay searchable).
 _OWN = ("time", "level", "logger", "message", "correlation_id", "exception")
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -73,31 +60,6 @@ class CorrelationFilter(logging.Filter):
         return True
 
 
-def mask_iban(iban: str) -> str:
-    compact = iban.replace(" ", "")
-    return f"{compact[:4]}…{compact[-4:]}"
-
-
-def redact_text(text: str) -> str:
-    text = _SECRET_XML.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
-    text = _SECRET_PAIR.sub(lambda m: f"{m.group('key')}{MASK}", text)
-    return _IBAN.sub(lambda m: mask_iban(m.group(0)), text)
-
-
-def redact(value: Any) -> Any:
-    """`value` with secrets masked, walking dicts, lists and tuples; other values as strings."""
-    if isinstance(value, dict):
-        return {
-            str(key): MASK if _SECRET_KEY.search(str(key)) else redact(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple | set | frozenset):
-        return [redact(item) for item in value]
-    if isinstance(value, bool | int | float) or value is None:
-        return value
-    return redact_text(value if isinstance(value, str) else str(value))
-
-
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: time (ISO-8601 UTC), level, logger, message, correlation_id
     when known, exception when present, then the record's `extra=` fields, secrets masked."""
@@ -120,7 +82,7 @@ class JsonFormatter(logging.Formatter):
             entry["stack"] = redact_text(self.formatStack(record.stack_info))
         for key, value in record.__dict__.items():
             if key not in _STANDARD and key not in _OWN and not key.startswith("_"):
-                entry[key] = MASK if _SECRET_KEY.search(key) else redact(value)
+                entry[key] = MASK if secret_key(key) else redact(value)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 

@@ -47,7 +47,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
 from bridge.domain.clock import as_utc
-from bridge.observability.logging import redact_text
+from bridge.domain.redaction import redact_text
 from bridge.store.audit_tables import audit_log
 from bridge.store.db import storable
 
