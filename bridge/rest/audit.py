@@ -89,18 +89,19 @@ class AuditQuery(Parameters):
 def list_audit_entries(query: AuditQuery) -> Response:
     log = audit_log()
     log.flush()
-    found = log.query(
-        since=as_utc(query.since),
-        until=as_utc(query.until),
-        client_id=query.client_id,
-        outcome=query.outcome,
-        interface=query.interface,
-        before_id=None if query.cursor is None else _before_id(query.cursor),
-        limit=query.limit + 1,
+    page, next_cursor = cursor.one_page(
+        lambda limit: log.query(
+            since=as_utc(query.since),
+            until=as_utc(query.until),
+            client_id=query.client_id,
+            outcome=query.outcome,
+            interface=query.interface,
+            before_id=None if query.cursor is None else _before_id(query.cursor),
+            limit=limit,
+        ),
+        query.limit,
+        lambda last: cursor.encode_after(last.at, str(last.id)),
     )
-    page = found[: query.limit]
-    last = page[-1] if len(found) > query.limit else None
-    next_cursor = None if last is None else cursor.encode_after(last.at, str(last.id))
     return canonical_response(
         AuditList(entries=[_entry(record) for record in page], next_cursor=next_cursor)
     )

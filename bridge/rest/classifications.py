@@ -32,7 +32,7 @@ from bridge.domain.classification import (
     ClassificationStatus,
 )
 from bridge.rest.auth import protect
-from bridge.rest.cursor import decode_after, encode_after
+from bridge.rest.cursor import decode_after, encode_after, one_page
 from bridge.rest.fields import SparseFields, project
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
@@ -187,12 +187,12 @@ def list_classifications(query: ListQuery) -> Response:
     skip nor repeat items while new documents arrive, and any filter or limit can follow it."""
     fields = CLASSIFICATION_FIELDS.parse(query.fields)
     after = None if query.cursor is None else decode_after(query.cursor)
-    found = bridge().classification.find(
-        status=query.status, needs_review=query.needs_review, after=after, limit=query.limit + 1
-    )
-    page = found[: query.limit]
-    next_cursor = (
-        encode_after(page[-1].created_at, page[-1].id) if len(found) > query.limit else None
+    page, next_cursor = one_page(
+        lambda limit: bridge().classification.find(
+            status=query.status, needs_review=query.needs_review, after=after, limit=limit
+        ),
+        query.limit,
+        lambda last: encode_after(last.created_at, last.id),
     )
     if fields is None:
         return canonical_response(ClassificationList(classifications=page, next_cursor=next_cursor))

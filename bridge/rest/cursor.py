@@ -12,12 +12,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import TypeVar
 
 import orjson
 
 from bridge.domain.errors import MappingError
 
+T = TypeVar("T")
 PARAMETER = "cursor"
 _VERSION = 1
 _LAST_PAGE = 2**31 - 1  # core banking's pageNo is an xs:int
@@ -88,3 +91,13 @@ def decode_after(cursor: str) -> tuple[datetime, str]:
         raise MappingError(PARAMETER, _KEYSET_EXPECTED, cursor[:80])
     key: str = payload["i"]
     return created_at, key
+
+
+def one_page(
+    fetch: Callable[[int], Sequence[T]], limit: int, cursor_of: Callable[[T], str]
+) -> tuple[list[T], str | None]:
+    """A page of at most `limit` items from `fetch(n)`, and the cursor of the next page (None
+    on the last): one more item than a page is fetched, and its presence says another follows."""
+    found = fetch(limit + 1)
+    page = list(found[:limit])
+    return page, (cursor_of(page[-1]) if len(found) > limit else None)

@@ -197,15 +197,17 @@ def get_shipment(path: ShipmentPath, query: ReadQuery) -> Response:
 def list_shipments(query: ListQuery) -> Response:
     fields = SHIPMENT_FIELDS.parse(query.fields)
     after = None if query.cursor is None else After(*cursor.decode_after(query.cursor))
-    found = bridge().shipping.list(
-        status=query.status,
-        booking=query.booking,
-        after=after,
-        limit=query.limit + 1,
-        partner_id=_own_partner(),
+    page, next_cursor = cursor.one_page(
+        lambda limit: bridge().shipping.list(
+            status=query.status,
+            booking=query.booking,
+            after=after,
+            limit=limit,
+            partner_id=_own_partner(),
+        ),
+        query.limit,
+        _cursor,
     )
-    page = found[: query.limit]
-    next_cursor = _cursor(page[-1]) if len(found) > query.limit else None
     if fields is None:
         return canonical_response(ShipmentList(shipments=page, next_cursor=next_cursor))
     return canonical_response(

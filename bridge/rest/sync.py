@@ -39,6 +39,7 @@ from bridge.domain.errors import Conflict, MappingError, NotFound
 from bridge.observability.metrics import breaker_states
 from bridge.rest.audit import record_admin_action
 from bridge.rest.auth import protect
+from bridge.rest.cursor import one_page
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
 from bridge.rest.params import MAX_ID, Parameters
@@ -170,10 +171,16 @@ def list_job_runs(path: JobPath, query: RunsQuery) -> Response:
     """Keyset paging on the run id: runs started meanwhile do not shift the pages."""
     _deliverer(path.job)
     before = None if query.cursor is None else _decode_cursor("runs", query.cursor)
-    found = status.last_runs(bridge().engine, job=path.job, limit=query.limit + 1, before_id=before)
-    page = [_job_run(row) for row in found[: query.limit]]
-    next_cursor = _encode_cursor("runs", page[-1].id) if len(found) > query.limit else None
-    return canonical_response(JobRunList(runs=page, next_cursor=next_cursor))
+    rows, next_cursor = one_page(
+        lambda limit: status.last_runs(
+            bridge().engine, job=path.job, limit=limit, before_id=before
+        ),
+        query.limit,
+        lambda last: _encode_cursor("runs", int(last["id"])),
+    )
+    return canonical_response(
+        JobRunList(runs=[_job_run(row) for row in rows], next_cursor=next_cursor)
+    )
 
 
 @sync.post(
@@ -245,17 +252,20 @@ def list_deliveries(query: DeliveriesQuery) -> Response:
     """Keyset paging on the delivery id: new deliveries do not shift the pages."""
     topics = None if query.job is None else [_topic(query.job, "job")]
     after = 0 if query.cursor is None else _decode_cursor("deliveries", query.cursor)
-    found = status.deliveries(
-        bridge().engine,
-        topics=topics,
-        status=query.status,
-        after_id=after,
-        limit=query.limit + 1,
-        payload=query.include == "payload",
+    rows, next_cursor = one_page(
+        lambda limit: status.deliveries(
+            bridge().engine,
+            topics=topics,
+            status=query.status,
+            after_id=after,
+            limit=limit,
+            payload=query.include == "payload",
+        ),
+        query.limit,
+        lambda last: _encode_cursor("deliveries", int(last["id"])),
     )
     jobs = _jobs_by_topic()
-    page = [_delivery(row, jobs) for row in found[: query.limit]]
-    next_cursor = _encode_cursor("deliveries", page[-1].id) if len(found) > query.limit else None
+    page = [_delivery(row, jobs) for row in rows]
     return canonical_response(DeliveryList(deliveries=page, next_cursor=next_cursor))
 
 
