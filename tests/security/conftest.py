@@ -4,12 +4,15 @@ because the tests are about what is checked, not about how slow it is to check."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from bridge.app import Bridge, create_app
 from bridge.security.clients import ApiClient, ClientRegistry
 from bridge.security.tokens import KeyRing, TokenService
+from bridge.settings import Settings
 from bridge.store.db import make_engine, migrate
 from tests.common.clock import Clock
 from tests.common.tokens import AUDIENCE, ISSUER
@@ -53,3 +56,18 @@ def partner(registry: ClientRegistry) -> tuple[ApiClient, str]:
         plan="enterprise",
         organisation="acme",
     )
+
+
+@pytest.fixture
+def app(sqlite_url: str, tmp_path: Path) -> Iterator[Bridge]:
+    """The whole app on this test's database and signing keys, without simulators."""
+    bridge = create_app(
+        Settings(
+            database_url=sqlite_url,
+            simulators=False,
+            scheduler=False,
+            token_keys_dir=tmp_path / "keys",
+        )
+    )
+    yield bridge
+    bridge.close()

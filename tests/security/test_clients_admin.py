@@ -4,16 +4,13 @@ with `clients:admin` may do, and who is refused."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from werkzeug.test import Client, TestResponse
 
-from bridge.app import Bridge, create_app
+from bridge.app import Bridge
 from bridge.security.clients import ClientRegistry
-from bridge.settings import Settings
 
 PROBLEM = "application/problem+json"
 NEW_CLIENT = {
@@ -23,20 +20,6 @@ NEW_CLIENT = {
     "plan": "enterprise",
     "organisation": "acme",
 }
-
-
-@pytest.fixture
-def app(sqlite_url: str, tmp_path: Path) -> Iterator[Bridge]:
-    bridge = create_app(
-        Settings(
-            database_url=sqlite_url,
-            simulators=False,
-            scheduler=False,
-            token_keys_dir=tmp_path / "keys",
-        )
-    )
-    yield bridge
-    bridge.engine.dispose()
 
 
 @pytest.fixture

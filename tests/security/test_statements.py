@@ -6,7 +6,6 @@ tests/rest/test_accounts.py."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,11 +15,10 @@ from lxml import etree
 from sqlalchemy import select
 from werkzeug.test import Client
 
-from bridge.app import Bridge, create_app
+from bridge.app import Bridge
 from bridge.security.cli import clients
 from bridge.security.clients import ClientRegistry
 from bridge.security.links import AccountLinks
-from bridge.settings import Settings
 from bridge.store.audit_tables import audit_log
 from bridge.store.db import make_engine
 from tests.common.live import LiveBridge
@@ -112,20 +110,6 @@ def test_soap_private_client_reads_every_account(live_bridge: LiveBridge) -> Non
 
 
 # -- the admin endpoints --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def app(sqlite_url: str, tmp_path: Path) -> Iterator[Bridge]:
-    bridge = create_app(
-        Settings(
-            database_url=sqlite_url,
-            simulators=False,
-            scheduler=False,
-            token_keys_dir=tmp_path / "keys",
-        )
-    )
-    yield bridge
-    bridge.close()
 
 
 def _links(http: Client, admin: Credentials, client_id: str) -> list[dict[str, str]]:
