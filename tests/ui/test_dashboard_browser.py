@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -96,7 +97,17 @@ def submit(driver: WebDriver, css: str) -> None:
     """Click a form's button and wait until the next page has replaced this one."""
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, css).click()
-    WebDriverWait(driver, PAGE_WAIT).until(expected_conditions.staleness_of(page))
+
+    def replaced(_: WebDriver) -> bool:
+        try:
+            page.is_enabled()
+        except WebDriverException:
+            # Stale, or chromedriver's "Node with given id does not belong to the document"
+            # when the check races the navigation: either way the old page is gone.
+            return True
+        return False
+
+    WebDriverWait(driver, PAGE_WAIT).until(replaced)
 
 
 def fill_login(driver: WebDriver, client_id: str, secret: str) -> None:
