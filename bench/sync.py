@@ -291,10 +291,11 @@ def queue_changes(database_url: str, size: int) -> float:
     from bridge.mapping import Mappings
     from bridge.services.hr import HrService
     from bridge.store.db import make_engine, migrate
+    from bridge.store.employees import EmployeeStore
 
     engine = make_engine(database_url)
     migrate(engine)
-    hr = HrService(engine, Mappings.load().currencies)
+    hr = HrService(EmployeeStore(engine), Mappings.load().currencies)
     start = time.perf_counter()
     for first in range(0, size, QUEUE_CHUNK):
         hr.record_changes(employee_change(n) for n in range(first, min(size, first + QUEUE_CHUNK)))

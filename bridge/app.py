@@ -6,6 +6,9 @@
              `simulators:admin` (bridge.sims.gate), when this process runs them
              (`settings.simulators_decision`); the bridge's own upstream clients call them on
              the process's own simulator server instead (bridge.sims.server, `Upstreams`)
+/soap/services/<name>, /sims/services/<name>, /api/v1/services/<name>/<operation>
+             each imported service (`bridge contract import`, bridge.contracts.catalog): its
+             SOAP pass-through, its generated simulator and its REST operations
 /metrics     Prometheus metrics (bridge.observability.metrics)
 
 and, when `settings.scheduler` is on, the sync scheduler in whichever process holds the
@@ -15,103 +18,62 @@ cluster-wide scheduler lock (bridge.sync.leader).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import requests
-from sqlalchemy import Engine
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from bridge.components import Bridge, Upstreams
+from bridge.contracts.catalog import Catalog
 from bridge.domain.clock import utcnow
+from bridge.domain.upstream import Classifier
 from bridge.mapping import Mappings
 from bridge.mapping.conformance import Contracts
+from bridge.mapping.schemas import contract_path
+from bridge.mapping.xml import XmlLimits
 from bridge.observability import metrics
-from bridge.observability.audit import AuditMiddleware, SyncAudit
 from bridge.observability.correlation import CorrelationMiddleware
-from bridge.security import Security, build_security
+from bridge.rest.app import create_rest_app
+from bridge.rest.routes import label_routes
+from bridge.security import build_security
+from bridge.security.access import declare_scopes
+from bridge.security.audit import AuditMiddleware
 from bridge.security.events import SecurityEvents
 from bridge.services.banking import BankingService
 from bridge.services.classification import ClassificationService
 from bridge.services.hr import HrService
+from bridge.services.imported import ImportedServices, Service, declared_scopes
 from bridge.services.retry import RetryPolicy
 from bridge.services.shipping import ShippingService
 from bridge.settings import UPSTREAMS, Settings
+from bridge.sims import create_simulators
+from bridge.sims.gate import AdminOnly
+from bridge.sims.server import SimulatorServer
+from bridge.sims.services import create_service_simulators
+from bridge.sims.wsgi import SimulatorApp
+from bridge.soap import banking, create_banking_soap, create_partner_soap, partner
+from bridge.soap.passthrough import passthrough_apps
 from bridge.store.audit import AuditLog
+from bridge.store.classifications import ClassificationStore
 from bridge.store.db import make_engine, migrate
+from bridge.store.employees import EmployeeStore
+from bridge.store.shipments import ShipmentStore
 from bridge.store.transfers import TransferStore
+from bridge.sync.audit import SyncAudit
 from bridge.sync.deliveries import classification, payroll, shipments
 from bridge.sync.engine import Deliverer, SyncEngine
+from bridge.sync.joining import Joiner
 from bridge.sync.leader import Leadership
 from bridge.sync.outbox import Outbox
 from bridge.sync.reconcile import Reconciler
-from bridge.sync.scheduler import Schedule, build_scheduler
+from bridge.sync.scheduler import build_scheduler, schedules
+from bridge.ui import create_ui
 from bridge.upstream.breakers import circuit_breakers
 from bridge.upstream.corebank import CoreBank, GuardedCoreBank, build_corebank
-from bridge.upstream.soap import SoapUpstream, build_upstream, pooled_session
-
-if TYPE_CHECKING:
-    from bridge.sims.server import SimulatorServer
-
-
-@dataclass
-class Bridge:
-    """Everything one process builds at start-up and shares between requests."""
-
-    settings: Settings
-    engine: Engine
-    mappings: Mappings
-    banking: BankingService
-    hr: HrService
-    shipping: ShippingService
-    classification: ClassificationService
-    sync: SyncEngine
-    contracts: Contracts
-    security: Security
-    audit: AuditLog
-    upstreams: Upstreams
-    mounts: dict[str, Any] = field(default_factory=dict)
-    wsgi: Any = None
-    leadership: Leadership | None = None
-    reconciler: Reconciler | None = None
-
-    def close(self) -> None:
-        """Stop the scheduler (if this process runs it) and the simulator server (if it runs
-        one), and release the database."""
-        if self.leadership is not None:
-            self.leadership.stop()
-        if self.upstreams.simulators is not None:
-            self.upstreams.simulators.close()
-        self.audit.close()  # writes what is still buffered
-        if self.security.limiter is not None:
-            self.security.limiter.close()
-        if self.security.throttle is not None:
-            self.security.throttle.close()
-        self.engine.dispose()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return self.wsgi(environ, start_response)
-
-
-@dataclass(frozen=True)
-class Upstreams:
-    """Where each upstream's calls go: its configured URL, or else this process's simulator
-    server, through a session that carries the server's secret (and to that server only)."""
-
-    settings: Settings
-    simulators: SimulatorServer | None = None
-
-    def address(self, name: str) -> str:
-        configured = self.settings.upstream_url(name)
-        if configured or self.simulators is None:
-            return configured
-        return self.simulators.address(name)
-
-    def session(self, name: str) -> requests.Session:
-        if self.simulators is None or self.settings.upstream_url(name):
-            return pooled_session()
-        return pooled_session(headers=self.simulators.headers)
+from bridge.upstream.generic import service_upstream
+from bridge.upstream.soap import SoapUpstream, build_upstream
 
 
 @dataclass(frozen=True)
@@ -125,7 +87,7 @@ class Overrides:
     `classification_retry` for the services' retry policies; `deliverers` for the sync jobs'."""
 
     corebank: CoreBank | None = None
-    classifier: Any = None
+    classifier: Classifier | None = None
     banking_retry: RetryPolicy | None = None
     classification_retry: RetryPolicy | None = None
     deliverers: Callable[[ClassificationService, ShippingService], dict[str, Deliverer]] | None = (
@@ -145,14 +107,15 @@ def create_app(
     `bridge serve` builds the app once in gunicorn's master without it (threads do not survive
     the fork), then every worker builds it with. `overrides`: seams to use (`Overrides`)."""
     seams = overrides or Overrides()
-    from bridge.rest.app import create_rest_app
-    from bridge.soap import create_banking_soap, create_partner_soap
-    from bridge.ui import create_ui
 
     engine = make_engine(settings.database_url)
     if run_migrations:
         migrate(engine)
     mappings = Mappings.load(settings.mappings_dir)
+    # Imported services (`bridge contract import`): their scopes are known before any door
+    # declares access; each gets a generated simulator, a client and both doors.
+    catalog = Catalog.load(settings.contracts_dir, settings.mappings_dir)
+    declare_scopes(declared_scopes(catalog))
     audit = AuditLog(
         engine,
         flush_interval=settings.audit_flush_interval,
@@ -162,13 +125,18 @@ def create_app(
     simulators: dict[str, Any] = {}
     upstreams = Upstreams(settings)
     if settings.run_simulators:
-        from bridge.sims import create_simulators
-        from bridge.sims.server import SimulatorServer
-
-        simulators = create_simulators(engine, settings.base_url)
+        simulators = create_simulators(
+            engine, settings.base_url, contracts_dir=settings.contracts_dir
+        )
+        simulators.update(
+            create_service_simulators(
+                catalog, engine, settings.base_url, seed=settings.simulator_seed
+            )
+        )
         if start_simulators:
             upstreams = Upstreams(settings, SimulatorServer(simulators))
     transfer_store = TransferStore(engine)
+    service_clients = {s.name: service_upstream(s, upstreams.simulators) for s in catalog}
     # One circuit breaker per upstream: core banking's guards its client in the request path,
     # the others the sync jobs; the sync engine holds them all for the views (REST, UI, metrics).
     breakers = circuit_breakers(UPSTREAMS)
@@ -188,7 +156,7 @@ def create_app(
     )
     # One classifier client and service, shared by the REST door (wait=true) and the job.
     classifier = ClassificationService(
-        engine,
+        ClassificationStore(engine),
         seams.classifier
         or soap_upstream(
             settings, mappings, "classifier", classification.OPERATIONS, upstreams=upstreams
@@ -196,7 +164,7 @@ def create_app(
         settings.review_threshold,
         retry=seams.classification_retry,
     )
-    shipping = ShippingService(engine)
+    shipping = ShippingService(ShipmentStore(engine))
     sync = SyncEngine(
         engine,
         Outbox(engine),
@@ -212,14 +180,17 @@ def create_app(
         engine=engine,
         mappings=mappings,
         banking=banking,
-        hr=HrService(engine, mappings.currencies),
+        hr=HrService(EmployeeStore(engine), mappings.currencies),
         shipping=shipping,
         classification=classifier,
         sync=sync,
-        contracts=Contracts(mappings),
+        contracts=Contracts(mappings, settings.contracts_dir),
         security=build_security(settings, engine),
         audit=audit,
         upstreams=upstreams,
+        imported=ImportedServices(
+            Service(catalog[name], client) for name, client in service_clients.items()
+        ),
         reconciler=Reconciler(
             transfer_store,
             banking,
@@ -243,8 +214,6 @@ def create_app(
     if settings.scheduler and start_scheduler:
         bridge.leadership = start_leadership(bridge)
     if simulators:
-        from bridge.sims.gate import AdminOnly
-
         bridge.mounts.update(
             {path: AdminOnly(app, bridge.security) for path, app in simulators.items()}
         )
@@ -254,16 +223,31 @@ def create_app(
     bridge.mounts["/soap/partner"] = create_partner_soap(
         bridge, max_body_bytes=settings.soap_max_body_bytes
     )
+    bridge.mounts.update(
+        passthrough_apps(
+            bridge.imported,
+            bridge.security,
+            base_url=settings.base_url,
+            max_body_bytes=settings.soap_max_body_bytes,
+            xml_limits=XmlLimits(settings.xml_max_elements, settings.xml_max_depth),
+        )
+    )
     bridge.mounts["/ui"] = create_ui(bridge)
     metrics.watch_breakers(sync.breakers)
+    metrics.watch_breakers({name: client.breaker for name, client in service_clients.items()})
     operations = soap_operations(simulators)
     bridge.wsgi = CorrelationMiddleware(
         AuditMiddleware(
             metrics.MetricsMiddleware(
                 DispatcherMiddleware(
                     DispatcherMiddleware(
-                        metrics.label_routes(create_rest_app(bridge)),
-                        {"/metrics": metrics.metrics_app(sync, unsettled_collector(bridge))},
+                        label_routes(create_rest_app(bridge)),
+                        {
+                            "/metrics": metrics.metrics_app(
+                                metrics.OutboxCollector(bridge.sync_status.depth_by_job),
+                                unsettled_collector(bridge),
+                            )
+                        },
                     ),
                     bridge.mounts,
                 ),
@@ -285,8 +269,6 @@ def refused_credential(events: SecurityEvents, source: str | None, door: str, re
 
 def soap_operations(simulators: dict[str, Any]) -> dict[str, frozenset[str]]:
     """The operations the SOAPAction of each SOAP door and simulator may name (metrics labels)."""
-    from bridge.sims.wsgi import SimulatorApp
-    from bridge.soap import banking, partner
 
     known = {
         contract.mount: frozenset(operation.name for operation in contract.operations)
@@ -309,7 +291,7 @@ def soap_upstream(
     """The zeep client of upstream `name`, from its checked-in contract, at its configured URL
     or this process's simulator (`upstreams`)."""
     upstreams = upstreams or Upstreams(settings)
-    contract = settings.contracts_dir / "upstream" / f"{name}.wsdl"
+    contract = contract_path(name, settings.contracts_dir)
     return build_upstream(
         name,
         contract,
@@ -341,17 +323,6 @@ def build_deliverers(
     }
 
 
-def schedules(settings: Settings, jobs: list[str]) -> list[Schedule]:
-    every = {
-        "payroll": Schedule("payroll", settings.payroll_schedule, misfire_grace_time=300),
-        "shipments": Schedule("shipments", settings.shipments_schedule, misfire_grace_time=30),
-        "classification": Schedule(
-            "classification", settings.classification_schedule, misfire_grace_time=3600
-        ),
-    }
-    return [every[job] for job in jobs]
-
-
 def unsettled_collector(bridge: Bridge) -> metrics.UnsettledCollector:
     """bridge_transfers_unsettled, counted in the database at scrape time (every worker and
     node reports the same number)."""
@@ -365,7 +336,6 @@ def unsettled_collector(bridge: Bridge) -> metrics.UnsettledCollector:
 
 def start_leadership(bridge: Bridge) -> Leadership:
     """Fire the schedules if this process wins the scheduler lock; join their runs if not."""
-    from bridge.sync.joining import Joiner
 
     settings = bridge.settings
     scheduler = build_scheduler(

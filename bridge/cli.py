@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +12,9 @@ from bridge.audit_cli import audit, audited
 from bridge.cli_common import config_option, settings_or_exit
 from bridge.domain.errors import ConfigurationError
 from bridge.observability.logging import configure_logging
+
+if TYPE_CHECKING:
+    from bridge.components import Bridge
 
 
 @click.group()
@@ -107,7 +110,7 @@ def sync() -> None:
 JOBS = click.Choice(["payroll", "shipments", "classification"])
 
 
-def _bridge(config: Path | None) -> Any:
+def _bridge(config: Path | None) -> Bridge:
     from bridge.app import create_app
 
     settings = settings_or_exit(config)
@@ -143,31 +146,26 @@ def sync_run(config: Path | None, job: str, batches: int | None) -> None:
 @config_option
 def sync_status(config: Path | None) -> None:
     """Queue depth per job, the last runs and the dead letters."""
-    from bridge.sync.status import dead_letters, last_runs
+    from bridge.sync.status import QUEUE_STATES
 
     bridge = _bridge(config)
-    depth = bridge.sync.outbox.depth()
-    click.echo("queue          pending  claimed  delivered  dead")
-    for job, deliverer in bridge.sync.deliverers.items():
-        counts = depth.get(deliverer.topic, {})
-        click.echo(
-            f"{job:<14}{counts.get('pending', 0):>8}{counts.get('claimed', 0):>9}"
-            f"{counts.get('delivered', 0):>11}{counts.get('dead', 0):>6}"
-        )
+    read = bridge.sync_status
+    widths = dict(zip(QUEUE_STATES, (8, 9, 11, 6), strict=True))  # each state's column
+    click.echo("queue".ljust(14) + "".join(state.rjust(width) for state, width in widths.items()))
+    for job in read.jobs(last_runs=0):
+        counts = (str(job.queue[state]).rjust(width) for state, width in widths.items())
+        click.echo(job.name.ljust(14) + "".join(counts))
     click.echo("\nlast runs")
-    for run in last_runs(bridge.engine, limit=10):
+    for run in read.runs(limit=10):
         click.echo(
-            f"  #{run['id']:<5} {run['job']:<14} {run['trigger']:<9} "
-            f"{run['started_at']:%Y-%m-%d %H:%M:%S}"
-            f"  claimed {run['claimed']} delivered {run['delivered']} retried {run['retried']}"
-            f" dead {run['dead']}" + (f"  error: {run['error']}" if run["error"] else "")
+            f"  #{run.id:<5} {run.job:<14} {run.trigger:<9} {run.started_at:%Y-%m-%d %H:%M:%S}"
+            f"  claimed {run.claimed} delivered {run.delivered} retried {run.retried}"
+            f" dead {run.dead}" + (f"  error: {run.error}" if run.error else "")
         )
-    letters = dead_letters(bridge.engine, limit=20)
+    letters = read.dead_letters(limit=20)
     click.echo(f"\ndead letters ({len(letters)} shown)")
     for letter in letters:
-        click.echo(
-            f"  #{letter['id']:<6} {letter['topic']:<14} {letter['key']:<34} {letter['last_error']}"
-        )
+        click.echo(f"  #{letter.id:<6} {letter.topic:<14} {letter.key:<34} {letter.last_error}")
     bridge.close()
 
 
@@ -202,6 +200,9 @@ def sync_reconcile(config: Path | None, limit: int | None) -> None:
     from bridge.observability.metrics import RECONCILE_OUTCOMES
 
     bridge = _bridge(config)
+    if bridge.reconciler is None:  # `create_app` always builds one
+        click.echo("bridge: this bridge was built without a reconciler", err=True)
+        sys.exit(2)
     report = bridge.reconciler.run(trigger="manual", limit=limit)
     for entry in report.settled:
         click.echo(
@@ -243,7 +244,9 @@ def _masked(url: str) -> str:
     return url
 
 
-from bridge.security.cli import clients  # noqa: E402
+from bridge.clients_cli import clients  # noqa: E402
+from bridge.contract_cli import contract  # noqa: E402
 
 main.add_command(clients)
 main.add_command(audit)
+main.add_command(contract)

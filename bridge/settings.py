@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
+from collections.abc import Mapping
+from datetime import UTC, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from apscheduler.triggers.cron import CronTrigger
+from limits import RateLimitItem, parse_many
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -26,6 +31,16 @@ from bridge.domain.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[1]
 UPSTREAMS = ("corebank", "payroll", "logistics", "classifier")
+
+# Rate-limit plans (`rate_limit_plans`): new clients get DEFAULT_PLAN, and clients of a plan
+# that is not configured fall back to it. Plan names go into the RateLimit header fields as
+# structured-field strings: keep them plain.
+DEFAULT_PLAN = "standard"
+UNLIMITED = "unlimited"
+PLAN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}")
+
+_EVERY = re.compile(r"every\s+([1-9][0-9]{0,6})\s*([smh])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 
 
 class Settings(BaseSettings):
@@ -69,8 +84,8 @@ class Settings(BaseSettings):
     # and joins the runs the scheduler fired: the longest a dead node's schedules wait for a new
     # leader, and the longest a node waits before it helps drain a scheduled run.
     scheduler_poll: float = Field(15.0, gt=0, le=300)
-    # Sync schedules: a crontab (UTC) or "every <n>s|m|h" on a grid from the epoch
-    # (bridge/sync/triggers.py); see bridge/sync/scheduler.py for the job defaults.
+    # Sync schedules: a crontab (UTC) or "every <n>s|m|h" (`check_schedule`), run on a grid from
+    # the epoch (bridge/sync/triggers.py); see bridge/sync/scheduler.py for the job defaults.
     payroll_schedule: str = "*/15 * * * *"
     shipments_schedule: str = "* * * * *"
     classification_schedule: str = "0 2 * * *"
@@ -144,8 +159,15 @@ class Settings(BaseSettings):
     auth_failure_source_limit: int = Field(30, ge=1, le=100_000)
     auth_failure_lockout: int = Field(300, ge=1, le=86400)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The mapping specs, and the contracts (WSDLs with their schemas): the SOAP doors serve and
+    # validate, the OpenAPI document and the REST door's contract checks narrow, the simulators
+    # serve and the upstream clients call what is in contracts_dir, all of them (same layout
+    # as wsdl/: banking.wsdl, partner.wsdl, upstream/<name>.wsdl, services/<name>/).
     mappings_dir: Path = ROOT / "mappings"
     contracts_dir: Path = ROOT / "wsdl"
+    # The seed of the imported services' generated simulators (bridge/sims/services.py): their
+    # answers are samples drawn from it and the request, so a run can be repeated exactly.
+    simulator_seed: int = Field(0, ge=0, le=2**31 - 1)
 
     @field_validator("database_url")
     @classmethod
@@ -163,9 +185,7 @@ class Settings(BaseSettings):
     )
     @classmethod
     def _crontab(cls, value: str) -> str:
-        from bridge.sync.triggers import schedule_trigger
-
-        schedule_trigger(value)  # a ValueError names what is wrong
+        check_schedule(value)  # a ValueError names what is wrong
         return value
 
     @field_validator("public_url", "corebank_url", "payroll_url", "logistics_url", "classifier_url")
@@ -178,8 +198,6 @@ class Settings(BaseSettings):
     @field_validator("rate_limit_plans")
     @classmethod
     def _rate_limit_plans(cls, value: dict[str, str]) -> dict[str, str]:
-        from bridge.security.ratelimit import parse_plans
-
         parse_plans(value)
         return value
 
@@ -231,6 +249,61 @@ class Settings(BaseSettings):
             for name in UPSTREAMS
             if not self.upstream_url(name)
         ]
+
+
+def schedule_period(expression: str) -> timedelta | None:
+    """The fixed period of an ``every <n>s|m|h`` schedule expression; None for a crontab.
+
+    Here, below everything that reads a schedule, so that the settings check their own values
+    and `bridge.sync.triggers` turns them into triggers without either importing the other."""
+    match = _EVERY.fullmatch(expression.strip())
+    if match is None:
+        return None
+    return timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
+
+
+def check_schedule(expression: str) -> None:
+    """A `ValueError` naming what is wrong unless `expression` is a crontab (UTC) or
+    ``every <n>s|m|h``."""
+    if schedule_period(expression) is not None:
+        return
+    try:
+        CronTrigger.from_crontab(expression, timezone=UTC)
+    except ValueError as exc:
+        raise ValueError(f"neither a crontab expression nor 'every <n>s|m|h' ({exc})") from None
+
+
+def parse_plans(plans: Mapping[str, str]) -> dict[str, RateLimitItem | None]:
+    """Each plan's rate (None for "unlimited"), or a ValueError naming the first bad plan: the
+    check of `rate_limit_plans`, and what `bridge.security.ratelimit` counts by."""
+    if DEFAULT_PLAN not in plans:
+        raise ValueError(
+            f"the {DEFAULT_PLAN!r} plan is missing: new clients get it, and clients of a plan "
+            "that is not configured fall back to it"
+        )
+    parsed: dict[str, RateLimitItem | None] = {}
+    for name, rate in plans.items():
+        if not PLAN_NAME.fullmatch(name):
+            raise ValueError(
+                f"plan {name!r}: a plan name is 1 to 32 of a-z 0-9 _ . - "
+                "(starting with a letter or digit)"
+            )
+        if rate.strip().lower() == UNLIMITED:
+            parsed[name] = None
+            continue
+        try:
+            items = parse_many(rate)
+        except ValueError:
+            raise ValueError(
+                f"plan {name!r}: {rate!r} is not a rate such as '100/minute', '5/10second' "
+                f"or {UNLIMITED!r}"
+            ) from None
+        if len(items) != 1:
+            raise ValueError(f"plan {name!r}: one rate per plan, got {rate!r}")
+        if items[0].get_expiry() < 1:
+            raise ValueError(f"plan {name!r}: the window of {rate!r} is empty")
+        parsed[name] = items[0]
+    return parsed
 
 
 def is_loopback(host: str) -> bool:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bridge.domain.errors import ConfigurationError
-from bridge.settings import load_settings
+from bridge.settings import load_settings, schedule_period
 
 
 def test_defaults_run_everything_embedded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -108,3 +109,25 @@ def test_without_simulators_every_unset_upstream_url_is_named(
         "logistics_url (BRIDGE_LOGISTICS_URL)",
         "classifier_url (BRIDGE_CLASSIFIER_URL)",
     ]
+
+
+def test_a_bad_schedule_is_refused_naming_the_variable_and_both_forms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BRIDGE_HOUSEKEEPING_SCHEDULE", "every 5 days")
+    with pytest.raises(
+        ConfigurationError,
+        match=r"housekeeping_schedule \(BRIDGE_HOUSEKEEPING_SCHEDULE\): "
+        r".*neither a crontab expression nor 'every <n>s\|m\|h'",
+    ):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("expression", "period"),
+    [("every 90s", timedelta(seconds=90)), ("every 2h", timedelta(hours=2)), ("0 2 * * *", None)],
+)
+def test_a_schedule_names_its_period_or_is_a_crontab(
+    expression: str, period: timedelta | None
+) -> None:
+    assert schedule_period(expression) == period

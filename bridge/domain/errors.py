@@ -4,6 +4,7 @@ in exactly one place; nothing below a door knows about HTTP status codes or SOAP
     BridgeError
     ├── InvalidInput               the caller sent something we refuse (SOAP Client fault, 4xx)
     │   ├── MappingError           a field has the wrong type, format or value; names its path
+    │   ├── VersionMismatch        a SOAP envelope of another version than the door speaks
     │   ├── HostileDocument        DTD, entities, external references, too deep or too large
     │   │   └── BodyTooLarge       more bytes than the door takes, refused unread (HTTP 413)
     │   ├── KeyReused              an idempotency key (or MsgId) reused for a different request
@@ -28,6 +29,7 @@ in exactly one place; nothing below a door knows about HTTP status codes or SOAP
     │   │   └── OutcomeUnknown     sent, but no answer that says what happened: ask, never guess
     │   │       └── UpstreamTimeout    no answer in time
     │   └── UpstreamRejected       permanent: the upstream refused the message (a Client fault)
+    │       └── UpstreamFault      a fault its contract declares (wsdl:fault), with its detail
     └── ConfigurationError         a bad setting, a bad mapping spec or contract, found at start-up
 """
 
@@ -35,25 +37,34 @@ from __future__ import annotations
 
 
 class BridgeError(Exception):
-    """Root of every error the bridge raises on purpose."""
+    """Root of every error the bridge raises on purpose.
+
+    A subclass states what sets it apart as class keywords (``kind``, and for authentication
+    failures ``reason`` and ``error``) rather than repeating the attribute lines: `kind` is the
+    error's name on the wire (a problem type, a fault detail), `reason` labels
+    bridge_auth_failures_total, `error` is the RFC 6749 code of an `OAuthError`."""
 
     kind = "bridge-error"
+
+    def __init_subclass__(cls, **labels: str) -> None:
+        super().__init_subclass__()
+        for name, value in labels.items():
+            if not hasattr(cls, name):
+                raise TypeError(f"{cls.__name__}: {name!r} is not a label of its bases")
+            setattr(cls, name, value)
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
 
 
-class InvalidInput(BridgeError):
-    kind = "invalid-input"
+class InvalidInput(BridgeError, kind="invalid-input"): ...
 
 
-class MappingError(InvalidInput):
+class MappingError(InvalidInput, kind="mapping-error"):
     """A field could not be mapped. `path` names the field in the vocabulary being read or written
     (an XML path such as ``TransferFunds/Dbtr/Acct/IBAN`` or a canonical path such as
     ``debtor.account.iban``), `expected` says what would have been accepted."""
-
-    kind = "mapping-error"
 
     def __init__(self, path: str, expected: str, got: str | None = None) -> None:
         self.path = path
@@ -67,85 +78,72 @@ class MappingError(InvalidInput):
         return MappingError(f"{prefix}{self.path}", self.expected, self.got)
 
 
-class HostileDocument(InvalidInput):
-    kind = "hostile-document"
+class VersionMismatch(InvalidInput, kind="version-mismatch"):
+    """The request is not an envelope of the SOAP version the door speaks (SOAP 1.2 sent to a
+    1.1 door, or the other way round): the SOAP fault of that name."""
+
+
+class HostileDocument(InvalidInput, kind="hostile-document"): ...
 
 
 class BodyTooLarge(HostileDocument):
     """Refused before it was read, so answered in HTTP too (413), whatever the door."""
 
 
-class UnstorableText(InvalidInput):
+class UnstorableText(InvalidInput, kind="unstorable-text"):
     """The store's last guard (`bridge.store.db`): the doors refuse such text first."""
 
-    kind = "unstorable-text"
+
+class KeyReused(InvalidInput, kind="idempotency-key-reused"): ...
 
 
-class KeyReused(InvalidInput):
-    kind = "idempotency-key-reused"
-
-
-class AuthenticationFailed(BridgeError):
+class AuthenticationFailed(BridgeError, kind="authentication-failed"):
     """`reason` labels bridge_auth_failures_total: missing, invalid, expired or replayed."""
 
-    kind = "authentication-failed"
     reason = "invalid"
 
 
-class MissingCredentials(AuthenticationFailed):
-    kind = "authentication-required"
-    reason = "missing"
+class MissingCredentials(
+    AuthenticationFailed, kind="authentication-required", reason="missing"
+): ...
 
 
-class InvalidToken(AuthenticationFailed):
-    kind = "invalid-token"
+class InvalidToken(AuthenticationFailed, kind="invalid-token"): ...
 
 
-class ExpiredToken(InvalidToken):
-    reason = "expired"
+class ExpiredToken(InvalidToken, reason="expired"): ...
 
 
-class ReplayedNonce(AuthenticationFailed):
-    kind = "replayed-credentials"
-    reason = "replayed"
+class ReplayedNonce(AuthenticationFailed, kind="replayed-credentials", reason="replayed"): ...
 
 
-class OAuthError(AuthenticationFailed):
+class OAuthError(AuthenticationFailed, kind="oauth-error"):
     """`error` is the RFC 6749 code; `detail` becomes `error_description`, so it must never say
     which half of a credential was wrong."""
 
-    kind = "oauth-error"
     error = "invalid_request"
 
 
-class InvalidRequest(OAuthError):
-    error = "invalid_request"
+class InvalidRequest(OAuthError, error="invalid_request"): ...
 
 
-class InvalidClient(OAuthError):
-    error = "invalid_client"
+class InvalidClient(OAuthError, error="invalid_client"): ...
 
 
-class InvalidGrant(OAuthError):
-    error = "invalid_grant"
+class InvalidGrant(OAuthError, error="invalid_grant"): ...
 
 
-class InvalidScope(OAuthError):
-    error = "invalid_scope"
+class InvalidScope(OAuthError, error="invalid_scope"): ...
 
 
-class UnsupportedGrantType(OAuthError):
-    error = "unsupported_grant_type"
+class UnsupportedGrantType(OAuthError, error="unsupported_grant_type"): ...
 
 
-class Forbidden(BridgeError):
-    kind = "forbidden"
+class Forbidden(BridgeError, kind="forbidden"): ...
 
 
-class RateLimited(BridgeError):
+class RateLimited(BridgeError, kind="rate-limited"):
     """`limit` calls per `window` seconds; `retry_after` seconds until the next one is allowed."""
-
-    kind = "rate-limited"
 
     def __init__(self, detail: str, *, limit: int, window: int, retry_after: int) -> None:
         super().__init__(detail)
@@ -154,32 +152,25 @@ class RateLimited(BridgeError):
         self.retry_after = retry_after
 
 
-class NotFound(BridgeError):
-    kind = "not-found"
+class NotFound(BridgeError, kind="not-found"): ...
 
 
-class Conflict(BridgeError):
-    kind = "conflict"
+class Conflict(BridgeError, kind="conflict"): ...
 
 
-class InProgress(Conflict):
-    kind = "in-progress"
+class InProgress(Conflict, kind="in-progress"): ...
 
 
-class UpstreamError(BridgeError):
-    kind = "upstream-error"
-
+class UpstreamError(BridgeError, kind="upstream-error"):
     def __init__(self, upstream: str, detail: str) -> None:
         super().__init__(f"{upstream}: {detail}")
         self.upstream = upstream
 
 
-class UpstreamUnavailable(UpstreamError):
+class UpstreamUnavailable(UpstreamError, kind="upstream-unavailable"):
     """Try again later. Raised as such when the message did not take effect (never sent, or the
     reply says the upstream could not take it, e.g. core banking's code 91); `OutcomeUnknown`
     when it may have."""
-
-    kind = "upstream-unavailable"
 
     def __init__(self, upstream: str, detail: str, retry_after: int = 30) -> None:
         super().__init__(upstream, detail)
@@ -195,18 +186,28 @@ class OutcomeUnknown(UpstreamUnavailable):
     (503 with Retry-After, a Server fault): the caller retries with the same key."""
 
 
-class UpstreamTimeout(OutcomeUnknown):
+class UpstreamTimeout(OutcomeUnknown, kind="upstream-timeout"):
     """No (whole) answer within the upstream timeout."""
 
-    kind = "upstream-timeout"
 
-
-class UpstreamRejected(UpstreamError):
+class UpstreamRejected(UpstreamError, kind="upstream-rejected"):
     """The upstream said no: a SOAP Client fault. Nothing was applied; sending the same message
     again gets the same answer."""
 
-    kind = "upstream-rejected"
+
+class UpstreamFault(UpstreamRejected, kind="upstream-fault"):
+    """The upstream answered with a fault its contract declares (an imported service's
+    `wsdl:fault`): an answer, not an outage. `fault` is the fault's name in the contract,
+    `content` its detail in the service's JSON form, `sender` whether the upstream blames the
+    message (a Client or Sender fault) rather than itself."""
+
+    def __init__(
+        self, upstream: str, detail: str, *, fault: str, content: object, sender: bool
+    ) -> None:
+        super().__init__(upstream, detail)
+        self.fault = fault
+        self.content = content
+        self.sender = sender
 
 
-class ConfigurationError(BridgeError):
-    kind = "configuration-error"
+class ConfigurationError(BridgeError, kind="configuration-error"): ...

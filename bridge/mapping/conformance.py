@@ -8,6 +8,7 @@ contract (lengths, patterns, ranges, digits), with the same validator
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -15,7 +16,7 @@ from lxml import etree
 from bridge.domain.errors import MappingError
 from bridge.mapping.compiler import CompiledMapping
 from bridge.mapping.registry import Mappings
-from bridge.mapping.schemas import contract_validator
+from bridge.mapping.schemas import CONTRACTS_ROOT, contract_validator
 from bridge.mapping.spec import FieldSpec
 from bridge.mapping.validation import ContractSchema
 
@@ -62,16 +63,19 @@ class Conformance:
 
 
 class Contracts:
-    """The conformance check of every mapping, built once on first use."""
+    """The conformance check of every mapping, built once on first use, against the contracts
+    in `contracts_dir` (`Settings.contracts_dir`)."""
 
-    def __init__(self, mappings: Mappings) -> None:
+    def __init__(self, mappings: Mappings, contracts_dir: Path = CONTRACTS_ROOT) -> None:
         self._mappings = mappings
+        self._contracts_dir = contracts_dir
         self._checks: dict[str, Conformance] = {}
 
     def check(self, name: str, message: Any) -> None:
         conformance = self._checks.get(name)
         if conformance is None:
             mapping = self._mappings[name]
-            conformance = Conformance(mapping, contract_validator(mapping.spec.contract))
+            validator = contract_validator(mapping.spec.contract, self._contracts_dir)
+            conformance = Conformance(mapping, validator)
             self._checks[name] = conformance
         conformance.check(message)

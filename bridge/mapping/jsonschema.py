@@ -31,12 +31,13 @@ import re
 import unicodedata
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from bridge.domain.errors import ConfigurationError
-from bridge.mapping.schemas import contract_path, extract_schema
+from bridge.mapping.schemas import CONTRACTS_ROOT, contract_path, extract_schema
 from bridge.mapping.spec import FieldSpec, MessageSpec
 
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -45,7 +46,7 @@ JsonSchema = dict[str, Any]
 
 # Built-in types: their JSON type, and the bounds an integer type carries by itself.
 _STRINGS = {"string", "normalizedString", "token", "NMTOKEN", "Name", "NCName", "ID", "language"}
-_INTEGERS: dict[str, tuple[int | None, int | None]] = {
+INTEGER_BOUNDS: dict[str, tuple[int | None, int | None]] = {
     "integer": (None, None),
     "long": (-(2**63), 2**63 - 1),
     "int": (-(2**31), 2**31 - 1),
@@ -87,8 +88,9 @@ class XsdJsonSchema:
                 raise ConfigurationError(f"XSD {child.tag}: only self-contained schemas")
 
     @classmethod
-    def of_contract(cls, contract: str) -> XsdJsonSchema:
-        return _contract(contract)
+    def of_contract(cls, contract: str, root: Path = CONTRACTS_ROOT) -> XsdJsonSchema:
+        """The schema of `contract` in the contracts folder `root` (`Settings.contracts_dir`)."""
+        return _contract(contract_path(contract, root))
 
     # -- whole declarations ----------------------------------------------------------------
 
@@ -211,7 +213,7 @@ class XsdJsonSchema:
     def _type_by_qname(self, qname: str, context: Any) -> JsonSchema:
         namespace, local = _resolve(qname, context)
         if namespace == XS:
-            return _builtin(local)
+            return builtin_schema(local)
         node = self._named_type(qname, context)
         assert node is not None
         return self._type_node(node)
@@ -276,8 +278,8 @@ class XsdJsonSchema:
 
 
 @cache
-def _contract(contract: str) -> XsdJsonSchema:
-    return XsdJsonSchema(extract_schema(contract_path(contract)))
+def _contract(path: Path) -> XsdJsonSchema:
+    return XsdJsonSchema(extract_schema(path))
 
 
 # The characters XML 1.0 carries (its `Char` production): an xs:string cannot hold the others.
@@ -286,7 +288,8 @@ def _contract(contract: str) -> XsdJsonSchema:
 XML_CHARS = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ufffe\\uffff]*$"
 
 
-def _builtin(local: str) -> JsonSchema:
+def builtin_schema(local: str) -> JsonSchema:
+    """The JSON Schema of an XSD built-in type the bridge's canonical messages use."""
     if local in _STRINGS:
         return {"type": "string", "pattern": XML_CHARS}
     if local == "boolean":
@@ -295,8 +298,8 @@ def _builtin(local: str) -> JsonSchema:
         if local != "decimal":
             raise ConfigurationError(f"xs:{local}: only exact decimals are supported")
         return {"type": "string", "x-xsd-decimal": {}}
-    if local in _INTEGERS:
-        low, high = _INTEGERS[local]
+    if local in INTEGER_BOUNDS:
+        low, high = INTEGER_BOUNDS[local]
         schema: JsonSchema = {"type": "integer"}
         if low is not None:
             schema["minimum"] = low
@@ -320,6 +323,14 @@ def restrict(schema: JsonSchema, restriction: Any) -> JsonSchema:
         for f in restriction
         if isinstance(f.tag, str) and f.tag.startswith(_X)
     }
+    return narrow(schema, facets, patterns, enumeration)
+
+
+def narrow(
+    schema: JsonSchema, facets: dict[str, str], patterns: list[str], enumeration: list[str]
+) -> JsonSchema:
+    """`schema` narrowed by one derivation step's facets, by their XSD names (`maxLength`,
+    `totalDigits`...); shared with the generic codec's schemas (`bridge.mapping.generic`)."""
     decimal = schema.get("x-xsd-decimal")
     if decimal is not None:
         decimal = dict(decimal)

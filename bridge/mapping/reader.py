@@ -27,10 +27,7 @@ from bridge.mapping.context import (
     path_segments,
     scalar_type,
 )
-from bridge.mapping.scalars import (
-    Invalid,
-    ScalarType,
-)
+from bridge.mapping.scalars import Invalid, ScalarType
 from bridge.mapping.spec import FieldSpec
 
 
@@ -277,29 +274,25 @@ def _leaf_parser(
     ftype = field_type(hints[name])
     if spec.code is not None:
         table = code_table(ctx, spec, [ftype.base], path)
-        lookup = {code: values[0] for code, values in table.codes.items()}
-        expected = f"one of the codes {', '.join(lookup)}"
-
-        def parse_code(text: Any) -> Any:
-            try:
-                return lookup[text]
-            except KeyError:
-                raise Invalid(expected, text) from None
-
-        return parse_code
+        choices = {code: values[0] for code, values in table.codes.items()}
+        return _choice_parser(choices, f"one of the codes {', '.join(choices)}")
     if isinstance(ftype.base, type) and issubclass(ftype.base, Enum):
         members = {str(m.value): m for m in ftype.base}
-        expected = f"one of {', '.join(members)}"
-
-        def parse_enum(text: Any) -> Any:
-            try:
-                return members[text]
-            except KeyError:
-                raise Invalid(expected, text) from None
-
-        return parse_enum
+        return _choice_parser(members, f"one of {', '.join(members)}")
     scalar: ScalarType = scalar_type(ctx, spec, ftype, path)
     return scalar.parse
+
+
+def _choice_parser(choices: dict[str, Any], expected: str) -> Callable[[Any], Any]:
+    """Reads a text that must be one of `choices`' keys (a code, an enum's value) as its value."""
+
+    def parse_choice(text: Any) -> Any:
+        try:
+            return choices[text]
+        except KeyError:
+            raise Invalid(expected, text) from None
+
+    return parse_choice
 
 
 def _multi_code_reader(

@@ -13,6 +13,7 @@ from bridge.mapping.scalars import Currencies
 from bridge.mapping.spec import load_code_table, load_currency_units, load_message_spec
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "mappings"
+SERVICES = "services"  # mappings/services/<name>/: the specs `bridge contract import` writes
 
 
 class Mappings:
@@ -37,7 +38,8 @@ class Mappings:
         }
         compiled = {}
         for path in sorted(root.glob("*/*.yaml")):
-            if path.parent.name == "codes" or path.name == "types.yaml":
+            # services/: imported contracts' specs, compiled by the contract catalog with the XSD
+            if path.parent.name in ("codes", SERVICES) or path.name == "types.yaml":
                 continue
             spec = load_message_spec(path, root)
             compiled[spec.name] = CompiledMapping(spec, codes, currencies)

@@ -1,4 +1,9 @@
-"""The XML Schemas inside the checked-in WSDL contracts, compiled once with lxml."""
+"""The XML Schemas inside the WSDL contracts, compiled once per file with lxml.
+
+Contracts are read from a contracts folder, `Settings.contracts_dir`, which the composition root
+passes down (`root`); `CONTRACTS_ROOT`, the checked-in wsdl/ folder, is only the default of a
+caller that has no settings (the mapping tests, the contract tooling).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,13 @@ from typing import Any
 
 from lxml import etree
 
-from bridge.domain.errors import ConfigurationError
+from bridge.domain.errors import ConfigurationError, InvalidInput
+from bridge.mapping import xml
 from bridge.mapping.validation import ContractSchema
 
 CONTRACTS_ROOT = Path(__file__).resolve().parents[2] / "wsdl"
 _WSDL = "http://schemas.xmlsoap.org/wsdl/"
 _XSD = "http://www.w3.org/2001/XMLSchema"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 # contract name -> file under wsdl/
 CONTRACT_FILES = {
@@ -28,6 +33,7 @@ CONTRACT_FILES = {
 
 
 def contract_path(contract: str, root: Path = CONTRACTS_ROOT) -> Path:
+    """The WSDL of `contract` ("banking", "corebank", ...) in the contracts folder `root`."""
     try:
         return root / CONTRACT_FILES[contract]
     except KeyError:
@@ -36,11 +42,14 @@ def contract_path(contract: str, root: Path = CONTRACTS_ROOT) -> Path:
 
 def extract_schema(wsdl_path: Path) -> Any:
     """The inline <xs:schema> of a WSDL as its own document, carrying the WSDL's namespace
-    declarations (QName values such as type="tns:X" need them)."""
+    declarations (QName values such as type="tns:X" need them). Parsed like any message (no
+    DTD, no entities, no network): the contracts folder is configurable (`contracts_dir`)."""
     try:
-        definitions = etree.parse(str(wsdl_path), _PARSER).getroot()
-    except (OSError, etree.XMLSyntaxError) as exc:
+        definitions = xml.parse(wsdl_path.read_bytes())
+    except OSError as exc:
         raise ConfigurationError(f"contract {wsdl_path}: {exc}") from None
+    except InvalidInput as exc:  # HostileDocument too
+        raise ConfigurationError(f"contract {wsdl_path}: {exc.detail}") from None
     schemas = definitions.findall(f"{{{_WSDL}}}types/{{{_XSD}}}schema")
     if len(schemas) != 1:
         raise ConfigurationError(f"contract {wsdl_path}: expected one inline xs:schema")
@@ -50,10 +59,9 @@ def extract_schema(wsdl_path: Path) -> Any:
     return schema
 
 
-@cache
-def contract_schema(contract: str) -> Any:
-    """The compiled schema of one contract (cached: built once per process)."""
-    return compile_schema(contract_path(contract))
+def contract_schema(contract: str, root: Path = CONTRACTS_ROOT) -> Any:
+    """The compiled schema of one contract in `root` (built once per file and process)."""
+    return compile_schema(contract_path(contract, root))
 
 
 @cache
@@ -64,10 +72,10 @@ def compile_schema(path: Path) -> Any:
         raise ConfigurationError(f"contract {path}: invalid XML Schema: {exc}") from None
 
 
-@cache
-def contract_validator(contract: str) -> ContractSchema:
-    """The one validator of a contract's schema in this process (one lock per schema)."""
-    return ContractSchema(contract_schema(contract))
+def contract_validator(contract: str, root: Path = CONTRACTS_ROOT) -> ContractSchema:
+    """The one validator of a contract's schema in `root` in this process (one lock per schema:
+    the same as `file_validator` of its file, which the upstream clients use)."""
+    return file_validator(contract_path(contract, root))
 
 
 @cache

@@ -13,6 +13,19 @@ A spec file maps one XML message to one canonical class::
 
 `types:` in a spec, or in `mappings/<contract>/types.yaml`, names reusable groups of fields.
 Code tables live in `mappings/codes/<name>.yaml`. See the README, "Adding a mapping".
+
+An imported service's messages have no canonical class: their specs say `model: json` and map
+JSON names to the XSD's own names, one level at a time (`bridge.mapping.generic` compiles them
+with the schema, `bridge contract import` writes them)::
+
+    element: checkVat
+    namespace: urn:ec.europa.eu:taxud:vies:services:checkVat:types
+    model: json
+    fields:                             # JSON name -> child element, @attribute, #text or ##any
+      country: countryCode              # a renamed field
+      vatNumber: vatNumber
+      address: {path: address, fields: {street: street, "@kind": "@kind"}}
+      trader: traderDetails             # a complex child without `fields`: its names as they are
 """
 
 from __future__ import annotations
@@ -26,6 +39,8 @@ import yaml
 from bridge.domain.errors import ConfigurationError
 
 FIELD_KEYS = {"path", "type", "code", "currency", "units", "fields"}
+JSON_MODEL = "json"
+JSON_FIELD_KEYS = {"path", "fields"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +79,9 @@ def _fail(where: Path | str, message: str) -> ConfigurationError:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's parser when PyYAML has it: an imported schema's specs run to megabytes.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     except yaml.YAMLError as exc:
         raise _fail(path, f"not valid YAML ({exc})") from None
     if not isinstance(data, dict):
@@ -112,9 +129,57 @@ def _field_specs(
     return tuple(specs)
 
 
+def _json_fields(raw: Any, where: str) -> tuple[FieldSpec, ...]:
+    """The fields of a `model: json` spec: names are taken whole (a JSON name may hold a comma)
+    and a level may be empty (a message or element without content)."""
+    if not isinstance(raw, dict):
+        raise _fail(where, "`fields` must be a mapping of JSON name -> XSD name")
+    specs = []
+    for key, value in raw.items():
+        here = f"{where}.{key}"
+        if isinstance(value, str):
+            specs.append(FieldSpec(names=(str(key),), path=value))
+            continue
+        if not isinstance(value, dict) or "path" not in value:
+            raise _fail(here, "expected an XSD name or a mapping with `path`")
+        unknown = set(value) - JSON_FIELD_KEYS
+        if unknown:
+            raise _fail(here, f"unknown keys {sorted(unknown)}; allowed: {sorted(JSON_FIELD_KEYS)}")
+        nested = value.get("fields")
+        specs.append(
+            FieldSpec(
+                names=(str(key),),
+                path=str(value["path"]),
+                fields=None if nested is None else _json_fields(nested, here),
+            )
+        )
+    return tuple(specs)
+
+
+def json_message_spec(data: dict[str, Any], *, name: str, contract: str, where: str) -> MessageSpec:
+    """A `model: json` spec from its parsed YAML (the catalog's and the importer's entry)."""
+    missing = {"element", "namespace", "model", "fields"} - set(data)
+    if missing:
+        raise _fail(where, f"missing keys {sorted(missing)}")
+    if data["model"] != JSON_MODEL:
+        raise _fail(where, f"expected `model: {JSON_MODEL}`")
+    return MessageSpec(
+        name=name,
+        contract=contract,
+        element=str(data["element"]),
+        namespace=str(data["namespace"] or ""),
+        model=JSON_MODEL,
+        fields=_json_fields(data["fields"] if data["fields"] is not None else {}, where),
+        description=str(data.get("description", "")),
+    )
+
+
 def load_message_spec(path: Path, root: Path) -> MessageSpec:
     contract = path.parent.name
     data = _read_yaml(path)
+    if data.get("model") == JSON_MODEL:
+        name = f"{contract}/{path.stem}"
+        return json_message_spec(data, name=name, contract=contract, where=str(path))
     missing = {"element", "namespace", "model", "fields"} - set(data)
     if missing:
         raise _fail(path, f"missing keys {sorted(missing)}")

@@ -15,6 +15,7 @@ read each other's errors: validating and reading the log happen under one lock p
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from dataclasses import dataclass
@@ -34,10 +35,13 @@ _FACET = re.compile(r"\[facet '[^']*'\] ")
 @dataclass(frozen=True, slots=True)
 class Violation:
     """The first thing wrong with a message: `field`, the element path from the validated
-    element (with ``/@attr`` for an attribute; None when libxml2 names no node), and `reason`."""
+    element (with ``/@attr`` for an attribute; None when libxml2 names no node), and `reason`.
+    `node` is the element libxml2 named, for callers that name fields by position (the generic
+    codec's JSON paths, `lines[1].sku`)."""
 
     field: str | None
     reason: str
+    node: Any = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def element(self) -> str | None:
@@ -87,7 +91,7 @@ def _violation(root: Any, message: str, path: str | None) -> Violation:
     if node is not None and etree.QName(node).namespace != etree.QName(root).namespace:
         namespace = etree.QName(node).namespace or "no namespace"
         reason += f" (it is in {namespace}, not in {etree.QName(root).namespace})"
-    return Violation(field, reason)
+    return Violation(field, reason, node)
 
 
 def _has_child(parent: Any, tag: str) -> bool:

@@ -21,10 +21,7 @@ from bridge.mapping.context import (
     path_segments,
     scalar_type,
 )
-from bridge.mapping.scalars import (
-    Invalid,
-    escape,
-)
+from bridge.mapping.scalars import Invalid, escape
 from bridge.mapping.spec import FieldSpec
 
 
@@ -193,12 +190,9 @@ def _leaf_emitter(
             return emit_objects
 
         def emit_object(obj: Any, out: list[str]) -> None:
-            value = getattr(obj, name)
-            if value is None:
-                if required:
-                    raise MappingError(cpath, "a value", "nothing")
-                return
-            write_one(value, out, cpath)
+            value = _field(obj, name, required, cpath)
+            if value is not None:
+                write_one(value, out, cpath)
 
         return emit_object
     fmt = _formatter(ctx, cls, hints, spec, cpath)
@@ -214,10 +208,8 @@ def _leaf_emitter(
         return emit_scalars
 
     def emit_scalar(obj: Any, out: list[str]) -> None:
-        value = getattr(obj, name)
+        value = _field(obj, name, required, cpath)
         if value is None:
-            if required:
-                raise MappingError(cpath, "a value", "nothing")
             return
         try:
             out.append(f"{open_tag}{fmt(value)}{close_tag}")
@@ -225,6 +217,14 @@ def _leaf_emitter(
             raise _failing(cpath, exc) from None
 
     return emit_scalar
+
+
+def _field(obj: Any, name: str, required: bool, cpath: str) -> Any:
+    """`obj`'s field `name`, None if it has none; none for a `required` field is an error."""
+    value = getattr(obj, name)
+    if value is None and required:
+        raise MappingError(cpath, "a value", "nothing")
+    return value
 
 
 def _multi_code_emitter(

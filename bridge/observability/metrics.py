@@ -11,8 +11,8 @@ The families (all prefixed ``bridge_``):
     bridge_job_run_seconds{job}                         ... and their duration (histogram)
     bridge_outbox_rows{job,status}                      read from the database at scrape time
     bridge_dead_letters{job}                            read from the database at scrape time
-    bridge_rate_limited_total{door}                     429s (incremented by the security layer)
-    bridge_auth_failures_total{door,reason}             refused credentials (ditto)
+    bridge_rate_limited_total{door}                     429s, at any door
+    bridge_auth_failures_total{door,reason}             refused credentials, at any door
     bridge_security_events_total{kind}                  failed-login bursts, reused refresh tokens
     bridge_reconciled_total{outcome}                    transfers the reconciler looked at
     bridge_transfers_unsettled{status}                  read from the database at scrape time
@@ -28,8 +28,12 @@ SOAPAction the door knows; anything else is "unmatched" or "unknown", never the 
 Under gunicorn each worker counts in its own memory-mapped files (prometheus-client's
 multiprocess mode, set up by `bridge.serve.prepare_metrics_dir`), and whichever worker answers
 a scrape sums them.
-The outbox families are read from the database by `OutboxCollector` at scrape time instead, so
-every node and every worker reports the same truth.
+The outbox and unsettled-transfer families are read from the database at scrape time instead,
+so every node and every worker reports the same truth. This module sits below the layers it
+counts (sync, store, upstream) and imports none of them nor any web framework: what a scrape
+reads is a callable the composition root hands `OutboxCollector` and `UnsettledCollector`, and
+each layer that counts calls in here. The REST door leaves its route for the labels
+(`bridge.rest.routes.label_routes`).
 """
 
 from __future__ import annotations
@@ -40,10 +44,10 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal, cast
+from datetime import datetime
+from typing import Any, Literal, Protocol, cast
 
 import pybreaker
-from flask import Flask, request
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
@@ -58,37 +62,41 @@ from prometheus_client.registry import Collector
 
 from bridge.domain.errors import UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
 
-if TYPE_CHECKING:
-    from bridge.sync.engine import RunReport, SyncEngine
-
 log = logging.getLogger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-# Doors that authenticate callers, and the reasons a credential is refused: the label values
-# the security layer will use, declared now so the families appear with zero samples.
+# Doors that authenticate callers, and the reasons a credential is refused: declared with zero
+# samples, so an alert on a rise sees a zero first.
 AUTHENTICATED_DOORS = ("rest", "soap")
 AUTH_FAILURE_REASONS = ("missing", "invalid", "expired", "replayed")
 
-REQUESTS = Counter(
-    "bridge_requests",
-    "Requests answered, by door (rest, soap, sims, ops), operation and outcome.",
-    ["door", "operation", "outcome"],
-)
-REQUEST_SECONDS = Histogram(
-    "bridge_request_seconds",
-    "Time to answer a request (until the WSGI app returns its body).",
+
+def _counted_and_timed(
+    counted: tuple[str, str], timed: tuple[str, str], labels: list[str]
+) -> tuple[Counter, Histogram]:
+    """A (name, help) counter by `labels` and outcome, and a (name, help) histogram by `labels`."""
+    return Counter(*counted, [*labels, "outcome"]), Histogram(*timed, labels)
+
+
+REQUESTS, REQUEST_SECONDS = _counted_and_timed(
+    (
+        "bridge_requests",
+        "Requests answered, by door (rest, soap, sims, ops), operation and outcome.",
+    ),
+    ("bridge_request_seconds", "Time to answer a request (until the WSGI app returns its body)."),
     ["door", "operation"],
 )
-UPSTREAM_CALLS = Counter(
-    "bridge_upstream_calls",
-    "SOAP calls to upstream systems, by outcome: ok, timeout, unavailable, rejected, error.",
-    ["upstream", "operation", "outcome"],
-)
-UPSTREAM_SECONDS = Histogram(
-    "bridge_upstream_seconds",
-    "Latency of SOAP calls to upstream systems, whatever their outcome.",
+UPSTREAM_CALLS, UPSTREAM_SECONDS = _counted_and_timed(
+    (
+        "bridge_upstream_calls",
+        "SOAP calls to upstream systems, by outcome: ok, timeout, unavailable, rejected, error.",
+    ),
+    (
+        "bridge_upstream_seconds",
+        "Latency of SOAP calls to upstream systems, whatever their outcome.",
+    ),
     ["upstream", "operation"],
 )
 CIRCUIT_BREAKER_STATE = Gauge(
@@ -175,25 +183,6 @@ def audit_rows_dropped(reason: str, count: int) -> None:
     AUDIT_ROWS_DROPPED.labels(reason).inc(count)
 
 
-FAMILIES = (
-    REQUESTS,
-    REQUEST_SECONDS,
-    UPSTREAM_CALLS,
-    UPSTREAM_SECONDS,
-    CIRCUIT_BREAKER_STATE,
-    JOB_RUNS,
-    JOB_RUN_SECONDS,
-    RATE_LIMITED,
-    RATE_LIMIT_UNCHECKED,
-    AUTH_FAILURES,
-    AUTH_THROTTLED,
-    AUTH_THROTTLE_UNCHECKED,
-    SECURITY_EVENTS,
-    RECONCILED,
-    AUDIT_WRITE_FAILURES,
-    AUDIT_ROWS_DROPPED,
-)
-
 BREAKER_STATES = {
     pybreaker.STATE_CLOSED: 0,
     pybreaker.STATE_HALF_OPEN: 1,
@@ -201,13 +190,10 @@ BREAKER_STATES = {
 }
 
 
-def declare_security_counters() -> None:
-    """Expose the rate-limit and authentication families with zero samples per door.
-
-    The security session increments them (``RATE_LIMITED.labels(door).inc()``,
-    ``AUTH_FAILURES.labels(door, reason).inc()``); until then they only show that nobody was
-    refused. The audit drop reasons are declared with them, so an alert on a rise sees a zero
-    first."""
+def declare_label_values() -> None:
+    """Expose the families alerts watch for a rise with a zero sample per known label value:
+    refusals per door, audit rows dropped per reason, reconciled transfers per outcome. Until
+    something is counted they show that nothing was."""
     for door in AUTHENTICATED_DOORS:
         RATE_LIMITED.labels(door)
         AUTH_THROTTLED.labels(door)
@@ -215,6 +201,8 @@ def declare_security_counters() -> None:
             AUTH_FAILURES.labels(door, reason)
     for reason in AUDIT_DROP_REASONS:
         AUDIT_ROWS_DROPPED.labels(reason)
+    for outcome in RECONCILE_OUTCOMES:
+        RECONCILED.labels(outcome)
 
 
 # --- multiprocess mode ------------------------------------------------------------------------
@@ -230,13 +218,12 @@ def mark_process_dead(pid: int) -> None:
 
 
 class OutboxCollector(Collector):
-    """bridge_outbox_rows{job,status} and bridge_dead_letters{job}, from the outbox table."""
+    """bridge_outbox_rows{job,status} and bridge_dead_letters{job}, read by `depth_by_job`
+    ({job: {status: rows}}, every job and status: `bridge.sync.status.SyncStatus`) from the
+    outbox table."""
 
-    STATUSES = ("pending", "claimed", "delivered", "dead")
-
-    def __init__(self, sync: SyncEngine) -> None:
-        self._sync = sync
-        self._jobs = {deliverer.topic: job for job, deliverer in sync.deliverers.items()}
+    def __init__(self, depth_by_job: Callable[[], Mapping[str, Mapping[str, int]]]) -> None:
+        self._depth_by_job = depth_by_job
 
     def collect(self) -> Iterator[Metric]:
         rows = GaugeMetricFamily(
@@ -246,17 +233,15 @@ class OutboxCollector(Collector):
             "bridge_dead_letters", "Dead letters waiting for a replay, by job.", labels=["job"]
         )
         try:
-            depth = self._sync.outbox.depth()
+            depth = self._depth_by_job()
         except Exception:
             # A scrape still answers the other families while the database is away.
             log.warning("could not read the outbox depth", exc_info=True)
-            depth = None
-        if depth is not None:
-            for topic, job in self._jobs.items():
-                counts = depth.get(topic, {})
-                for status in self.STATUSES:
-                    rows.add_metric([job, status], counts.get(status, 0))
-                dead.add_metric([job], counts.get("dead", 0))
+            depth = {}
+        for job, counts in sorted(depth.items()):
+            for status, count in counts.items():
+                rows.add_metric([job, status], count)
+            dead.add_metric([job], counts.get("dead", 0))
         yield rows
         yield dead
 
@@ -298,31 +283,21 @@ class _Registered(Collector):
         return self._registry.collect()
 
 
-def metrics_registry(
-    sync: SyncEngine, unsettled: UnsettledCollector | None = None
-) -> CollectorRegistry:
-    """What /metrics serves: this process's families (or, in multiprocess mode, every
-    worker's, summed from the files) and the outbox read at scrape time.
+def metrics_app(*scraped: Collector) -> WSGIApp:
+    """The WSGI app to mount at /metrics: this process's families (or, in multiprocess mode,
+    every worker's, summed from the files) and the `scraped` collectors, read at each scrape.
 
     A registry per app, so building several apps in one process (the tests do) never
     registers one collector twice in the global registry."""
+    declare_label_values()
     registry = CollectorRegistry(auto_describe=False)
     if os.environ.get(MULTIPROC_ENV):
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_Registered(REGISTRY))
-    registry.register(OutboxCollector(sync))
-    if unsettled is not None:
-        registry.register(unsettled)
-    return registry
-
-
-def metrics_app(sync: SyncEngine, unsettled: UnsettledCollector | None = None) -> WSGIApp:
-    """The WSGI app to mount at /metrics."""
-    declare_security_counters()
-    for outcome in RECONCILE_OUTCOMES:
-        RECONCILED.labels(outcome)
-    app: WSGIApp = make_wsgi_app(metrics_registry(sync, unsettled))
+    for collector in scraped:
+        registry.register(collector)
+    app: WSGIApp = make_wsgi_app(registry)
     return app
 
 
@@ -410,7 +385,20 @@ def breaker_states(breakers: Mapping[str, pybreaker.CircuitBreaker]) -> dict[str
     return states
 
 
-def observe_job_run(report: RunReport) -> None:
+class FinishedRun(Protocol):
+    """What `observe_job_run` reads of a run's report (`bridge.sync.engine.RunReport`)."""
+
+    @property
+    def job(self) -> str: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+    @property
+    def error(self) -> str | None: ...
+
+
+def observe_job_run(report: FinishedRun) -> None:
     """Count a finished run (`ended_at` set): ok, or failed when it recorded an error."""
     if report.ended_at is None:
         return
@@ -423,21 +411,8 @@ def observe_job_run(report: RunReport) -> None:
 # --- requests ---------------------------------------------------------------------------------
 
 _OPS_PATHS = frozenset(("/healthz", "/readyz", "/metrics"))
+# Where the REST door leaves a request's route template (`bridge.rest.routes.label_routes`).
 ROUTE_KEY = "bridge.metrics.route"
-
-
-def label_routes(app: Flask) -> Flask:
-    """Leave each request's route ("POST /api/v1/transfers") in the environ for
-    `MetricsMiddleware`: first of the app's before-request functions, so a request another one
-    answers early (a refusal) is still labelled by its route."""
-
-    def leave_route() -> None:
-        rule = request.url_rule
-        if rule is not None:
-            request.environ[ROUTE_KEY] = f"{request.method} {rule.rule}"
-
-    app.before_request_funcs.setdefault(None, []).insert(0, leave_route)
-    return app
 
 
 def door_of(path: str) -> str:
@@ -464,13 +439,12 @@ class MetricsMiddleware:
     """Counts and times every request of the app it wraps.
 
     `soap_operations` names, per mount path of a SOAP app ("/soap/banking", "/sims/payroll"),
-    the operations its SOAPAction may name. A REST operation is the route `label_routes` left in
-    the environ."""
+    the operations its SOAPAction may name. A REST operation is the route the REST door left in
+    the environ under `ROUTE_KEY`."""
 
     def __init__(self, app: WSGIApp, soap_operations: Mapping[str, frozenset[str]]) -> None:
         self.app = app
         self._soap_operations = dict(soap_operations)
-        declare_security_counters()
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -509,12 +483,20 @@ class MetricsMiddleware:
         return operation_of(door, path, environ, self._soap_operations)
 
 
+# Where a door that picks the operation itself (by the Body child of an imported contract, whose
+# SOAPAction may be anything or empty) leaves "<service>.<operation>": bounded by the catalog.
+OPERATION_KEY = "bridge.operation"
+
+
 def operation_of(
     door: str, path: str, environ: dict[str, Any], soap_operations: Mapping[str, frozenset[str]]
 ) -> str:
     """The bounded name of a request's operation (shared with the audit log): a REST route
     template, a SOAP operation its mount knows, or "unmatched", "unknown", "wsdl", "other"."""
     if door in ("soap", "sims"):
+        named = environ.get(OPERATION_KEY)
+        if isinstance(named, str):
+            return named  # the door picked it from the contract (bridge.soap.passthrough)
         known = soap_operations.get(_mount_of(path))
         if known is None:
             return "unmatched"

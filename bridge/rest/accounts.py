@@ -15,27 +15,21 @@ from dataclasses import asdict
 from datetime import date
 
 from flask import Response
-from flask_openapi3.blueprint import APIBlueprint
-from flask_openapi3.models.tag import Tag
 from pydantic import Field
 
 from bridge.domain import AccountVerificationRequest, Transaction, TransactionsQuery
 from bridge.mapping.scalars import parse_account_no
 from bridge.rest import cursor
 from bridge.rest.auth import principal, protect
-from bridge.rest.fields import SparseFields, project
+from bridge.rest.blueprint import resource
+from bridge.rest.fields import SparseFields, fields_parameter, project
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
 from bridge.rest.params import Parameters
 from bridge.rest.schemas import JsonBody, TransactionList, VerificationRequest
 from bridge.rest.wire import bridge, canonical_response, correlation_id
 
-accounts = APIBlueprint(
-    "accounts",
-    __name__,
-    url_prefix="/api/v1",
-    abp_tags=[Tag(name="accounts", description="Account checks and statements")],
-)
+accounts = resource("accounts", __name__, "Account checks and statements")
 
 VERIFICATION_REQUEST = JsonBody(VerificationRequest)
 TRANSACTION_FIELDS = SparseFields(Transaction)
@@ -62,11 +56,7 @@ class TransactionsParams(Parameters):
         description="The `next_cursor` of the previous page; only with the same account, "
         "dates and limit",
     )
-    fields: str | None = Field(
-        default=None,
-        description="Comma-separated field names of each transaction, dotted for nested ones "
-        "(`tx_id,amount.amount`); all fields when absent",
-    )
+    fields: str | None = fields_parameter("tx_id,amount.amount", of="of each transaction")
 
 
 @accounts.post(

@@ -9,6 +9,7 @@
     /api/v1/shipments[/{id}]                   shipments.py
     /api/v1/hr/...                             hr.py
     /api/v1/sync/jobs, /api/v1/sync/deliveries sync.py (operators)
+    /api/v1/services/{name}/{operation}        services.py (imported services, one route each)
     /oauth/token                               oauth.py (RFC 6749 token endpoint)
 
 Every route declares who may call it (`auth.py`): the app refuses to start if one does not.
@@ -36,13 +37,14 @@ from bridge.rest.oauth import oauth
 from bridge.rest.openapi import API_PREFIX, DOC_URL, publish, security_schemes
 from bridge.rest.params import StoredInteger
 from bridge.rest.problems import Problem, invalid_parameters, problem
+from bridge.rest.services import document, services_blueprint
 from bridge.rest.shipments import shipments
 from bridge.rest.sync import sync
 from bridge.rest.transfers import transfers
 from bridge.store.idempotency import IdempotencyStore
 
 if TYPE_CHECKING:
-    from bridge.app import Bridge
+    from bridge.components import Bridge
 
 API_VERSION = "1.0.0"
 
@@ -81,10 +83,11 @@ def create_rest_app(bridge: Bridge) -> OpenAPI:
     app.register_api(audit)
     app.register_api(clients)
     app.register_api(oauth)
+    app.register_blueprint(services_blueprint(bridge.imported))
     app.register_error_handler(Exception, problem)
     closed = undeclared(app)
     if closed:
         raise ConfigurationError(f"REST routes without an access declaration: {closed}")
     install(app, bridge.security)
-    publish(app)
+    publish(app, paths=document(bridge.imported))
     return app

@@ -16,37 +16,28 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import Response, request
-from flask_openapi3.blueprint import APIBlueprint
-from flask_openapi3.models.tag import Tag
 from pydantic import Field
 
 from bridge.domain.clock import as_utc, utcnow
-from bridge.domain.errors import ConfigurationError, MappingError
+from bridge.domain.errors import ConfigurationError
 from bridge.observability.audit import SOURCE_KEY
 from bridge.observability.correlation import ENVIRON_KEY as CORRELATION_KEY
 from bridge.rest import cursor
 from bridge.rest.auth import protect
+from bridge.rest.blueprint import resource
 from bridge.rest.openapi import responses, success
 from bridge.rest.params import Parameters
-from bridge.rest.schemas import AuditEntry, AuditInterface, AuditList, AuditOutcome
+from bridge.rest.schemas import AuditEntry, AuditList
 from bridge.rest.wire import bridge, canonical_response
 from bridge.security.access import PRINCIPAL_KEY
-from bridge.store.audit import MAX_LIMIT, AuditRecord
+from bridge.store.audit import MAX_LIMIT, AuditInterface, AuditOutcome, AuditRecord
 
 if TYPE_CHECKING:
     from bridge.security.access import Principal
     from bridge.store.audit import AuditLog
 
-audit = APIBlueprint(
-    "audit",
-    __name__,
-    url_prefix="/api/v1",
-    abp_tags=[
-        Tag(
-            name="audit",
-            description="Who did what through which door, with what outcome (operators only)",
-        )
-    ],
+audit = resource(
+    "audit", __name__, "Who did what through which door, with what outcome (operators only)"
 )
 
 AUDIT_SCOPE = "audit:read"
@@ -96,7 +87,7 @@ def list_audit_entries(query: AuditQuery) -> Response:
             client_id=query.client_id,
             outcome=query.outcome,
             interface=query.interface,
-            before_id=None if query.cursor is None else _before_id(query.cursor),
+            before_id=None if query.cursor is None else cursor.decode_id_after(query.cursor),
             limit=limit,
         ),
         query.limit,
@@ -140,27 +131,6 @@ def record_admin_action(
     )
 
 
-def _before_id(value: str) -> int:
-    _, key = cursor.decode_after(value)
-    if not key.isdigit() or int(key) < 1:
-        raise MappingError(cursor.PARAMETER, "the next_cursor of a previous page", value[:80])
-    return int(key)
-
-
 def _entry(record: AuditRecord) -> AuditEntry:
     assert record.id is not None  # read back from the table
-    return AuditEntry(
-        id=record.id,
-        at=record.at,
-        client_id=record.client_id,
-        tier=record.tier,
-        interface=record.interface,  # type: ignore[arg-type]
-        operation=record.operation,
-        resource_id=record.resource_id,
-        outcome=record.outcome,  # type: ignore[arg-type]
-        status=record.status,
-        latency_ms=record.latency_ms,
-        source=record.source,
-        correlation_id=record.correlation_id,
-        detail=record.detail,
-    )
+    return AuditEntry(**{name: getattr(record, name) for name in AuditRecord.__dataclass_fields__})

@@ -21,8 +21,6 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from flask import Response, url_for
-from flask_openapi3.blueprint import APIBlueprint
-from flask_openapi3.models.tag import Tag
 from flask_openapi3.types import ResponseDict
 from pydantic import Field
 
@@ -32,25 +30,19 @@ from bridge.domain.classification import (
     ClassificationStatus,
 )
 from bridge.rest.auth import protect
+from bridge.rest.blueprint import resource
 from bridge.rest.cursor import decode_after, encode_after, one_page
-from bridge.rest.fields import SparseFields, project
+from bridge.rest.fields import SparseFields, fields_parameter, project
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
 from bridge.rest.params import Parameters
 from bridge.rest.schemas import ClassificationList, JsonBody
 from bridge.rest.wire import bridge, canonical_response, correlation_id
 
-classifications = APIBlueprint(
+classifications = resource(
     "classifications",
     __name__,
-    url_prefix="/api/v1",
-    abp_tags=[
-        Tag(
-            name="classifications",
-            description="Document classification (labels, confidence, entities) and the "
-            "human review queue",
-        )
-    ],
+    "Document classification (labels, confidence, entities) and the human review queue",
 )
 
 CLASSIFICATION_REQUEST = JsonBody(ClassificationRequest)
@@ -58,10 +50,7 @@ CLASSIFICATION_FIELDS = SparseFields(Classification)
 CONTRACT = "classifier/classify_text"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-FIELDS_DESCRIPTION = (
-    "Comma-separated field names to return, dotted for nested ones "
-    "(`id,status,label,entities.type`); all fields when absent"
-)
+FIELDS_EXAMPLE = "id,status,label,entities.type"
 
 
 class SubmitQuery(Parameters):
@@ -81,7 +70,7 @@ class ClassificationPath(Parameters):
 
 
 class ReadQuery(Parameters):
-    fields: str | None = Field(default=None, description=FIELDS_DESCRIPTION)
+    fields: str | None = fields_parameter(FIELDS_EXAMPLE)
 
 
 class ListQuery(Parameters):
@@ -99,9 +88,7 @@ class ListQuery(Parameters):
     cursor: str | None = Field(
         default=None, max_length=200, description="The `next_cursor` of the previous page"
     )
-    fields: str | None = Field(
-        default=None, description=FIELDS_DESCRIPTION.replace("to return", "of each item")
-    )
+    fields: str | None = fields_parameter(FIELDS_EXAMPLE, of="of each item")
 
 
 def _submit_responses() -> ResponseDict:

@@ -22,38 +22,29 @@ audit log, without the secret.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Literal, cast
+from typing import Literal, TypeVar, cast
 
 from flask import Response, url_for
-from flask_openapi3.blueprint import APIBlueprint
-from flask_openapi3.models.tag import Tag
 from flask_openapi3.types import ResponseDict
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bridge.domain.errors import MappingError
 from bridge.observability.audit import mask_account
 from bridge.rest.audit import record_admin_action
 from bridge.rest.auth import protect
+from bridge.rest.blueprint import resource
 from bridge.rest.openapi import responses
 from bridge.rest.params import Parameters
 from bridge.rest.schemas import JSON, JsonBody
 from bridge.rest.wire import bridge
 from bridge.security.access import SCOPES
-from bridge.security.clients import DEFAULT_PLAN, ApiClient, ClientRegistry, Tier
+from bridge.security.clients import ApiClient, ClientRegistry, Tier
 from bridge.security.links import AccountLink
+from bridge.settings import DEFAULT_PLAN
 
-clients = APIBlueprint(
-    "clients",
-    __name__,
-    url_prefix="/api/v1",
-    abp_tags=[
-        Tag(
-            name="clients",
-            description="API clients and their credentials (operators only)",
-        )
-    ],
-)
+clients = resource("clients", __name__, "API clients and their credentials (operators only)")
 
 ADMIN_SCOPE = "clients:admin"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -105,6 +96,12 @@ class ClientView(BaseModel):
     plan: str
     organisation: str | None = None
     active: bool
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _sorted(cls, scopes: Iterable[str]) -> list[str]:
+        """A client holds its scopes as a set: shown in one order, always."""
+        return sorted(scopes)
 
 
 class ClientList(BaseModel):
@@ -197,7 +194,39 @@ class UnlinkParams(Parameters):
 
 NEW_CLIENT = JsonBody(NewClient)
 NEW_ACCOUNT_LINK = JsonBody(NewAccountLink)
-_NEW_CLIENT_SCHEMA = NewClient.model_json_schema()
+
+
+View = TypeVar("View", bound=Callable[..., Response])
+
+
+def _admin(
+    method: Literal["get", "post", "delete"],
+    rule: str,
+    *,
+    answer: ResponseDict,
+    body: tuple[str, type[BaseModel]] | None = None,
+    **doc: str,
+) -> Callable[[View], View]:
+    """A route of this blueprint, for private clients holding `clients:admin` only. `answer`
+    documents its responses, `body` its JSON request body (description, model), `doc` its
+    operation_id, summary and description."""
+    if body is not None:
+        described, model = body
+        schema = {
+            "description": described,
+            "required": True,
+            "content": {JSON: {"schema": model.model_json_schema()}},
+        }
+        route = getattr(clients, method)(
+            rule, responses=answer, openapi_extensions={"requestBody": schema}, **doc
+        )
+    else:
+        route = getattr(clients, method)(rule, responses=answer, **doc)
+
+    def admin(view: View) -> View:
+        return cast(View, route(protect(ADMIN_SCOPE, "private")(view)))
+
+    return admin
 
 
 def _answer(status: int, model: type[BaseModel], *problems: int) -> ResponseDict:
@@ -207,36 +236,30 @@ def _answer(status: int, model: type[BaseModel], *problems: int) -> ResponseDict
     return documented
 
 
-@clients.get(
+@_admin(
+    "get",
     "/clients",
     operation_id="listClients",
     summary="List the API clients",
     description="Every client, oldest first, with its tier, scopes, plan, organisation and "
     "state. Secrets, API keys and WS-Security passwords are never shown.",
-    responses=_answer(200, ClientList),
+    answer=_answer(200, ClientList),
 )
-@protect(ADMIN_SCOPE, "private")
 def list_clients() -> Response:
     found = [_view(client) for client in _registry().list()]
     return _json(ClientList(clients=found), 200)
 
 
-@clients.post(
+@_admin(
+    "post",
     "/clients",
     operation_id="createClient",
     summary="Register an API client",
     description="Answers the client and its secret. The secret is shown only in this answer: "
     "store it where the client reads it. Scopes must be ones the bridge knows.",
-    responses=_answer(201, CreatedClient, 415, 422),
-    openapi_extensions={
-        "requestBody": {
-            "description": "The client to register",
-            "required": True,
-            "content": {JSON: {"schema": _NEW_CLIENT_SCHEMA}},
-        }
-    },
+    answer=_answer(201, CreatedClient, 415, 422),
+    body=("The client to register", NewClient),
 )
-@protect(ADMIN_SCOPE, "private")
 def create_client() -> Response:
     body = NEW_CLIENT.read()
     for index, scope in enumerate(body.scopes):
@@ -252,76 +275,75 @@ def create_client() -> Response:
     )
 
 
-@clients.get(
+@_admin(
+    "get",
     "/clients/<client_id>",
     operation_id="getClient",
     summary="Read an API client",
-    responses=_answer(200, ClientView, 404),
+    answer=_answer(200, ClientView, 404),
 )
-@protect(ADMIN_SCOPE, "private")
 def get_client(path: ClientPath) -> Response:
     return _json(_view(_registry().get(path.client_id)), 200)
 
 
-@clients.post(
+@_admin(
+    "post",
     "/clients/<client_id>/secret",
     operation_id="rotateClientSecret",
     summary="Replace a client's secret",
     description="The old secret stops working at once; tokens already issued run to their "
     "expiry. The new secret is shown only in this answer.",
-    responses=_answer(200, ClientSecret, 404),
+    answer=_answer(200, ClientSecret, 404),
 )
-@protect(ADMIN_SCOPE, "private")
 def rotate_client_secret(path: ClientPath) -> Response:
     secret = _registry().rotate_secret(path.client_id)
-    record_admin_action("client rotate-secret", resource_id=path.client_id)
-    return _json(ClientSecret(client_id=path.client_id, client_secret=secret), 200)
+    return _issued(
+        path, "rotate-secret", ClientSecret(client_id=path.client_id, client_secret=secret)
+    )
 
 
-@clients.post(
+@_admin(
+    "post",
     "/clients/<client_id>/api-keys",
     operation_id="createApiKey",
     summary="Issue an API key",
     description="A new key for the `X-API-Key` header, with the client's scopes. Keys already "
     "issued keep working until the client is disabled. Shown only in this answer.",
-    responses=_answer(201, IssuedApiKey, 404),
+    answer=_answer(201, IssuedApiKey, 404),
 )
-@protect(ADMIN_SCOPE, "private")
 def create_api_key(path: ClientPath) -> Response:
     key = _registry().create_api_key(path.client_id)
-    record_admin_action("client api-key", resource_id=path.client_id)
-    return _json(IssuedApiKey(client_id=path.client_id, api_key=key), 201)
+    return _issued(path, "api-key", IssuedApiKey(client_id=path.client_id, api_key=key), 201)
 
 
-@clients.post(
+@_admin(
+    "post",
     "/clients/<client_id>/wss-password",
     operation_id="createWssPassword",
     summary="Issue a WS-Security password",
     description="The password of the client's WS-Security UsernameToken on the SOAP doors "
     "(Username: the client id; PasswordDigest). The previous password stops working at once. "
     "Shown only in this answer.",
-    responses=_answer(200, IssuedWssPassword, 404),
+    answer=_answer(200, IssuedWssPassword, 404),
 )
-@protect(ADMIN_SCOPE, "private")
 def create_wss_password(path: ClientPath) -> Response:
     password = _registry().create_wss_password(path.client_id)
-    record_admin_action("client wss-password", resource_id=path.client_id)
     answer = IssuedWssPassword(
         client_id=path.client_id, username=path.client_id, wss_password=password
     )
-    return _json(answer, 200)
+    return _issued(path, "wss-password", answer)
 
 
-@clients.post(
+@_admin(
+    "post",
     "/clients/<client_id>/disable",
     operation_id="disableClient",
     summary="Disable an API client",
     description="Refuses the client from now on: its secret, API keys and WS-Security password "
     "stop working and its refresh tokens are revoked. Access tokens already issued are "
     "refused within seconds. Disabling a disabled client changes nothing.",
-    responses=_answer(200, ClientView, 404),
+    answer=_answer(200, ClientView, 404),
 )
-@protect(ADMIN_SCOPE, "private")
 def disable_client(path: ClientPath) -> Response:
     registry = _registry()
     registry.disable(path.client_id)
@@ -331,37 +353,31 @@ def disable_client(path: ClientPath) -> Response:
     return _json(_view(registry.get(path.client_id)), 200)
 
 
-@clients.get(
+@_admin(
+    "get",
     "/clients/<client_id>/accounts",
     operation_id="listAccountLinks",
     summary="List the accounts a client reads statements of",
     description="Its own links and its organisation's. A private client reads every account "
     "without links; a public client reads none.",
-    responses=_answer(200, AccountLinkList, 404),
+    answer=_answer(200, AccountLinkList, 404),
 )
-@protect(ADMIN_SCOPE, "private")
 def list_account_links(path: ClientPath) -> Response:
     links = bridge().security.links.of(_registry().get(path.client_id))
     return _json(AccountLinkList(links=[_link_view(link) for link in links]), 200)
 
 
-@clients.post(
+@_admin(
+    "post",
     "/clients/<client_id>/accounts",
     operation_id="linkAccount",
     summary="Let a client read an account's statements",
     description="Links the account to the client, or with `organisation: true` to the "
     "client's organisation, so that every client of it reads the account. An account already "
     "linked so is a 409.",
-    responses=_answer(201, AccountLinkView, 404, 409, 415, 422),
-    openapi_extensions={
-        "requestBody": {
-            "description": "The account to link",
-            "required": True,
-            "content": {JSON: {"schema": NewAccountLink.model_json_schema()}},
-        }
-    },
+    answer=_answer(201, AccountLinkView, 404, 409, 415, 422),
+    body=("The account to link", NewAccountLink),
 )
-@protect(ADMIN_SCOPE, "private")
 def link_account(path: ClientPath) -> Response:
     body = NEW_ACCOUNT_LINK.read()
     link = bridge().security.links.link(
@@ -375,15 +391,15 @@ def link_account(path: ClientPath) -> Response:
     return _json(_link_view(link), 201)
 
 
-@clients.delete(
+@_admin(
+    "delete",
     "/clients/<client_id>/accounts/<account>",
     operation_id="unlinkAccount",
     summary="Stop a client reading an account's statements",
     description="Removes the client's own link, or with `organisation=true` its "
     "organisation's. Takes effect at once on every node.",
-    responses=responses(204, {"description": "Unlinked", "content": {}}, problems=(400, 404, 422)),
+    answer=responses(204, {"description": "Unlinked", "content": {}}, problems=(400, 404, 422)),
 )
-@protect(ADMIN_SCOPE, "private")
 def unlink_account(path: AccountLinkPath, query: UnlinkParams) -> Response:
     bridge().security.links.unlink(
         _registry().get(path.client_id), path.account, organisation=query.organisation
@@ -397,29 +413,22 @@ def unlink_account(path: AccountLinkPath, query: UnlinkParams) -> Response:
     return Response(status=204, headers=NO_STORE)
 
 
+def _issued(path: ClientPath, action: str, answer: BaseModel, status: int = 200) -> Response:
+    """The answer carrying a credential just issued; the audit entry says so, without it."""
+    record_admin_action(f"client {action}", resource_id=path.client_id)
+    return _json(answer, status)
+
+
 def _registry() -> ClientRegistry:
     return bridge().security.clients
 
 
 def _link_view(link: AccountLink) -> AccountLinkView:
-    return AccountLinkView(
-        account=link.account,
-        holder_kind=link.holder_kind,
-        holder=link.holder,
-        created_at=link.created_at,
-    )
+    return AccountLinkView.model_validate(link, from_attributes=True)
 
 
 def _view(client: ApiClient) -> ClientView:
-    return ClientView(
-        id=client.id,
-        name=client.name,
-        tier=client.tier,
-        scopes=sorted(client.scopes),
-        plan=client.plan,
-        organisation=client.organisation,
-        active=client.active,
-    )
+    return ClientView.model_validate(client, from_attributes=True)
 
 
 def _json(model: BaseModel, status: int, headers: dict[str, str] | None = None) -> Response:

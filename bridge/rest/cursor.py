@@ -1,4 +1,5 @@
-"""Opaque paging cursors: page numbers for transaction lists, keysets for the bridge's own lists.
+"""Opaque paging cursors: page numbers for transaction lists, keysets for the bridge's own lists,
+and `one_page`, the one way a list view fetches a page and the cursor of the next.
 
 Core banking pages by number and size, so a cursor is the next page number bound to the query it
 continues: a digest of the account, the dates and the limit. A cursor used with another account,
@@ -14,11 +15,12 @@ import binascii
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import orjson
 
 from bridge.domain.errors import MappingError
+from bridge.rest.params import MAX_ID
 
 T = TypeVar("T")
 PARAMETER = "cursor"
@@ -33,27 +35,21 @@ def query_digest(account: str, from_date: date, to_date: date, limit: int) -> st
 
 
 def encode(page: int, digest: str) -> str:
-    payload = orjson.dumps({"v": _VERSION, "p": page, "q": digest})
-    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+    return _pack({"v": _VERSION, "p": page, "q": digest})
 
 
 def decode(cursor: str, digest: str) -> int:
     """The page number `cursor` points to, if it continues the query with this digest."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        payload = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, binascii.Error, orjson.JSONDecodeError):
-        raise MappingError(PARAMETER, _EXPECTED, cursor[:80]) from None
+    payload = _unpack(cursor, _EXPECTED)
+    page = payload.get("p")
     if (
-        not isinstance(payload, dict)
-        or payload.get("v") != _VERSION
+        payload.get("v") != _VERSION
         or payload.get("q") != digest
-        or not isinstance(payload.get("p"), int)
-        or isinstance(payload.get("p"), bool)
-        or not 2 <= payload["p"] <= _LAST_PAGE
+        or not isinstance(page, int)
+        or isinstance(page, bool)
+        or not 2 <= page <= _LAST_PAGE
     ):
         raise MappingError(PARAMETER, _EXPECTED, cursor[:80])
-    page: int = payload["p"]
     return page
 
 
@@ -68,29 +64,31 @@ _KEYSET_EXPECTED = "the next_cursor of a previous page of this list"
 
 def encode_after(created_at: datetime, key: str) -> str:
     """The cursor of a page that continues after the item with this (created_at, key)."""
-    payload = orjson.dumps({"v": _KEYSET_VERSION, "t": created_at.isoformat(), "i": key})
-    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+    return _pack({"v": _KEYSET_VERSION, "t": created_at.isoformat(), "i": key})
 
 
 def decode_after(cursor: str) -> tuple[datetime, str]:
     """The (created_at, key) a keyset cursor continues after; a 400 naming `cursor` otherwise."""
+    payload = _unpack(cursor, _KEYSET_EXPECTED)
+    key, moment = payload.get("i"), payload.get("t")
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        payload = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        if (
-            not isinstance(payload, dict)
-            or payload.get("v") != _KEYSET_VERSION
-            or not isinstance(payload.get("i"), str)
-            or not isinstance(payload.get("t"), str)
-        ):
-            raise ValueError("not a cursor")
-        created_at = datetime.fromisoformat(payload["t"])
-    except (ValueError, binascii.Error, orjson.JSONDecodeError):
+        if payload.get("v") != _KEYSET_VERSION or not isinstance(key, str):
+            raise ValueError("not a keyset cursor")
+        created_at = datetime.fromisoformat(moment) if isinstance(moment, str) else None
+    except ValueError:
         raise MappingError(PARAMETER, _KEYSET_EXPECTED, cursor[:80]) from None
-    if created_at.tzinfo is None:
+    if created_at is None or created_at.tzinfo is None:
         raise MappingError(PARAMETER, _KEYSET_EXPECTED, cursor[:80])
-    key: str = payload["i"]
     return created_at, key
+
+
+def decode_id_after(cursor: str) -> int:
+    """The id a keyset cursor of a list keyed by row id (the audit log, sync runs and
+    deliveries) continues after; a 400 naming `cursor` otherwise, a key that is no id too."""
+    _, key = decode_after(cursor)
+    if not (key.isascii() and key.isdigit()) or not 1 <= int(key) <= MAX_ID:
+        raise MappingError(PARAMETER, _KEYSET_EXPECTED, cursor[:80])
+    return int(key)
 
 
 def one_page(
@@ -101,3 +99,22 @@ def one_page(
     found = fetch(limit + 1)
     page = list(found[:limit])
     return page, (cursor_of(page[-1]) if len(found) > limit else None)
+
+
+# -- the envelope: URL-safe base64 of a small JSON object, unpadded ------------------------------
+
+
+def _pack(payload: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).rstrip(b"=").decode()
+
+
+def _unpack(cursor: str, expected: str) -> dict[str, Any]:
+    """The object a cursor packs; a 400 naming `cursor`, saying what was `expected`, otherwise."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, orjson.JSONDecodeError):
+        raise MappingError(PARAMETER, expected, cursor[:80]) from None
+    if not isinstance(payload, dict):
+        raise MappingError(PARAMETER, expected, cursor[:80])
+    return payload

@@ -16,6 +16,8 @@ import types
 import typing
 from typing import Any, Union
 
+from pydantic import Field
+
 from bridge.domain.errors import MappingError
 from bridge.rest.problems import InvalidFields
 
@@ -23,6 +25,16 @@ from bridge.rest.problems import InvalidFields
 Selection = dict[str, "Selection | None"]
 
 PARAMETER = "fields"
+
+
+def fields_parameter(example: str, *, of: str = "to return") -> Any:
+    """The `fields` query parameter of a read, as a `Parameters` field: `example` is a
+    selection of the resource's names; `of` says whose names they are (``of each item``)."""
+    description = (
+        f"Comma-separated field names {of}, dotted for nested ones (`{example}`); "
+        "all fields when absent"
+    )
+    return Field(default=None, description=description)
 
 
 class SparseFields:

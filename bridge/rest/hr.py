@@ -32,15 +32,14 @@ from functools import wraps
 from typing import ParamSpec, cast
 
 from flask import Response, request, url_for
-from flask_openapi3.blueprint import APIBlueprint
-from flask_openapi3.models.tag import Tag
 from flask_openapi3.types import ResponseDict
 from pydantic import Field
 
 from bridge.domain import EmployeeChange
 from bridge.domain.errors import InvalidInput, KeyReused, MappingError
 from bridge.rest.auth import protect
-from bridge.rest.fields import SparseFields
+from bridge.rest.blueprint import resource
+from bridge.rest.fields import SparseFields, fields_parameter
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import ref, request_body, responses, success
 from bridge.rest.params import Parameters
@@ -60,12 +59,7 @@ from bridge.services.hr import new_record_id
 
 P = ParamSpec("P")
 
-hr = APIBlueprint(
-    "hr",
-    __name__,
-    url_prefix="/api/v1",
-    abp_tags=[Tag(name="hr", description="HR changes bound for payroll")],
-)
+hr = resource("hr", __name__, "HR changes bound for payroll")
 
 CHANGE_BODY = JsonBody(EmployeeChangeBody)
 CHANGE_BATCH = JsonBody(EmployeeChangeBatch)
@@ -87,11 +81,7 @@ class EmployeePath(Parameters):
 
 
 class EmployeeQuery(Parameters):
-    fields: str | None = Field(
-        default=None,
-        description="Comma-separated field names to return, dotted for nested ones "
-        "(`record_id,salary.amount.amount`); all fields when absent",
-    )
+    fields: str | None = fields_parameter("record_id,salary.amount.amount")
 
 
 def body_limit(limit: int) -> Callable[[Callable[P, Response]], Callable[P, Response]]:
@@ -206,17 +196,9 @@ def _change(body: EmployeeChangeBody | EmployeeChangeItem, employee_no: str) -> 
     An empty one is no record id: refused, not replaced."""
     if body.record_id == "":
         raise MappingError("record_id", "a record id of 1 character or more, or none", "''")
-    return EmployeeChange(
-        record_id=body.record_id if body.record_id is not None else new_record_id(),
-        employee_no=employee_no,
-        given_name=body.given_name,
-        family_name=body.family_name,
-        salary=body.salary,
-        weekly_hours=body.weekly_hours,
-        bank_account=body.bank_account,
-        effective_date=body.effective_date,
-        action=body.action,
-    )
+    record_id = body.record_id if body.record_id is not None else new_record_id()
+    fields = {name: getattr(body, name) for name in EmployeeChange.__dataclass_fields__}
+    return EmployeeChange(**fields | {"record_id": record_id, "employee_no": employee_no})
 
 
 def _fits_contract(changes: Sequence[EmployeeChange], prefix: Callable[[int], str]) -> None:

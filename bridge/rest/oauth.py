@@ -21,8 +21,6 @@ from urllib.parse import unquote_plus
 
 import orjson
 from flask import Response, request
-from flask_openapi3.blueprint import APIBlueprint
-from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.domain.errors import (
@@ -32,6 +30,7 @@ from bridge.domain.errors import (
     UnsupportedGrantType,
 )
 from bridge.rest.auth import DOOR, open_access, source
+from bridge.rest.blueprint import resource
 from bridge.rest.openapi import responses
 from bridge.rest.wire import bridge
 from bridge.security import Security
@@ -49,12 +48,7 @@ TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
 # and no parameter may appear twice.
 PARAMETERS = ("grant_type", "scope", "refresh_token", "client_id", "client_secret")
 
-oauth = APIBlueprint(
-    "oauth",
-    __name__,
-    url_prefix="/oauth",
-    abp_tags=[Tag(name="oauth", description="OAuth2 access tokens (RFC 6749)")],
-)
+oauth = resource("oauth", __name__, "OAuth2 access tokens (RFC 6749)", url_prefix="/oauth")
 
 
 class TokenResponse(BaseModel):

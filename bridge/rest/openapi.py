@@ -15,7 +15,9 @@ serialised once and served as bytes from `/api/openapi.json`; Swagger UI is serv
 from __future__ import annotations
 
 import copy
+import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,16 +117,23 @@ def _problem(status: int) -> dict[str, Any]:
     return response
 
 
-def publish(app: OpenAPI) -> bytes:
-    """Finish the document, serve it and the docs page; returns the document as served."""
+def publish(app: OpenAPI, *, paths: Callable[[dict[str, Any]], None] | None = None) -> bytes:
+    """Finish the document, serve it and the docs page; returns the document as served.
+    `paths` adds the operations flask-openapi3 cannot describe (the imported services',
+    `bridge.rest.services.document`), before their access and limits are documented."""
     spec = app.api_doc
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     # flask-openapi3 always adds its own validation error model; ours is Problem.
     schemas.pop("ValidationErrorModel", None)
     schemas.update(component_schemas())
+    if paths is not None:
+        paths(spec)
     bridge = app.extensions["bridge"]
-    contract_facets(schemas, bridge.mappings, currency_units(bridge.settings.mappings_dir))
-    parameter_facets(spec, bridge.mappings)
+    settings = bridge.settings
+    contract_facets(
+        schemas, bridge.mappings, currency_units(settings.mappings_dir), settings.contracts_dir
+    )
+    parameter_facets(spec, bridge.mappings, settings.contracts_dir)
     fields_parameters(spec)
     cursor_parameters(spec)
     job_parameters(spec, sorted(bridge.sync.deliverers))
@@ -135,7 +144,10 @@ def publish(app: OpenAPI) -> bytes:
     _document_door_limits(spec)
     attach_examples(spec)
     check_path_parameters(app, spec)
-    document = orjson.dumps(spec)
+    try:
+        document = orjson.dumps(spec)
+    except orjson.JSONEncodeError:  # an XSD bound past 64 bits (xs:unsignedLong), kept exact
+        document = json.dumps(spec, ensure_ascii=False).encode()
 
     def openapi_document() -> Response:
         return Response(document, mimetype=JSON)
@@ -288,13 +300,16 @@ PARAMETER_BINDINGS: dict[tuple[str, str], tuple[str, str]] = {
 _MERGED = ("minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems")
 
 
-def contract_facets(schemas: dict[str, Any], mappings: Mappings, units: dict[str, int]) -> None:
-    """Narrow the component schemas to what their contracts accept, in place. A nested class
-    narrowed for one contract becomes a component of its own (`BankingMoney`, `PayrollMoney`):
-    the same canonical class carries different facets in different vocabularies."""
+def contract_facets(
+    schemas: dict[str, Any], mappings: Mappings, units: dict[str, int], contracts_dir: Path
+) -> None:
+    """Narrow the component schemas to what their contracts (in `contracts_dir`) accept, in
+    place. A nested class narrowed for one contract becomes a component of its own
+    (`BankingMoney`, `PayrollMoney`): the same canonical class carries different facets in
+    different vocabularies."""
     for component, mapping, renames in CONTRACT_BINDINGS:
         spec = mappings[mapping].spec
-        facets = canonical_facets(spec, XsdJsonSchema.of_contract(spec.contract))
+        facets = canonical_facets(spec, XsdJsonSchema.of_contract(spec.contract, contracts_dir))
         for path, facet in facets.items():
             head, dot, rest = path.partition(".")
             path = renames.get(path, renames.get(head, head) + dot + rest)
@@ -403,11 +418,13 @@ def _minor_units(money: dict[str, Any], units: dict[str, int]) -> None:
     money["anyOf"] = branches
 
 
-def parameter_facets(spec: dict[str, Any], mappings: Mappings) -> None:
-    """Each bound path parameter takes its contract field's facets."""
+def parameter_facets(spec: dict[str, Any], mappings: Mappings, contracts_dir: Path) -> None:
+    """Each bound path parameter takes its contract field's facets (contracts in
+    `contracts_dir`)."""
     for (path, name), (mapping, field) in PARAMETER_BINDINGS.items():
         mapped = mappings[mapping].spec
-        facet = canonical_facets(mapped, XsdJsonSchema.of_contract(mapped.contract))[field]
+        contract = XsdJsonSchema.of_contract(mapped.contract, contracts_dir)
+        facet = canonical_facets(mapped, contract)[field]
         for operation in spec["paths"].get(path, {}).values():
             for parameter in operation.get("parameters", []):
                 if parameter["name"] == name and parameter["in"] == "path":

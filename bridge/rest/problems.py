@@ -18,6 +18,11 @@ Status codes, by the most specific class in the table below:
     NotFound                                      404
     Conflict, InProgress                          409  InProgress adds Retry-After
     UpstreamUnavailable                           503  with Retry-After
+    UpstreamFault                                 422  a fault an imported service's contract
+                                                       declares, its own type
+                                                       (`.../services/<name>/<Fault>`) and its
+                                                       detail as `fault_detail`; 502 when the
+                                                       service blames itself (a Server fault)
     UpstreamRejected, UpstreamError               502
     anything else                                 500  no detail beyond the correlation id
 
@@ -52,6 +57,7 @@ from bridge.domain.errors import (
     RateLimited,
     UnstorableText,
     UpstreamError,
+    UpstreamFault,
     UpstreamRejected,
     UpstreamUnavailable,
 )
@@ -70,10 +76,8 @@ CHALLENGE = 'Bearer realm="bridge"'
 log = logging.getLogger(__name__)
 
 
-class InvalidJson(InvalidInput):
+class InvalidJson(InvalidInput, kind="invalid-json"):
     """The body is not a JSON document at all."""
-
-    kind = "invalid-json"
 
 
 class InvalidFields(MappingError):
@@ -153,6 +157,7 @@ _STATUS: dict[type[BaseException], tuple[int, str]] = {
     InProgress: (409, "The request is still in progress"),
     Conflict: (409, "The request conflicts with the state of the resource"),
     UpstreamUnavailable: (503, "An upstream system is unavailable"),
+    UpstreamFault: (422, "The service answered with a fault its contract declares"),
     UpstreamRejected: (502, "An upstream system refused the request"),
     UpstreamError: (502, "An upstream system failed"),
 }
@@ -164,6 +169,7 @@ def problem(error: BaseException) -> Response:
     """The problem+json response for `error`. The one mapping of errors to the REST wire."""
     headers: dict[str, str] = {}
     fields: list[MappingError] = []
+    members: dict[str, Any] = {}
     if isinstance(error, HTTPException) and error.code is not None:
         status = error.code
         kind = _WORDS.sub("-", type(error).__name__).lower()
@@ -175,7 +181,11 @@ def problem(error: BaseException) -> Response:
         kind, detail = error.kind, error.detail
         if isinstance(error, MappingError):
             fields = error.errors if isinstance(error, InvalidFields) else [error]
-        if isinstance(error, UpstreamUnavailable):
+        if isinstance(error, UpstreamFault):
+            kind = f"services/{error.upstream}/{error.fault}"
+            status = status if error.sender else 502
+            members = {"fault": error.fault, "fault_detail": error.content}
+        elif isinstance(error, UpstreamUnavailable):
             headers["Retry-After"] = str(error.retry_after)
         elif isinstance(error, InProgress):
             headers["Retry-After"] = str(IN_PROGRESS_RETRY_AFTER)
@@ -206,6 +216,7 @@ def problem(error: BaseException) -> Response:
         body["correlation_id"] = correlation_id
     if fields:
         body["errors"] = [_field(e) for e in fields]
+    body.update(members)
     return Response(orjson.dumps(body), status=status, headers=headers, mimetype=MEDIA_TYPE)
 
 

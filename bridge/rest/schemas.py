@@ -35,6 +35,7 @@ from bridge.rest.jsonlimits import check_json_body
 from bridge.rest.jsonrules import check_unique_keys, exact_decimals
 from bridge.rest.params import MAX_ID
 from bridge.rest.problems import InvalidFields, InvalidJson, Problem
+from bridge.store.audit import AuditInterface, AuditOutcome, AuditRecord
 
 T = TypeVar("T")
 
@@ -99,18 +100,10 @@ class EmployeeChangeBody:
 
 
 @canonical
-class EmployeeChangeItem:
+class EmployeeChangeItem(EmployeeChangeBody):
     """One change of a batch: an HR change with its employee number; `record_id` as for PUT."""
 
-    record_id: str | None = None
     employee_no: str
-    given_name: str
-    family_name: str
-    salary: Salary
-    weekly_hours: Decimal
-    bank_account: str
-    effective_date: date
-    action: EmployeeAction
 
 
 @canonical
@@ -270,38 +263,18 @@ class ReplayResult:
 
 # -- the audit log ------------------------------------------------------------------------------
 
-AuditInterface = Literal["rest", "soap", "sims", "sync", "admin", "ui", "cli"]
-AuditOutcome = Literal[
-    "ok",
-    "client_error",
-    "unauthenticated",
-    "denied",
-    "not_found",
-    "rate_limited",
-    "server_error",
-    "security_event",
-]
 
-
-@dataclass(slots=True, kw_only=True)
-class AuditEntry:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry(AuditRecord):
     """One audited event: a call on a door, a sync delivery, an admin action or a security
     event. `status` is the HTTP status ("201"), SOAP faultcode ("soap:Client") or sync result
     ("delivered", "retry", "dead"); account numbers are masked and secrets never kept."""
 
+    # The stored record's fields in its order; read back, it has an id, and the values of
+    # `interface` and `outcome` are named for clients.
     id: int
-    at: datetime
-    client_id: str | None = None
-    tier: str | None = None
     interface: AuditInterface
-    operation: str
-    resource_id: str | None = None
     outcome: AuditOutcome
-    status: str
-    latency_ms: float | None = None
-    source: str | None = None
-    correlation_id: str | None = None
-    detail: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)

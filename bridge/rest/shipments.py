@@ -22,8 +22,6 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from flask import Response, url_for
-from flask_openapi3.blueprint import APIBlueprint
-from flask_openapi3.models.tag import Tag
 from flask_openapi3.types import ResponseDict
 from pydantic import Field
 
@@ -37,7 +35,8 @@ from bridge.domain.shipping import (
 )
 from bridge.rest import cursor
 from bridge.rest.auth import principal, protect
-from bridge.rest.fields import SparseFields, project
+from bridge.rest.blueprint import resource
+from bridge.rest.fields import SparseFields, fields_parameter, project
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
 from bridge.rest.params import Parameters
@@ -45,16 +44,8 @@ from bridge.rest.schemas import JsonBody, ShipmentList
 from bridge.rest.wire import bridge, canonical_response, correlation_id
 from bridge.services.shipping import After
 
-shipments = APIBlueprint(
-    "shipments",
-    __name__,
-    url_prefix="/api/v1",
-    abp_tags=[
-        Tag(
-            name="shipments",
-            description="Orders handed to the logistics partner, their bookings and tracking",
-        )
-    ],
+shipments = resource(
+    "shipments", __name__, "Orders handed to the logistics partner, their bookings and tracking"
 )
 
 SHIPMENT_ORDER = JsonBody(ShipmentOrder)
@@ -65,10 +56,7 @@ PARTNER_CONTRACT = "partner/shipping_details"
 _ORDER_FIELD = {"consignee_name": "consignee.name"}
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-FIELDS_DESCRIPTION = (
-    "Comma-separated field names to return, dotted for nested ones "
-    "(`shipment_ref,status,tracking_no,events.status`); all fields when absent"
-)
+FIELDS_EXAMPLE = "shipment_ref,status,tracking_no,events.status"
 
 
 class ShipmentPath(Parameters):
@@ -80,7 +68,7 @@ class ShipmentPath(Parameters):
 
 
 class ReadQuery(Parameters):
-    fields: str | None = Field(default=None, description=FIELDS_DESCRIPTION)
+    fields: str | None = fields_parameter(FIELDS_EXAMPLE)
 
 
 class ListQuery(Parameters):
@@ -96,9 +84,7 @@ class ListQuery(Parameters):
     cursor: str | None = Field(
         default=None, max_length=200, description="The `next_cursor` of the previous page"
     )
-    fields: str | None = Field(
-        default=None, description=FIELDS_DESCRIPTION.replace("to return", "of each item")
-    )
+    fields: str | None = fields_parameter(FIELDS_EXAMPLE, of="of each item")
 
 
 def _create_responses() -> ResponseDict:

@@ -23,10 +23,8 @@ holding `sync:admin`.
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+import dataclasses
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import orjson
 from flask import Response, request, url_for
@@ -34,12 +32,10 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from pydantic import Field
 
-from bridge.app import schedules
 from bridge.domain.errors import Conflict, MappingError, NotFound
-from bridge.observability.metrics import breaker_states
+from bridge.rest import cursor
 from bridge.rest.audit import record_admin_action
 from bridge.rest.auth import protect
-from bridge.rest.cursor import one_page
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
 from bridge.rest.params import MAX_ID, Parameters
@@ -59,10 +55,13 @@ from bridge.rest.schemas import (
 )
 from bridge.rest.wire import bridge, canonical_response
 from bridge.sync import status
-from bridge.sync.engine import Deliverer
 from bridge.sync.outbox import DEAD
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 T = TypeVar("T")
+W = TypeVar("W", bound="DataclassInstance")
 
 sync = APIBlueprint(
     "sync",
@@ -80,7 +79,6 @@ sync = APIBlueprint(
 ADMIN_SCOPE = "sync:admin"
 RUN_REQUEST = JsonBody(RunRequest)
 REPLAY_REQUEST = JsonBody(ReplayRequest)
-LAST_RUNS = 5  # per job in the job list
 JOB_NAME = r"^[a-z][a-z_]{0,31}$"
 
 
@@ -124,6 +122,11 @@ class DeliveryQuery(Parameters):
     )
 
 
+def _optional(body: JsonBody[Any], description: str) -> dict[str, Any]:
+    """The document of a request body that may be left out (`_optional_body`)."""
+    return {"requestBody": {**request_body(body, description)["requestBody"], "required": False}}
+
+
 # -- jobs ------------------------------------------------------------------------------------------
 
 
@@ -139,10 +142,7 @@ class DeliveryQuery(Parameters):
 )
 @protect(ADMIN_SCOPE, "private")
 def list_jobs() -> Response:
-    depth = bridge().sync.outbox.depth()
-    return canonical_response(
-        SyncJobList(jobs=[_job(name, depth) for name in bridge().sync.deliverers])
-    )
+    return canonical_response(SyncJobList(jobs=[_job(job) for job in _status().jobs()]))
 
 
 @sync.get(
@@ -154,8 +154,10 @@ def list_jobs() -> Response:
 )
 @protect(ADMIN_SCOPE, "private")
 def get_job(path: JobPath) -> Response:
-    _deliverer(path.job)
-    return canonical_response(_job(path.job, bridge().sync.outbox.depth()))
+    found = _status().job(path.job)
+    if found is None:
+        raise _no_job(path.job)
+    return canonical_response(_job(found))
 
 
 @sync.get(
@@ -169,17 +171,17 @@ def get_job(path: JobPath) -> Response:
 @protect(ADMIN_SCOPE, "private")
 def list_job_runs(path: JobPath, query: RunsQuery) -> Response:
     """Keyset paging on the run id: runs started meanwhile do not shift the pages."""
-    _deliverer(path.job)
-    before = None if query.cursor is None else _decode_cursor("runs", query.cursor)
-    rows, next_cursor = one_page(
-        lambda limit: status.last_runs(
-            bridge().engine, job=path.job, limit=limit, before_id=before
-        ),
+    read = _status()
+    if read.topic_of(path.job) is None:
+        raise _no_job(path.job)
+    before = None if query.cursor is None else cursor.decode_id_after(query.cursor)
+    runs, next_cursor = cursor.one_page(
+        lambda limit: read.runs(job=path.job, limit=limit, before_id=before),
         query.limit,
-        lambda last: _encode_cursor("runs", int(last["id"])),
+        lambda last: cursor.encode_after(last.started_at, str(last.id)),
     )
     return canonical_response(
-        JobRunList(runs=[_job_run(row) for row in rows], next_cursor=next_cursor)
+        JobRunList(runs=[_wire(JobRun, run) for run in runs], next_cursor=next_cursor)
     )
 
 
@@ -197,20 +199,17 @@ def list_job_runs(path: JobPath, query: RunsQuery) -> Response:
         success("JobRun", "The run, ended", {"Location": "Where the run can be read again"}),
         problems=(400, 404, 409, 415),
     ),
-    openapi_extensions={
-        "requestBody": {
-            **request_body(RUN_REQUEST, "Optional: how many batches at most")["requestBody"],
-            "required": False,
-        }
-    },
+    openapi_extensions=_optional(RUN_REQUEST, "Optional: how many batches at most"),
 )
 @idempotent
 @protect(ADMIN_SCOPE, "private")
 def run_job(path: JobPath) -> Response:
-    _deliverer(path.job)
+    read = _status()
+    if read.topic_of(path.job) is None:
+        raise _no_job(path.job)
     body = _optional_body(RUN_REQUEST, RunRequest())
     report = bridge().sync.run(path.job, trigger="api", max_batches=body.batches)
-    run = _job_run(_found(status.job_run(bridge().engine, cast(int, report.run_id)), "run"))
+    run = _wire(JobRun, _found(read.run(cast(int, report.run_id)), "no run"))
     record_admin_action(
         "sync run",
         resource_id=path.job,
@@ -229,10 +228,10 @@ def run_job(path: JobPath) -> Response:
 )
 @protect(ADMIN_SCOPE, "private")
 def get_job_run(path: RunPath) -> Response:
-    row = status.job_run(bridge().engine, path.run_id)
-    if row is None or row["job"] != path.job:
+    run = _status().run(path.run_id)
+    if run is None or run.job != path.job:
         raise NotFound(f"no run {path.run_id} of job {path.job!r}")
-    return canonical_response(_job_run(row))
+    return canonical_response(_wire(JobRun, run))
 
 
 # -- deliveries ------------------------------------------------------------------------------------
@@ -250,22 +249,21 @@ def get_job_run(path: RunPath) -> Response:
 @protect(ADMIN_SCOPE, "private")
 def list_deliveries(query: DeliveriesQuery) -> Response:
     """Keyset paging on the delivery id: new deliveries do not shift the pages."""
-    topics = None if query.job is None else [_topic(query.job, "job")]
-    after = 0 if query.cursor is None else _decode_cursor("deliveries", query.cursor)
-    rows, next_cursor = one_page(
-        lambda limit: status.deliveries(
-            bridge().engine,
-            topics=topics,
+    read = _status()
+    job = None if query.job is None else _known_job(query.job, "job")
+    after = 0 if query.cursor is None else cursor.decode_id_after(query.cursor)
+    deliveries, next_cursor = cursor.one_page(
+        lambda limit: read.deliveries(
+            job=job,
             status=query.status,
             after_id=after,
             limit=limit,
             payload=query.include == "payload",
         ),
         query.limit,
-        lambda last: _encode_cursor("deliveries", int(last["id"])),
+        lambda last: cursor.encode_after(last.created_at, str(last.id)),
     )
-    jobs = _jobs_by_topic()
-    page = [_delivery(row, jobs) for row in rows]
+    page = [_delivery(delivery) for delivery in deliveries]
     return canonical_response(DeliveryList(deliveries=page, next_cursor=next_cursor))
 
 
@@ -277,8 +275,8 @@ def list_deliveries(query: DeliveriesQuery) -> Response:
 )
 @protect(ADMIN_SCOPE, "private")
 def get_delivery(path: DeliveryPath, query: DeliveryQuery) -> Response:
-    row = status.delivery(bridge().engine, path.id, payload=query.include == "payload")
-    return canonical_response(_delivery(_found(row, f"delivery {path.id}"), _jobs_by_topic()))
+    found = _status().delivery(path.id, payload=query.include == "payload")
+    return canonical_response(_delivery(_found(found, f"no delivery {path.id}")))
 
 
 @sync.post(
@@ -295,16 +293,16 @@ def get_delivery(path: DeliveryPath, query: DeliveryQuery) -> Response:
 @idempotent
 @protect(ADMIN_SCOPE, "private")
 def replay_delivery(path: DeliveryPath) -> Response:
-    engine, outbox = bridge().engine, bridge().sync.outbox
-    row = _found(status.delivery(engine, path.id), f"delivery {path.id}")
-    if row["status"] != DEAD or outbox.replay(ids=[path.id]) == 0:
-        now = _found(status.delivery(engine, path.id), f"delivery {path.id}")
+    read, missing = _status(), f"no delivery {path.id}"
+    dead = _found(read.delivery(path.id), missing).status == DEAD
+    if not dead or bridge().sync.outbox.replay(ids=[path.id]) == 0:
+        now = _found(read.delivery(path.id), missing)
         raise Conflict(
-            f"delivery {path.id} is {now['status']}, not dead: only dead letters are replayed"
+            f"delivery {path.id} is {now.status}, not dead: only dead letters are replayed"
         )
-    replayed = _found(status.delivery(engine, path.id), f"delivery {path.id}")
+    replayed = _found(read.delivery(path.id), missing)
     record_admin_action("sync replay", resource_id=str(path.id), detail="replayed 1")
-    return canonical_response(_delivery(replayed, _jobs_by_topic()))
+    return canonical_response(_delivery(replayed))
 
 
 @sync.post(
@@ -316,18 +314,13 @@ def replay_delivery(path: DeliveryPath) -> Response:
     responses=responses(
         200, success("ReplayResult", "How many were replayed"), problems=(400, 415)
     ),
-    openapi_extensions={
-        "requestBody": {
-            **request_body(REPLAY_REQUEST, "Optional: which dead letters")["requestBody"],
-            "required": False,
-        }
-    },
+    openapi_extensions=_optional(REPLAY_REQUEST, "Optional: which dead letters"),
 )
 @idempotent
 @protect(ADMIN_SCOPE, "private")
 def replay_deliveries() -> Response:
     body = _optional_body(REPLAY_REQUEST, ReplayRequest())
-    topic = None if body.job is None else _topic(body.job, "job")
+    topic = None if body.job is None else _status().topic_of(_known_job(body.job, "job"))
     count = bridge().sync.outbox.replay(topic=topic, ids=body.ids)
     record_admin_action(
         "sync replay", resource_id=body.job, detail=f"replayed {count}; ids {body.ids or 'all'}"
@@ -338,92 +331,53 @@ def replay_deliveries() -> Response:
 # -- helpers ---------------------------------------------------------------------------------------
 
 
-def _deliverer(job: str) -> Deliverer:
-    found = bridge().sync.deliverers.get(job)
-    if found is None:
-        raise NotFound(f"no sync job {job!r} in this bridge (jobs: {', '.join(_job_names())})")
-    return found
+def _status() -> status.SyncStatus:
+    return bridge().sync_status
 
 
-def _topic(job: str, parameter: str) -> str:
-    found = bridge().sync.deliverers.get(job)
-    if found is None:
-        raise MappingError(parameter, f"a job of this bridge: {', '.join(_job_names())}", job)
-    return found.topic
-
-
-def _job_names() -> list[str]:
-    return sorted(bridge().sync.deliverers)
-
-
-def _jobs_by_topic() -> dict[str, str]:
-    return {deliverer.topic: job for job, deliverer in bridge().sync.deliverers.items()}
-
-
-def _job(name: str, depth: Mapping[str, Mapping[str, int]]) -> SyncJob:
-    the = bridge()
-    deliverer = the.sync.deliverers[name]
-    counts = depth.get(deliverer.topic, {})
-    return SyncJob(
-        name=name,
-        topic=deliverer.topic,
-        upstream=deliverer.upstream,
-        schedule=schedules(the.settings, [name])[0].crontab,
-        scheduled=the.settings.scheduler,
-        batch_size=deliverer.batch_size,
-        # across every worker, as the dashboard shows it
-        circuit=breaker_states(the.sync.breakers)[deliverer.upstream],
-        running=name in the.sync.running,
-        queue=QueueDepth(
-            pending=counts.get("pending", 0),
-            claimed=counts.get("claimed", 0),
-            delivered=counts.get("delivered", 0),
-            dead=counts.get("dead", 0),
-        ),
-        last_runs=[
-            _job_run(row) for row in status.last_runs(the.engine, job=name, limit=LAST_RUNS)
-        ],
+def _no_job(job: str) -> NotFound:
+    return NotFound(
+        f"no sync job {job!r} in this bridge (jobs: {', '.join(_status().job_names())})"
     )
 
 
-def _job_run(row: Mapping[str, Any]) -> JobRun:
-    return JobRun(
-        id=row["id"],
-        job=row["job"],
-        trigger=row["trigger"],
-        node=row["node"],
-        started_at=row["started_at"],
-        ended_at=row["ended_at"],
-        claimed=row["claimed"],
-        delivered=row["delivered"],
-        retried=row["retried"],
-        dead=row["dead"],
-        error=row["error"],
+def _known_job(job: str, parameter: str) -> str:
+    """`job`, if this bridge has it; a 400 naming `parameter` otherwise."""
+    names = _status().job_names()
+    if job not in names:
+        raise MappingError(parameter, f"a job of this bridge: {', '.join(names)}", job)
+    return job
+
+
+def _wire(wire: type[W], item: object, **given: Any) -> W:
+    """The wire form of a read-model item (`bridge.sync.status`): each field the wire type
+    names, copied from the item, unless `given`."""
+    copied = {
+        name.name: getattr(item, name.name)
+        for name in dataclasses.fields(wire)
+        if name.name not in given
+    }
+    return wire(**copied, **given)
+
+
+def _job(job: status.JobStatus) -> SyncJob:
+    return _wire(
+        SyncJob,
+        job,
+        queue=QueueDepth(**job.queue),
+        last_runs=[_wire(JobRun, run) for run in job.last_runs],
     )
 
 
-def _delivery(row: Mapping[str, Any], jobs: Mapping[str, str]) -> Delivery:
-    payload = row.get("payload")
-    return Delivery(
-        id=row["id"],
-        job=jobs.get(row["topic"]),
-        topic=row["topic"],
-        key=row["key"],
-        status=row["status"],
-        attempts=row["attempts"],
-        last_error=row["last_error"],
-        correlation_id=row["correlation_id"],
-        created_at=row["created_at"],
-        available_at=row["available_at"],
-        delivered_at=row["delivered_at"],
-        payload=None if payload is None else orjson.loads(payload),
-    )
+def _delivery(delivery: status.Delivery) -> Delivery:
+    payload = None if delivery.payload is None else orjson.loads(delivery.payload)
+    return _wire(Delivery, delivery, payload=payload)
 
 
-def _found(row: T | None, what: str) -> T:
-    if row is None:
-        raise NotFound(f"no {what}")
-    return row
+def _found(item: T | None, missing: str) -> T:
+    if item is None:
+        raise NotFound(missing)
+    return item
 
 
 def _optional_body(body: JsonBody[T], default: T) -> T:
@@ -431,32 +385,3 @@ def _optional_body(body: JsonBody[T], default: T) -> T:
     if not request.get_data(cache=True):
         return default
     return body.read()
-
-
-_CURSOR_VERSION = 1
-_CURSOR_EXPECTED = "the next_cursor of a previous page of this list"
-
-
-def _encode_cursor(kind: str, last_id: int) -> str:
-    payload = orjson.dumps({"v": _CURSOR_VERSION, "k": kind, "i": last_id})
-    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
-
-
-def _decode_cursor(kind: str, cursor: str) -> int:
-    """The id a cursor of this kind of list continues from; a 400 naming `cursor` otherwise."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        payload = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, binascii.Error, orjson.JSONDecodeError):
-        raise MappingError("cursor", _CURSOR_EXPECTED, cursor[:80]) from None
-    last_id = payload.get("i") if isinstance(payload, dict) else None
-    if (
-        not isinstance(payload, dict)
-        or payload.get("v") != _CURSOR_VERSION
-        or payload.get("k") != kind
-        or not isinstance(last_id, int)
-        or isinstance(last_id, bool)
-        or last_id < 1
-    ):
-        raise MappingError("cursor", _CURSOR_EXPECTED, cursor[:80])
-    return last_id

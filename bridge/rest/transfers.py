@@ -9,26 +9,20 @@ first response on top).
 from __future__ import annotations
 
 from flask import Response, url_for
-from flask_openapi3.blueprint import APIBlueprint
-from flask_openapi3.models.tag import Tag
 from pydantic import Field
 
 from bridge.domain import TransferRequest, TransferResult, TransferStatusQuery
 from bridge.domain.errors import NotFound
 from bridge.rest.auth import protect
-from bridge.rest.fields import SparseFields
+from bridge.rest.blueprint import resource
+from bridge.rest.fields import SparseFields, fields_parameter
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
 from bridge.rest.params import Parameters
 from bridge.rest.schemas import JsonBody
 from bridge.rest.wire import DOOR, bridge, canonical_response, client_id, correlation_id
 
-transfers = APIBlueprint(
-    "transfers",
-    __name__,
-    url_prefix="/api/v1",
-    abp_tags=[Tag(name="transfers", description="Money transfers and their status")],
-)
+transfers = resource("transfers", __name__, "Money transfers and their status")
 
 TRANSFER_REQUEST = JsonBody(TransferRequest)
 TRANSFER_FIELDS = SparseFields(TransferResult)
@@ -43,11 +37,7 @@ class TransferPath(Parameters):
 
 
 class ReadQuery(Parameters):
-    fields: str | None = Field(
-        default=None,
-        description="Comma-separated field names to return, dotted for nested ones "
-        "(`tx_id,status,reason.code`); all fields when absent",
-    )
+    fields: str | None = fields_parameter("tx_id,status,reason.code")
 
 
 @transfers.post(

@@ -20,7 +20,7 @@ from bridge.rest.schemas import JSON
 from bridge.security.access import CLIENT_ID_KEY
 
 if TYPE_CHECKING:
-    from bridge.app import Bridge
+    from bridge.components import Bridge
 
 ANONYMOUS = "anonymous"
 DOOR = "rest"

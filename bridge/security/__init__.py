@@ -1,8 +1,9 @@
 """API clients and their credentials: the registry (`clients`), OAuth2 tokens (`tokens`), who is
 calling and what an operation lets in (`access`), authentication of a request (`authn`), the
-`bridge clients` command (`cli`), the accounts whose statements a partner may read (`links`),
-the throttle on guessing credentials (`throttle`). Doors reach them through one `Security`,
-built at start-up.
+one admission path of every door (`admission`), the accounts whose statements a partner may
+read (`links`), the throttle on guessing credentials (`throttle`), the audit record of every
+call (`audit`). Doors reach them through one `Security`, built at start-up; the
+`bridge clients` command that manages them from the shell is `bridge.clients_cli`.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ operation that declares nothing, so forgetting the declaration locks the route, 
 
 The scopes the bridge knows (`SCOPES`) are what `bridge clients create --scope` accepts and what
 the OpenAPI document lists; a client holds some of them, an access token carries some of those.
+Imported services add theirs at start-up (`declare_scopes`, from the contract catalog), before
+any door is built.
 
     tier      who                                           typical scopes
     public    anyone's app, low plan                        accounts:read
@@ -19,7 +21,7 @@ id under `CLIENT_ID_KEY`, which services scope their objects by).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,6 +48,14 @@ SCOPES: dict[str, str] = {
     "clients:admin": "Manage API clients and their credentials",
     "simulators:admin": "Call and steer the upstream simulators under /sims (private tier only)",
 }
+
+
+def declare_scopes(scopes: Mapping[str, str]) -> None:
+    """Make `scopes` (scope -> what it allows) known, as the built-in ones are: the scopes of
+    imported services (`vat:call`), read from their import files once at start-up. A scope
+    already known keeps its description; none is ever removed while the process runs."""
+    for scope, description in scopes.items():
+        SCOPES.setdefault(scope, description)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,11 +40,11 @@ from bridge.domain.errors import (
     NotFound,
 )
 from bridge.security.sealing import Sealer
+from bridge.settings import DEFAULT_PLAN
 from bridge.store.security_tables import api_clients, api_keys, refresh_tokens
 
 Tier = Literal["public", "partner", "private"]
 TIERS: tuple[str, ...] = get_args(Tier)
-DEFAULT_PLAN = "standard"
 API_KEY_MARK = "bk"
 # What the bridge makes: `cl_` and 16 hex digits; an API key's prefix, 12 hex digits.
 CLIENT_ID_FORM = re.compile(r"cl_[0-9a-f]{16}")

@@ -35,67 +35,28 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from limits import RateLimitItem, parse_many
+from limits import RateLimitItem
 from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from bridge.domain.errors import ConfigurationError, RateLimited
-from bridge.security.clients import DEFAULT_PLAN
-
-if TYPE_CHECKING:
-    from bridge.settings import Settings
+from bridge.settings import DEFAULT_PLAN, Settings, parse_plans
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-UNLIMITED = "unlimited"
-# Plan names go into the RateLimit fields as structured-field strings: keep them plain.
-PLAN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}")
 # Seconds to connect to Redis or wait for its answer: it answers in well under a millisecond
 # when healthy, and a call must not hang on a limiter that is not.
 STORAGE_TIMEOUT = 0.5
 # Seconds the limiter leaves an unreachable Redis alone before trying again.
 STORAGE_PAUSE = 5.0
-
-
-def parse_plans(plans: Mapping[str, str]) -> dict[str, RateLimitItem | None]:
-    """Each plan's rate (None for "unlimited"), or a ValueError naming the first bad plan."""
-    if DEFAULT_PLAN not in plans:
-        raise ValueError(
-            f"the {DEFAULT_PLAN!r} plan is missing: new clients get it, and clients of a plan "
-            "that is not configured fall back to it"
-        )
-    parsed: dict[str, RateLimitItem | None] = {}
-    for name, rate in plans.items():
-        if not PLAN_NAME.fullmatch(name):
-            raise ValueError(
-                f"plan {name!r}: a plan name is 1 to 32 of a-z 0-9 _ . - "
-                "(starting with a letter or digit)"
-            )
-        if rate.strip().lower() == UNLIMITED:
-            parsed[name] = None
-            continue
-        try:
-            items = parse_many(rate)
-        except ValueError:
-            raise ValueError(
-                f"plan {name!r}: {rate!r} is not a rate such as '100/minute', '5/10second' "
-                f"or {UNLIMITED!r}"
-            ) from None
-        if len(items) != 1:
-            raise ValueError(f"plan {name!r}: one rate per plan, got {rate!r}")
-        if items[0].get_expiry() < 1:
-            raise ValueError(f"plan {name!r}: the window of {rate!r} is empty")
-        parsed[name] = items[0]
-    return parsed
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,12 +22,14 @@ idempotently, so a restart keeps what the simulators did, and without a migratio
 
 from __future__ import annotations
 
+from pathlib import Path
 from wsgiref.types import WSGIApplication
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bridge.domain.clock import Clock, utcnow
+from bridge.mapping.schemas import CONTRACTS_ROOT
 from bridge.sims import classifier, corebank, logistics, payroll
 from bridge.sims.context import SimContext
 from bridge.sims.control import SimControl
@@ -39,11 +41,18 @@ SIMULATORS = (corebank, payroll, logistics, classifier)
 
 
 def create_simulators(
-    engine: Engine, base_url: str, *, clock: Clock = utcnow
+    engine: Engine,
+    base_url: str,
+    *,
+    clock: Clock = utcnow,
+    contracts_dir: Path = CONTRACTS_ROOT,
 ) -> dict[str, WSGIApplication]:
-    """The four simulators as WSGI apps keyed by mount path, e.g. "/sims/corebank"."""
+    """The four simulators as WSGI apps keyed by mount path, e.g. "/sims/corebank", serving
+    the contracts under `contracts_dir` (`Settings.contracts_dir`)."""
     seed(engine, clock=clock)
-    ctx = SimContext(engine=engine, base_url=base_url.rstrip("/"), clock=clock)
+    ctx = SimContext(
+        engine=engine, base_url=base_url.rstrip("/"), clock=clock, contracts_dir=contracts_dir
+    )
     apps: dict[str, WSGIApplication] = {}
     for module in SIMULATORS:
         simulator = module.build(ctx)

@@ -1,4 +1,5 @@
-"""What every simulator is built from: the engine, its public address, a clock, its data files."""
+"""What every simulator is built from: the engine, its public address, a clock, its data files
+and the folder of the contracts it serves (`Settings.contracts_dir`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import yaml
 from sqlalchemy import Engine
 
 from bridge.domain.clock import Clock, utcnow
+from bridge.mapping.schemas import CONTRACTS_ROOT
 
 DATA = Path(__file__).parent / "data"
 
@@ -30,6 +32,8 @@ class SimContext:
     engine: Engine
     base_url: str
     clock: Clock = field(default=utcnow)
+    # The contracts folder: the simulators serve and enforce <contracts_dir>/upstream/<name>.wsdl.
+    contracts_dir: Path = CONTRACTS_ROOT
 
     def address(self, name: str) -> str:
         """The public address of one simulator, e.g. http://127.0.0.1:8080/sims/corebank."""

@@ -16,7 +16,10 @@ from pathlib import Path
 
 from lxml import etree
 
-CONTRACTS = Path(__file__).resolve().parents[2] / "wsdl" / "upstream"
+from bridge.mapping.schemas import CONTRACTS_ROOT
+
+# The default of a caller without settings; the bridge passes `Settings.contracts_dir`.
+CONTRACTS = CONTRACTS_ROOT / "upstream"
 
 NS_WSDL = "http://schemas.xmlsoap.org/wsdl/"
 NS_WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"

@@ -20,10 +20,11 @@ faults. Simulators run only when `settings.simulators_decision` says so.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, select
 from werkzeug.wrappers import Request, Response
 
 from bridge.sims.context import Wire
@@ -31,23 +32,16 @@ from bridge.sims.faults import FaultQueue, InjectedFault, InvalidFault
 from bridge.sims.records import Recorder
 
 
+@dataclass(frozen=True, slots=True)
 class SimControl:
-    """Inspect and steer one simulator; every method reads or writes the database."""
+    """Inspect and steer one simulator; every method reads or writes the database.
+    `reset_state` reloads the simulator's own seed data, `read_state` reads that state."""
 
-    def __init__(
-        self,
-        name: str,
-        recorder: Recorder,
-        faults: FaultQueue,
-        *,
-        reset_state: Callable[[Connection], None] | None = None,
-        state: Callable[[], Wire] | None = None,
-    ) -> None:
-        self.name = name
-        self.recorder = recorder
-        self.fault_queue = faults
-        self._reset_state = reset_state
-        self._state = state
+    name: str
+    recorder: Recorder
+    fault_queue: FaultQueue
+    reset_state: Callable[[Connection], None] | None = None
+    read_state: Callable[[], Wire] | None = None
 
     def calls(self, operation: str | None = None, key: str | None = None) -> list[Wire]:
         return self.recorder.calls(operation, key)
@@ -55,18 +49,9 @@ class SimControl:
     def effects(self, scope: str | None = None, key: str | None = None) -> list[Wire]:
         return self.recorder.effects(scope, key)
 
-    def inject(
-        self,
-        kind: str,
-        count: int = 1,
-        *,
-        seconds: float | None = None,
-        stage: str = "request",
-        operation: str | None = None,
-    ) -> InjectedFault:
-        return self.fault_queue.inject(
-            kind, count, seconds=seconds, stage=stage, operation=operation
-        )
+    def inject(self, kind: str, count: int = 1, **where: Any) -> InjectedFault:
+        """`where`: `FaultQueue.inject`'s ``seconds``, ``stage`` and ``operation``."""
+        return self.fault_queue.inject(kind, count, **where)
 
     def faults(self) -> list[InjectedFault]:
         return self.fault_queue.pending()
@@ -76,17 +61,26 @@ class SimControl:
 
     @property
     def has_state(self) -> bool:
-        return self._state is not None
+        return self.read_state is not None
 
     def state(self) -> Wire:
-        return {} if self._state is None else self._state()
+        return {} if self.read_state is None else self.read_state()
 
     def reset(self) -> None:
         self.fault_queue.clear()
         with self.recorder.engine.begin() as connection:
             self.recorder.clear(connection)
-            if self._reset_state is not None:
-                self._reset_state(connection)
+            if self.reset_state is not None:
+                self.reset_state(connection)
+
+
+def table_state(
+    connection: Connection, table: Table, order_by: str, columns: Sequence[str]
+) -> list[Wire]:
+    """The `columns` of every row of one of a simulator's own tables, ordered by `order_by`: the
+    simulator's part of ``GET state``."""
+    query = select(*(table.c[column] for column in columns)).order_by(table.c[order_by])
+    return [dict(row._mapping) for row in connection.execute(query)]
 
 
 def control_response(control: SimControl, request: Request, route: str) -> Response:

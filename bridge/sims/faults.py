@@ -22,7 +22,7 @@ the database never serve one unit twice.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import Engine, RowMapping, delete, insert, or_, select, update
 
@@ -51,34 +51,20 @@ class InjectedFault:
     operation: str | None
 
     def as_wire(self) -> Wire:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "remaining": self.remaining,
-            "seconds": self.seconds,
-            "stage": self.stage,
-            "operation": self.operation,
-        }
+        return asdict(self)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FaultQueue:
-    def __init__(
-        self,
-        engine: Engine,
-        system: str,
-        clock: Clock,
-        *,
-        operations: frozenset[str],
-        kinds: frozenset[str] = COMMON_KINDS,
-        bound: Mapping[str, str] | None = None,
-    ) -> None:
-        """`bound` ties a kind to the one operation it makes sense for (kind -> operation)."""
-        self.engine = engine
-        self.system = system
-        self.clock = clock
-        self.operations = operations
-        self.kinds = kinds
-        self.bound = dict(bound or {})
+    """The faults injected into the operations of simulator `system`, of `kinds`; `bound` ties a
+    kind to the one operation it makes sense for (kind -> operation)."""
+
+    engine: Engine
+    system: str
+    clock: Clock
+    operations: frozenset[str]
+    kinds: frozenset[str] = COMMON_KINDS
+    bound: Mapping[str, str] = field(default_factory=dict)
 
     def inject(
         self,

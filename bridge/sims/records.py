@@ -16,12 +16,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    RowMapping,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from bridge.domain.clock import Clock, as_utc
@@ -40,8 +51,10 @@ def digest(request: Wire) -> str:
 
 @dataclass(frozen=True)
 class Effect:
+    """A stored `sim_effects` row, as its columns are named."""
+
     scope: str
-    key: str
+    idempotency_key: str
     operation: str
     request_digest: str
     request: Wire
@@ -83,35 +96,21 @@ class Call:
         ).first()
         if row is None:
             return None
-        return Effect(
-            scope=row.scope,
-            key=row.idempotency_key,
-            operation=row.operation,
-            request_digest=row.request_digest,
-            request=row.request,
-            response=row.response,
-        )
+        return Effect(**{name: getattr(row, name) for name in Effect.__dataclass_fields__})
 
     def store(self, operation: str, scope: str, key: str, request: Wire, response: Wire) -> None:
-        self.connection.execute(
-            insert(sim_effects).values(
-                system=self.system,
-                scope=scope,
-                idempotency_key=key,
-                operation=operation,
-                request_digest=digest(request),
-                request=request,
-                response=response,
-                created_at=self.clock(),
-            )
-        )
+        effect = Effect(scope, key, operation, digest(request), request, response)
+        row = asdict(effect) | {"system": self.system, "created_at": self.clock()}
+        self.connection.execute(insert(sim_effects).values(row))
 
 
+@dataclass(frozen=True)
 class Recorder:
-    def __init__(self, engine: Engine, system: str, clock: Clock) -> None:
-        self.engine = engine
-        self.system = system
-        self.clock = clock
+    """The calls and effects of simulator `system`."""
+
+    engine: Engine
+    system: str
+    clock: Clock
 
     def transact(
         self,
@@ -197,13 +196,7 @@ class Recorder:
             )
 
     def calls(self, operation: str | None = None, key: str | None = None) -> list[Wire]:
-        query = select(sim_calls).where(sim_calls.c.system == self.system)
-        if operation is not None:
-            query = query.where(sim_calls.c.operation == operation)
-        if key is not None:
-            query = query.where(sim_calls.c.idempotency_key == key)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query.order_by(sim_calls.c.id)).all()
+        rows = self._rows(sim_calls, sim_calls.c.operation, operation, key)
         return [
             {
                 "id": row.id,
@@ -218,14 +211,21 @@ class Recorder:
         ]
 
     def effects(self, scope: str | None = None, key: str | None = None) -> list[Wire]:
-        query = select(sim_effects).where(sim_effects.c.system == self.system)
-        if scope is not None:
-            query = query.where(sim_effects.c.scope == scope)
-        if key is not None:
-            query = query.where(sim_effects.c.idempotency_key == key)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query.order_by(sim_effects.c.id)).all()
+        rows = self._rows(sim_effects, sim_effects.c.scope, scope, key)
         return [_effect_wire(row._mapping) for row in rows]
+
+    def _rows(
+        self, table: Table, column: ColumnElement[str], value: str | None, key: str | None
+    ) -> Sequence[Row[Any]]:
+        """This simulator's rows of `table`, oldest first: those whose `column` is `value` and
+        whose idempotency key is `key`, where given."""
+        query = select(table).where(table.c.system == self.system)
+        if value is not None:
+            query = query.where(column == value)
+        if key is not None:
+            query = query.where(table.c.idempotency_key == key)
+        with self.engine.connect() as connection:
+            return connection.execute(query.order_by(table.c.id)).all()
 
     def clear(self, connection: Connection) -> None:
         connection.execute(delete(sim_calls).where(sim_calls.c.system == self.system))

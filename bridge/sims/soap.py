@@ -1,9 +1,9 @@
-"""spyne at the simulators' edge: models from field lists, the wire (JSON) form of messages,
-the application factory, and SOAP 1.1 faults written without spyne.
+"""spyne at the simulators' edge: the wire (JSON) form of messages, the application factory,
+and SOAP 1.1 faults written without spyne.
 
-Models are produced from `(name, type)` lists, in the contract's element order, so each one
-reads like its `xs:sequence`. spyne only parses and writes the messages: the contract schema
-checks requests before spyne sees them (`bridge.sims.contract`), and `?wsdl` serves the contract.
+The models are read from the contract (`bridge.sims.schema_models`). spyne only parses and
+writes the messages: the contract schema checks requests before spyne sees them
+(`bridge.sims.contract`), and `?wsdl` serves the contract.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from lxml import etree
-from spyne import Application, ComplexModel, Date, DateTime, Fault, Integer, ServiceBase, rpc
+from spyne import Application, Date, DateTime, Fault, Integer, ServiceBase, rpc
 from spyne import Decimal as SpyneDecimal
 from spyne.model.complex import ComplexModelBase
 from spyne.protocol.soap import Soap11
@@ -28,23 +28,6 @@ from bridge.sims.contract import NS_ENV
 
 # spyne logs every Client fault with a traceback at ERROR; a refused request is no server error.
 CLIENT_FAULT_LOGGER = "spyne.application.client"
-
-
-def required(kind: Any) -> Any:
-    return kind.customize(min_occurs=1, nillable=False)
-
-
-def optional(kind: Any) -> Any:
-    return kind.customize(min_occurs=0, nillable=False)
-
-
-def repeated(kind: Any, *, min_occurs: int = 0) -> Any:
-    return kind.customize(min_occurs=min_occurs, max_occurs="unbounded", nillable=False)
-
-
-def model(namespace: str, type_name: str, fields: Sequence[tuple[str, Any]]) -> Any:
-    """A spyne ComplexModel named like the contract's complexType, fields in sequence order."""
-    return ComplexModel.produce(namespace, type_name, list(fields))
 
 
 # A handler takes the WSGI environ and the request in wire form and answers the response's.

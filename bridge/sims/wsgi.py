@@ -176,10 +176,10 @@ class SimulatorApp:
         if fault.kind == "timeout":
             time.sleep(fault.seconds)
             return _reply(start_response, "504 Gateway Timeout", TEXT, b"Gateway Timeout\n")
-        return _drop(environ, start_response)
+        return drop_connection(environ, start_response)
 
 
-def _drop(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+def drop_connection(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     client = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
     if isinstance(client, socket.socket):
         with contextlib.suppress(OSError):  # already gone: that is what we wanted

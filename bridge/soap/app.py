@@ -10,6 +10,7 @@ gateway, protocol, schema validation and the served contract, is `create_soap`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import spyne.const
@@ -29,7 +30,7 @@ from bridge.soap.schema import ContractValidator
 from bridge.soap.wsdl import served_contract
 
 if TYPE_CHECKING:
-    from bridge.app import Bridge
+    from bridge.components import Bridge
     from bridge.security import Security
 
 
@@ -74,6 +75,7 @@ def create_soap(
     *,
     mappings: Mappings,
     base_url: str,
+    contracts_dir: Path,
     security: Security,
     max_body_bytes: int = MAX_BODY_BYTES,
     xml_limits: XmlLimits = LIMITS,
@@ -83,7 +85,7 @@ def create_soap(
     Everything is built here, once: the mappings are the bridge's compiled ones, the schema is
     compiled, spyne's interface document is built for the configured public address (spyne
     would otherwise build it for the first caller's Host, DESIGN.md), and the served contract is
-    the checked-in file pointed at that address."""
+    the contract file in `contracts_dir` (`Settings.contracts_dir`) pointed at that address."""
     quiet_client_faults()
     no_collection_per_request()
     address = f"{base_url}{contract.mount}"
@@ -91,9 +93,9 @@ def create_soap(
     soap.doc.wsdl11.build_interface_document(address)
     return SoapGateway(
         soap,
-        wsdl=served_contract(contract_path(contract.name), address),
+        wsdl=served_contract(contract_path(contract.name, contracts_dir), address),
         operations=contract.operations,
-        validator=ContractValidator(contract_validator(contract.name)),
+        validator=ContractValidator(contract_validator(contract.name, contracts_dir)),
         security=security,
         max_body_bytes=max_body_bytes,
         xml_limits=xml_limits,
@@ -107,15 +109,7 @@ def create_banking_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES)
         field_of=ErrorFields(bridge.mappings, banking.OPERATIONS),
         links=bridge.security.links,
     )
-    return create_soap(
-        banking.CONTRACT,
-        door,
-        mappings=bridge.mappings,
-        base_url=bridge.settings.base_url,
-        security=bridge.security,
-        max_body_bytes=max_body_bytes,
-        xml_limits=XmlLimits(bridge.settings.xml_max_elements, bridge.settings.xml_max_depth),
-    )
+    return _bridge_soap(bridge, banking.CONTRACT, door, max_body_bytes)
 
 
 def create_partner_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES) -> SoapGateway:
@@ -124,11 +118,17 @@ def create_partner_soap(bridge: Bridge, *, max_body_bytes: int = MAX_BODY_BYTES)
     door = partner.PartnerDoor(
         shipping=bridge.shipping, field_of=ErrorFields(bridge.mappings, partner.OPERATIONS)
     )
+    return _bridge_soap(bridge, partner.CONTRACT, door, max_body_bytes)
+
+
+def _bridge_soap(bridge: Bridge, contract: Contract, door: Any, max_body_bytes: int) -> SoapGateway:
+    """`create_soap` with the bridge's mappings, public address, security and XML limits."""
     return create_soap(
-        partner.CONTRACT,
+        contract,
         door,
         mappings=bridge.mappings,
         base_url=bridge.settings.base_url,
+        contracts_dir=bridge.settings.contracts_dir,
         security=bridge.security,
         max_body_bytes=max_body_bytes,
         xml_limits=XmlLimits(bridge.settings.xml_max_elements, bridge.settings.xml_max_depth),

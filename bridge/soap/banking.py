@@ -13,7 +13,6 @@ it raises is turned into a SOAP fault in exactly one place, `bridge.soap.faults.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal as D
 from typing import Any
@@ -34,8 +33,15 @@ from bridge.security.clients import TIERS
 from bridge.security.links import AccountLinks
 from bridge.services.banking import BankingService
 from bridge.soap.models import ContractTypes
-from bridge.soap.operations import Contract, Operation
-from bridge.soap.service import DoorService, client_id, correlation, environ
+from bridge.soap.operations import Contract, OperationsOf
+from bridge.soap.service import (
+    DoorConfig,
+    DoorService,
+    client_id,
+    config,
+    correlation,
+    environ,
+)
 
 NAMESPACE = "urn:bridge:banking:v1"
 DOOR = "soap"
@@ -179,7 +185,7 @@ TransactionsRequestType = types.complex(
 TransactionsResponseType = types.complex(
     "TransactionsResponse", [("Tx", up_to(Transaction, 500)), ("MoreData", one(Boolean))]
 )
-ValidationFault = types.complex(
+ValidationFault = types.fault(
     "ValidationFault", [("Field", optional(Max140Text)), ("Reason", one(Max350Text))]
 )
 
@@ -189,34 +195,31 @@ ValidationFault = types.complex(
 
 # Who may call: partner banks (partner tier) and our own systems (private).
 PARTNERS = ("partner", "private")
+operation = OperationsOf("banking", NAMESPACE)
 OPERATIONS = (
-    Operation(
-        NAMESPACE,
+    operation(
         "TransferFunds",
-        "banking/transfer_request",
-        "banking/transfer_response",
+        "transfer_request",
+        "transfer_response",
         idempotency_key="msg_id",
         access=allow("transfers:write", PARTNERS),
     ),
-    Operation(
-        NAMESPACE,
+    operation(
         "VerifyAccount",
-        "banking/account_verification_request",
-        "banking/account_verification_response",
+        "account_verification_request",
+        "account_verification_response",
         access=allow("accounts:read", TIERS),
     ),
-    Operation(
-        NAMESPACE,
+    operation(
         "GetTransferStatus",
-        "banking/transfer_status_request",
-        "banking/transfer_status_response",
+        "transfer_status_request",
+        "transfer_status_response",
         access=allow("transfers:read", PARTNERS),
     ),
-    Operation(
-        NAMESPACE,
+    operation(
         "GetTransactions",
-        "banking/transactions_request",
-        "banking/transactions_response",
+        "transactions_request",
+        "transactions_response",
         subject="account",
         # Statements are their holders' (bridge.security.links): not for public clients.
         access=allow("accounts:read", PARTNERS),
@@ -225,23 +228,15 @@ OPERATIONS = (
 
 
 @dataclass(frozen=True, slots=True)
-class BankingDoor:
-    """What the service methods need from the bridge; spyne hands it to them as ``ctx.app.config``.
-
-    `field_of` names the contract element an error is about (see `bridge.soap.paths`)."""
+class BankingDoor(DoorConfig):
+    """What the banking methods call."""
 
     banking: BankingService
-    field_of: Callable[[str, BaseException], str | None]
     links: AccountLinks  # whose statements a caller may read
 
 
-def _operation(request: Any, response: Any, name: str) -> Callable[[Callable[..., Any]], Any]:
-    return types.operation(request, response, name, ValidationFault)
-
-
 def _banking(ctx: Any) -> BankingService:
-    door: BankingDoor = ctx.app.config
-    return door.banking
+    return config(ctx, BankingDoor).banking
 
 
 class BankingSoapService(DoorService):
@@ -249,25 +244,25 @@ class BankingSoapService(DoorService):
 
     __service_name__ = "BankingService"
 
-    @_operation(TransferRequestType, TransferResponseType, "TransferFunds")
+    @types.operation(TransferRequestType, TransferResponseType)
     def TransferFunds(ctx: Any, request: TransferRequest) -> TransferResult:
         return _banking(ctx).transfer_funds(
             request, client_id=client_id(ctx), door=DOOR, correlation_id=correlation(ctx)
         )
 
-    @_operation(AccountVerificationRequestType, AccountVerificationResponseType, "VerifyAccount")
+    @types.operation(AccountVerificationRequestType, AccountVerificationResponseType)
     def VerifyAccount(ctx: Any, request: AccountVerificationRequest) -> AccountVerification:
         return _banking(ctx).verify_account(request, correlation_id=correlation(ctx))
 
-    @_operation(TransferStatusRequestType, TransferResponseType, "GetTransferStatus")
+    @types.operation(TransferStatusRequestType, TransferResponseType)
     def GetTransferStatus(ctx: Any, request: TransferStatusQuery) -> TransferResult:
         return _banking(ctx).transfer_status(
             request, client_id=client_id(ctx), correlation_id=correlation(ctx)
         )
 
-    @_operation(TransactionsRequestType, TransactionsResponseType, "GetTransactions")
+    @types.operation(TransactionsRequestType, TransactionsResponseType)
     def GetTransactions(ctx: Any, request: TransactionsQuery) -> TransactionPage:
-        door: BankingDoor = ctx.app.config
+        door = config(ctx, BankingDoor)
         return door.banking.transactions(
             request,
             may_read=door.links.reader(environ(ctx).get(PRINCIPAL_KEY)),

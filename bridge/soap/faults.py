@@ -52,12 +52,14 @@ from bridge.domain.errors import (
     RateLimited,
     UpstreamRejected,
     UpstreamUnavailable,
+    VersionMismatch,
 )
+from bridge.observability.audit import SOAP_FAULT_KEY
 from bridge.security.ratelimit import refusal_headers
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 # Where a door leaves the faultcode of its answer ("Client", "Server", ...) for the audit log.
-FAULT_KEY = "bridge.soap.fault"
+FAULT_KEY = SOAP_FAULT_KEY
 BANKING_NS = "urn:bridge:banking:v1"
 FAULT_NS = "urn:bridge:fault:v1"
 # Seconds a caller is asked to wait before retrying a MsgId that is still being processed.
@@ -67,12 +69,6 @@ MAX_FIELD = 140
 MAX_REASON = 350
 # spyne logs every Client fault (with a traceback) at ERROR; a refused request is no server error.
 SPYNE_CLIENT_FAULT_LOGGERS = ("spyne.application.client", "spyne.server._base", "spyne.server.wsgi")
-
-
-class VersionMismatch(InvalidInput):
-    """The request is not a SOAP 1.1 envelope (e.g. SOAP 1.2)."""
-
-    kind = "version-mismatch"
 
 
 class MustUnderstand(InvalidInput):

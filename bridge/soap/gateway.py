@@ -43,6 +43,7 @@ from bridge.domain.errors import (
     BridgeError,
     InvalidInput,
     InvalidToken,
+    VersionMismatch,
 )
 from bridge.mapping import xml
 from bridge.observability.audit import current_source
@@ -56,7 +57,6 @@ from bridge.soap.faults import (
     SOAP_ENV,
     InvalidField,
     MustUnderstand,
-    VersionMismatch,
     fault_envelope,
     fault_status,
     soap_fault,
@@ -194,18 +194,7 @@ class SoapGateway:
         )
 
     def _authenticate(self, environ: dict[str, Any], headers: list[Any] | None) -> Principal:
-        """WS-Security in the SOAP header, or a bearer token or API key in the HTTP headers."""
-        authorization = environ.get("HTTP_AUTHORIZATION")
-        api_key = environ.get("HTTP_X_API_KEY")
-        token = find_security(headers)
-        if token is None:
-            return self.security.authenticator.http(authorization, api_key)
-        if authorization or api_key:
-            raise InvalidToken("send WS-Security or an HTTP credential, not both")
-        if self.security.wss is None:
-            raise InvalidToken("WS-Security is not enabled on this bridge")
-        client = self.security.wss.verify(token)
-        return Principal(client, client.scopes, "ws_security")
+        return soap_principal(self.security, environ, headers)
 
     def _soap_action(self, environ: dict[str, Any]) -> str:
         raw = environ.get("HTTP_SOAPACTION")
@@ -219,32 +208,7 @@ class SoapGateway:
         return action
 
     def _body(self, environ: dict[str, Any]) -> bytes:
-        stream = environ["wsgi.input"]
-        declared = environ.get("CONTENT_LENGTH") or ""
-        if declared:
-            if not declared.isdigit():
-                raise InvalidInput("Content-Length is not a number of bytes")
-            length = int(declared)
-            if length > self.max_body_bytes:
-                if length <= DRAIN_FACTOR * self.max_body_bytes:
-                    _discard(stream, length)
-                raise self._too_large(length)
-            body = _read(stream, length)
-            if len(body) < length:
-                raise InvalidInput("the request body ended before its Content-Length")
-            return body
-        if environ.get("wsgi.input_terminated"):  # chunked: read no more than the limit allows
-            body = _read(stream, self.max_body_bytes + 1)
-            if len(body) > self.max_body_bytes:
-                raise self._too_large(None)
-            return body
-        raise InvalidInput("a Content-Length header is required")
-
-    def _too_large(self, length: int | None) -> BodyTooLarge:
-        size = f" ({length} bytes)" if length is not None else ""
-        return BodyTooLarge(
-            f"the request body{size} exceeds the limit of {self.max_body_bytes} bytes"
-        )
+        return request_body(environ, self.max_body_bytes)
 
     def _check_headers(self, headers: list[Any] | None) -> None:
         for header in headers or ():
@@ -275,6 +239,55 @@ class SoapGateway:
             fault_envelope(fault, self._namespace),
             extra=extra,
         )
+
+
+def soap_principal(
+    security: Security, environ: dict[str, Any], headers: list[Any] | None
+) -> Principal:
+    """The caller of a SOAP request (step 7): WS-Security in the SOAP header, or a bearer
+    token or API key in the HTTP headers, never both. Shared with `bridge.soap.passthrough`."""
+    authorization = environ.get("HTTP_AUTHORIZATION")
+    api_key = environ.get("HTTP_X_API_KEY")
+    token = find_security(headers)
+    if token is None:
+        return security.authenticator.http(authorization, api_key)
+    if authorization or api_key:
+        raise InvalidToken("send WS-Security or an HTTP credential, not both")
+    if security.wss is None:
+        raise InvalidToken("WS-Security is not enabled on this bridge")
+    client = security.wss.verify(token)
+    return Principal(client, client.scopes, "ws_security")
+
+
+def request_body(environ: dict[str, Any], max_body_bytes: int) -> bytes:
+    """The request body, at most `max_body_bytes` of it (step 3): by Content-Length, or for a
+    chunked request by a bounded read; a longer one is `BodyTooLarge`, never buffered whole.
+    Shared with the pass-through of imported services (`bridge.soap.passthrough`)."""
+    stream = environ["wsgi.input"]
+    declared = environ.get("CONTENT_LENGTH") or ""
+    if declared:
+        if not declared.isdigit():
+            raise InvalidInput("Content-Length is not a number of bytes")
+        length = int(declared)
+        if length > max_body_bytes:
+            if length <= DRAIN_FACTOR * max_body_bytes:
+                _discard(stream, length)
+            raise _too_large(length, max_body_bytes)
+        body = _read(stream, length)
+        if len(body) < length:
+            raise InvalidInput("the request body ended before its Content-Length")
+        return body
+    if environ.get("wsgi.input_terminated"):  # chunked: read no more than the limit allows
+        body = _read(stream, max_body_bytes + 1)
+        if len(body) > max_body_bytes:
+            raise _too_large(None, max_body_bytes)
+        return body
+    raise InvalidInput("a Content-Length header is required")
+
+
+def _too_large(length: int | None, max_body_bytes: int) -> BodyTooLarge:
+    size = f" ({length} bytes)" if length is not None else ""
+    return BodyTooLarge(f"the request body{size} exceeds the limit of {max_body_bytes} bytes")
 
 
 def _check_content_type(content_type: str) -> None:

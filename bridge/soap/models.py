@@ -11,7 +11,7 @@ whose body *is* the element.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from spyne import ComplexModel, Unicode, rpc
 
@@ -22,6 +22,7 @@ class ContractTypes:
 
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
+        self._fault: Any = None
 
     # -- simple types ----------------------------------------------------------------------------
     # spyne renames a named simple type when it is customised again (e.g. for minOccurs), so
@@ -82,17 +83,27 @@ class ContractTypes:
         """A complexType named as in the contract, fields in its ``xs:sequence`` order."""
         return ComplexModel.produce(self.namespace, name, fields)
 
-    def operation(
-        self, request: Any, response: Any, name: str, fault: Any
-    ) -> Callable[[Callable[..., Any]], Any]:
-        """spyne's ``@rpc`` for a document/literal operation whose body *is* the element (bare),
-        declaring the contract's one fault type."""
-        decorator = rpc(
-            self.one(request),
-            _returns=response,
-            _body_style="bare",
-            _in_message_name=name,
-            _out_message_name=f"{name}Response",
-            _throws=[fault],
-        )
-        return cast(Callable[[Callable[..., Any]], Any], decorator)
+    def fault(self, name: str, fields: list[tuple[str, Any]]) -> Any:
+        """The contract's one fault type, which every `operation` declares."""
+        self._fault = self.complex(name, fields)
+        return self._fault
+
+    def operation(self, request: Any, response: Any) -> Callable[[Callable[..., Any]], Any]:
+        """spyne's ``@rpc`` for the document/literal operation named as the decorated method,
+        whose body *is* the element (bare), declaring the contract's `fault`."""
+
+        def declare(method: Callable[..., Any]) -> Any:
+            if self._fault is None:
+                raise TypeError("declare the contract's fault type before its operations")
+            name = method.__name__
+            decorator = rpc(
+                self.one(request),
+                _returns=response,
+                _body_style="bare",
+                _in_message_name=name,
+                _out_message_name=f"{name}Response",
+                _throws=[self._fault],
+            )
+            return decorator(method)
+
+        return declare

@@ -39,6 +39,20 @@ class Operation:
 
 
 @dataclass(frozen=True, slots=True)
+class OperationsOf:
+    """Declares the operations of the contract `contract` (``wsdl/<contract>.wsdl``): all in its
+    `namespace`, their mapping specs under ``mappings/<contract>/``."""
+
+    contract: str
+    namespace: str
+
+    def __call__(self, name: str, request: str, response: str, **options: Any) -> Operation:
+        """`options` are `Operation`'s own: ``access``, ``idempotency_key``, ``subject``."""
+        specs = f"{self.contract}/{request}", f"{self.contract}/{response}"
+        return Operation(self.namespace, name, *specs, **options)
+
+
+@dataclass(frozen=True, slots=True)
 class Contract:
     """One inbound contract as a door serves it: ``wsdl/<name>.wsdl`` at ``/soap/<name>``.
 

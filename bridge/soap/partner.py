@@ -14,7 +14,6 @@ about ``ShipmentRef``, with nothing of the shipment in it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal as D
 from typing import Any
@@ -25,8 +24,8 @@ from bridge.domain.shipping import DeliveryAck, DeliveryEvent, ShipmentDetails, 
 from bridge.security.access import allow
 from bridge.services.shipping import ShippingService
 from bridge.soap.models import ContractTypes
-from bridge.soap.operations import Contract, Operation
-from bridge.soap.service import DoorService, partner_id
+from bridge.soap.operations import Contract, OperationsOf
+from bridge.soap.service import DoorConfig, DoorService, config, partner_id
 
 NAMESPACE = "urn:bridge:partner:v1"
 
@@ -117,7 +116,7 @@ ShippingDetails = types.complex(
         ("Event", any_number(DeliveryStatusUpdate)),
     ],
 )
-ValidationFault = types.complex(
+ValidationFault = types.fault(
     "ValidationFault", [("Field", optional(Max140Text)), ("Reason", one(Max350Text))]
 )
 
@@ -125,20 +124,19 @@ ValidationFault = types.complex(
 
 # Who may call: logistics partners (partner tier) and our own systems (private).
 PARTNERS = ("partner", "private")
+operation = OperationsOf("partner", NAMESPACE)
 OPERATIONS = (
-    Operation(
-        NAMESPACE,
+    operation(
         "UpdateDeliveryStatus",
-        "partner/delivery_status_update",
-        "partner/delivery_ack",
+        "delivery_status_update",
+        "delivery_ack",
         subject="shipment_ref",
         access=allow("shipments:write", PARTNERS),
     ),
-    Operation(
-        NAMESPACE,
+    operation(
         "GetShippingDetails",
-        "partner/shipping_details_request",
-        "partner/shipping_details",
+        "shipping_details_request",
+        "shipping_details",
         subject="shipment_ref",
         access=allow("shipments:read", PARTNERS),
     ),
@@ -146,22 +144,14 @@ OPERATIONS = (
 
 
 @dataclass(frozen=True, slots=True)
-class PartnerDoor:
-    """What the service methods need from the bridge; spyne hands it to them as ``ctx.app.config``.
-
-    `field_of` names the contract element an error is about (see `bridge.soap.paths`)."""
+class PartnerDoor(DoorConfig):
+    """What the partner methods call."""
 
     shipping: ShippingService
-    field_of: Callable[[str, BaseException], str | None]
-
-
-def _operation(request: Any, response: Any, name: str) -> Callable[[Callable[..., Any]], Any]:
-    return types.operation(request, response, name, ValidationFault)
 
 
 def _shipping(ctx: Any) -> ShippingService:
-    door: PartnerDoor = ctx.app.config
-    return door.shipping
+    return config(ctx, PartnerDoor).shipping
 
 
 class PartnerSoapService(DoorService):
@@ -170,11 +160,11 @@ class PartnerSoapService(DoorService):
 
     __service_name__ = "PartnerService"
 
-    @_operation(DeliveryStatusUpdate, Ack, "UpdateDeliveryStatus")
+    @types.operation(DeliveryStatusUpdate, Ack)
     def UpdateDeliveryStatus(ctx: Any, event: DeliveryEvent) -> DeliveryAck:
         return _shipping(ctx).record_event(event, partner_id=partner_id(ctx))
 
-    @_operation(ShippingDetailsRequest, ShippingDetails, "GetShippingDetails")
+    @types.operation(ShippingDetailsRequest, ShippingDetails)
     def GetShippingDetails(ctx: Any, query: ShipmentQuery) -> ShipmentDetails:
         return _shipping(ctx).details(query.shipment_ref, partner_id=partner_id(ctx))
 

@@ -9,7 +9,8 @@ makes of it, with the contract element the error is about (`bridge.soap.paths.Er
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from spyne import Fault, ServiceBase
 
@@ -20,12 +21,21 @@ from bridge.soap.faults import FAULT_KEY, fault_status, soap_fault
 ANONYMOUS = "anonymous"
 
 
-class DoorConfig(Protocol):
-    """What spyne hands a door's methods as ``ctx.app.config``: at least `field_of`, which names
-    the contract element an error is about (see `bridge.soap.paths`)."""
+@dataclass(frozen=True, slots=True)
+class DoorConfig:
+    """What spyne hands a door's methods as ``ctx.app.config``: each door extends it with the
+    services its methods call. `field_of` names the contract element an error is about (see
+    `bridge.soap.paths`)."""
 
-    @property
-    def field_of(self) -> Callable[[str, BaseException], str | None]: ...
+    field_of: Callable[[str, BaseException], str | None]
+
+
+Config = TypeVar("Config", bound=DoorConfig)
+
+
+def config(ctx: Any, kind: type[Config]) -> Config:
+    """The door's `DoorConfig` (`kind`), as spyne hands it to a method."""
+    return cast(Config, ctx.app.config)
 
 
 def environ(ctx: Any) -> dict[str, Any]:
@@ -60,8 +70,7 @@ class DoorService(ServiceBase):  # type: ignore[misc]
         except Fault:
             raise
         except Exception as exc:
-            door: DoorConfig = ctx.app.config
-            field = door.field_of(ctx.descriptor.operation_name, exc)
+            field = config(ctx, DoorConfig).field_of(ctx.descriptor.operation_name, exc)
             fault = soap_fault(exc, correlation(ctx), field=field)
             environ(ctx)[FAULT_KEY] = fault.faultcode
             status, headers = fault_status(exc)  # e.g. 503 with Retry-After; spyne's is 500

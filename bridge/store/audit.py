@@ -41,7 +41,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -53,19 +53,20 @@ from bridge.store.db import storable
 
 log = logging.getLogger(__name__)
 
-INTERFACES = frozenset({"rest", "soap", "sims", "sync", "admin", "ui", "cli"})
-OUTCOMES = frozenset(
-    {
-        "ok",
-        "client_error",
-        "unauthenticated",
-        "denied",
-        "not_found",
-        "rate_limited",
-        "server_error",
-        "security_event",
-    }
-)
+# Where an audited event came in, and what became of it.
+AuditInterface = Literal["rest", "soap", "sims", "sync", "admin", "ui", "cli"]
+AuditOutcome = Literal[
+    "ok",
+    "client_error",
+    "unauthenticated",
+    "denied",
+    "not_found",
+    "rate_limited",
+    "server_error",
+    "security_event",
+]
+INTERFACES = frozenset(get_args(AuditInterface))
+OUTCOMES = frozenset(get_args(AuditOutcome))
 MAX_LIMIT = 1000
 # A detail longer than this is cut: an audit row says what happened, it does not carry payloads.
 MAX_DETAIL = 1000

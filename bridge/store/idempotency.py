@@ -63,15 +63,21 @@ class KeyRecord:
                 headers=orjson.loads(row.headers) if row.headers else {},
                 body=row.body or b"",
             )
-        return cls(
-            client_id=row.client_id,
-            key=row.key,
-            fingerprint=row.fingerprint,
-            state=row.state,
-            response=response,
-            created_at=as_utc(row.created_at),
-            expires_at=as_utc(row.expires_at),
-        )
+        created_at, expires_at = as_utc(row.created_at), as_utc(row.expires_at)
+        key = {name: getattr(row, name) for name in ("client_id", "key", "fingerprint", "state")}
+        return cls(**key, response=response, created_at=created_at, expires_at=expires_at)
+
+    @classmethod
+    def claimed(
+        cls, client_id: str, key: str, fingerprint: str, now: datetime, lease: timedelta
+    ) -> KeyRecord:
+        """A key claimed `now`: running, with no response yet, held for `lease`."""
+        return cls(client_id, key, fingerprint, RUNNING, None, now, now + lease)
+
+    def columns(self) -> dict[str, Any]:
+        """The record as a claimed `idempotency_keys` row (a response is stored by `finish`)."""
+        names = [name for name in self.__dataclass_fields__ if name != "response"]
+        return {name: getattr(self, name) for name in names}
 
 
 class IdempotencyStore:
@@ -110,34 +116,15 @@ class IdempotencyStore:
                             )
                         )
                     )
-                    connection.execute(
-                        insert(idempotency_keys).values(
-                            client_id=client_id,
-                            key=key,
-                            fingerprint=fingerprint,
-                            state=RUNNING,
-                            created_at=now,
-                            expires_at=now + self._lease,
-                        )
-                    )
-                return self._claimed(client_id, key, fingerprint, now), True
+                    claimed = KeyRecord.claimed(client_id, key, fingerprint, now, self._lease)
+                    connection.execute(insert(idempotency_keys).values(**claimed.columns()))
+                return claimed, True
             except IntegrityError:
                 existing = self.find(client_id, key)
                 if existing is not None and existing.expires_at > self._clock():
                     return existing, False
                 # Gone or expired in between (another claimant replaced it): try again.
         raise RuntimeError(f"idempotency key {key!r} kept changing hands; giving up")
-
-    def _claimed(self, client_id: str, key: str, fingerprint: str, now: datetime) -> KeyRecord:
-        return KeyRecord(
-            client_id=client_id,
-            key=key,
-            fingerprint=fingerprint,
-            state=RUNNING,
-            response=None,
-            created_at=now,
-            expires_at=now + self._lease,
-        )
 
     def find(self, client_id: str, key: str) -> KeyRecord | None:
         with self._engine.connect() as connection:

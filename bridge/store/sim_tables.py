@@ -14,12 +14,15 @@ and so that several workers or nodes share one simulator state.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
     Column,
+    Constraint,
     Date,
     DateTime,
     Float,
@@ -33,11 +36,20 @@ from sqlalchemy import (
 
 from bridge.store.tables import metadata
 
-sim_calls = Table(
+
+def _of_each_simulator(name: str, *columns: Column[Any] | Index | Constraint) -> Table:
+    """A table that every simulator keeps rows in: a row id, then the simulator (`system`)."""
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("system", String(16), nullable=False),
+        *columns,
+    )
+
+
+sim_calls = _of_each_simulator(
     "sim_calls",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("system", String(16), nullable=False),
     Column("operation", String(64), nullable=False),
     Column("idempotency_key", String(64), nullable=True),
     # True when the call was answered from a stored effect and applied nothing.
@@ -51,11 +63,8 @@ sim_calls = Table(
     Index("ix_sim_calls_system_key", "system", "idempotency_key"),
 )
 
-sim_effects = Table(
+sim_effects = _of_each_simulator(
     "sim_effects",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("system", String(16), nullable=False),
     # What the key identifies: payment, record, batch, order, document.
     Column("scope", String(16), nullable=False),
     Column("idempotency_key", String(64), nullable=False),
@@ -68,11 +77,8 @@ sim_effects = Table(
     UniqueConstraint("system", "scope", "idempotency_key", name="uq_sim_effects_system_scope_key"),
 )
 
-sim_faults = Table(
+sim_faults = _of_each_simulator(
     "sim_faults",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("system", String(16), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("remaining", Integer, nullable=False),
     Column("seconds", Float, nullable=True),

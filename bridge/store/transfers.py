@@ -8,7 +8,7 @@ knows to reconcile with core banking before posting again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -45,22 +45,10 @@ class TransferRecord:
 
     @classmethod
     def from_row(cls, row: Any) -> TransferRecord:
-        return cls(
-            tx_id=row.tx_id,
-            client_id=row.client_id,
-            msg_id=row.msg_id,
-            fingerprint=row.fingerprint,
-            request=row.request,
-            door=row.door,
-            status=row.status,
-            reason_code=row.reason_code,
-            reason_info=row.reason_info,
-            booking_date=row.booking_date,
-            payment_id=row.payment_id,
-            attempts=row.attempts,
-            lease_until=as_utc(row.lease_until),
-            created_at=as_utc(row.created_at),
-        )
+        """The record of a `transfers` row: its columns by name, timestamps in UTC."""
+        values = {name: getattr(row, name) for name in cls.__dataclass_fields__}
+        lease_until, created_at = as_utc(row.lease_until), as_utc(row.created_at)
+        return cls(**values | {"lease_until": lease_until, "created_at": created_at})
 
 
 class TransferStore:
@@ -101,21 +89,7 @@ class TransferStore:
         )
         try:
             with self._engine.begin() as connection:
-                connection.execute(
-                    insert(transfers).values(
-                        tx_id=tx_id,
-                        client_id=client_id,
-                        msg_id=msg_id,
-                        fingerprint=fingerprint,
-                        request=request,
-                        door=door,
-                        status=RECEIVED,
-                        attempts=1,
-                        lease_until=record.lease_until,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
+                connection.execute(insert(transfers).values(**asdict(record), updated_at=now))
         except IntegrityError:
             existing = self.find(client_id, msg_id=msg_id)
             if existing is None:  # a concurrent delete cannot happen; be explicit anyway

@@ -86,6 +86,15 @@ class RunReport:
     error: str | None = None
     run_id: int | None = field(default=None, repr=False)
 
+    @property
+    def counts(self) -> str:
+        """The run in a log line: what it claimed and what became of it, and why it stopped."""
+        stopped = f" ({self.error})" if self.error else ""
+        return (
+            f"claimed {self.claimed}, delivered {self.delivered}, retried {self.retried}, "
+            f"dead {self.dead}{stopped}"
+        )
+
 
 def node_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"

@@ -83,12 +83,4 @@ class Joiner:
         except Exception:
             log.exception("joined run of sync job %s failed", job)
             return
-        log.info(
-            "joined run of %s: claimed %d, delivered %d, retried %d, dead %d%s",
-            job,
-            report.claimed,
-            report.delivered,
-            report.retried,
-            report.dead,
-            f" ({report.error})" if report.error else "",
-        )
+        log.info("joined run of %s: %s", job, report.counts)

@@ -22,6 +22,7 @@ not worth catching up, the next one settles the same transfers.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from sqlalchemy import Engine
 
 from bridge.domain.errors import Conflict
 from bridge.observability import metrics
+from bridge.settings import Settings
 from bridge.sync.engine import SyncEngine
 from bridge.sync.housekeeping import purge
 from bridge.sync.triggers import schedule_trigger
@@ -53,6 +55,18 @@ class Schedule:
     misfire_grace_time: int
 
 
+def schedules(settings: Settings, jobs: list[str]) -> list[Schedule]:
+    """The schedules of `jobs` as configured (`*_schedule` settings), with their grace times."""
+    every = {
+        "payroll": Schedule("payroll", settings.payroll_schedule, misfire_grace_time=300),
+        "shipments": Schedule("shipments", settings.shipments_schedule, misfire_grace_time=30),
+        "classification": Schedule(
+            "classification", settings.classification_schedule, misfire_grace_time=3600
+        ),
+    }
+    return [every[job] for job in jobs]
+
+
 # The process's sync engine, for jobs fired by APScheduler (its job store keeps a reference to
 # `run_scheduled_job`, which must be importable by name, and the job's name as its argument).
 _engine: SyncEngine | None = None
@@ -67,15 +81,7 @@ def run_scheduled_job(job: str) -> None:
     except Conflict as exc:  # an operator's run of the job is draining the queue right now
         log.info("sync job %s skipped: %s", job, exc.detail)
         return
-    log.info(
-        "sync job %s: claimed %d, delivered %d, retried %d, dead %d%s",
-        job,
-        report.claimed,
-        report.delivered,
-        report.retried,
-        report.dead,
-        f" ({report.error})" if report.error else "",
-    )
+    log.info("sync job %s: %s", job, report.counts)
 
 
 _retention: timedelta | None = None
@@ -94,6 +100,19 @@ def run_housekeeping() -> None:
 
 
 _reconciler: Reconciler | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One job of the scheduler: `function` called with `args` on `crontab`'s schedule, and
+    still run up to `misfire_grace_time` seconds late."""
+
+    id: str
+    name: str
+    function: Callable[..., None]
+    crontab: str
+    misfire_grace_time: int
+    args: tuple[str, ...] = ()
 
 
 class _JobStore(SQLAlchemyJobStore):  # type: ignore[misc]
@@ -140,34 +159,31 @@ def build_scheduler(
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone="UTC",
     )
-    for schedule in schedules:
-        scheduler.add_job(
+    jobs = [
+        _Job(
+            f"sync:{each.job}",
+            f"sync {each.job}",
             run_scheduled_job,
-            schedule_trigger(schedule.crontab),
-            args=[schedule.job],
-            id=f"sync:{schedule.job}",
-            name=f"sync {schedule.job}",
-            replace_existing=True,
-            misfire_grace_time=schedule.misfire_grace_time,
+            each.crontab,
+            each.misfire_grace_time,
+            (each.job,),
         )
+        for each in schedules
+    ]
     if housekeeping is not None:
         crontab, _retention = housekeeping
-        scheduler.add_job(
-            run_housekeeping,
-            schedule_trigger(crontab),
-            id="housekeeping",
-            name="housekeeping",
-            replace_existing=True,
-            misfire_grace_time=3600,
-        )
+        jobs.append(_Job("housekeeping", "housekeeping", run_housekeeping, crontab, 3600))
     if reconcile is not None:
         crontab, _reconciler = reconcile
+        jobs.append(_Job("reconcile", "reconcile transfers", run_reconcile, crontab, 30))
+    for job in jobs:
         scheduler.add_job(
-            run_reconcile,
-            schedule_trigger(crontab),
-            id="reconcile",
-            name="reconcile transfers",
+            job.function,
+            schedule_trigger(job.crontab),
+            args=list(job.args),
+            id=job.id,
+            name=job.name,
             replace_existing=True,
-            misfire_grace_time=30,
+            misfire_grace_time=job.misfire_grace_time,
         )
     return scheduler

@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from bridge.domain.clock import as_utc, utcnow
+from bridge.sync.status import Run
 from bridge.ui import trail, views
 from bridge.ui.keys import session_key
 from bridge.ui.session import (
@@ -34,7 +35,7 @@ from bridge.ui.session import (
 )
 
 if TYPE_CHECKING:
-    from bridge.app import Bridge
+    from bridge.components import Bridge
 
 HERE = Path(__file__).parent
 # Forms are a few fields; nothing larger is a request this app takes.
@@ -130,10 +131,9 @@ def utc_text(moment: Any) -> str:
     return as_utc(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def duration_text(run: Any) -> str:
-    """How long a job run took (a mapping with started_at and ended_at), or 'running'."""
-    started, ended = run.get("started_at"), run.get("ended_at")
-    if not isinstance(started, datetime) or not isinstance(ended, datetime):
+def duration_text(run: Run) -> str:
+    """How long a job run took, or 'running'."""
+    seconds = run.seconds
+    if seconds is None:
         return "running"
-    seconds = max((ended - started).total_seconds(), 0.0)
     return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"

@@ -42,10 +42,8 @@ _SIGNED_IN_AT = "signed_in_at"
 _CSRF = "csrf"
 
 
-class CsrfRefused(Forbidden):
+class CsrfRefused(Forbidden, kind="csrf-refused"):
     """A form arrived without this session's CSRF token (403, as Django answers it)."""
-
-    kind = "csrf-refused"
 
 
 @dataclass(frozen=True, slots=True)

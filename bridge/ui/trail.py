@@ -24,7 +24,7 @@ from bridge.observability.logging import current_correlation_id
 from bridge.store.audit import INTERFACES, OUTCOMES, AuditLog, AuditRecord
 
 if TYPE_CHECKING:
-    from bridge.app import Bridge
+    from bridge.components import Bridge
 
 INTERFACE = "ui"
 EXTENSION = "bridge.ui.audit"

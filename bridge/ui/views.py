@@ -37,14 +37,14 @@ from flask.typing import ResponseReturnValue
 from bridge.domain.clock import utcnow
 from bridge.domain.errors import BridgeError, Conflict, Forbidden, InvalidClient
 from bridge.security.throttle import TooManyFailures
-from bridge.sync import status
 from bridge.sync.outbox import DEAD
+from bridge.sync.status import Delivery
 from bridge.ui import panels, trail
 from bridge.ui.depth import WINDOWS
 from bridge.ui.session import admit, client_registry, sign_in, sign_out
 
 if TYPE_CHECKING:
-    from bridge.app import Bridge
+    from bridge.components import Bridge
 
 ui = Blueprint("ui", __name__)
 
@@ -118,19 +118,23 @@ def logout() -> ResponseReturnValue:
 @ui.get("/")
 def overview() -> ResponseReturnValue:
     the = bridge()
+    read = the.sync_status
     window = WINDOWS.get(request.args.get("window", "1h"), WINDOWS["1h"])
     refresh = REFRESH_SECONDS if request.args.get("refresh") else None
     now = utcnow()
+    jobs = read.jobs(last_runs=0)
     return render_template(
         "overview.html",
         now=now,
         readiness=panels.readiness(the),
-        upstreams=panels.upstreams(the),
-        jobs=panels.jobs(the, window, now),
+        upstreams=read.upstreams(),
+        addresses=panels.addresses(the),
+        jobs=jobs,
+        charts=panels.depth_charts(the, jobs, window, now),
         window=window,
         windows=list(WINDOWS),
-        runs=panels.recent_runs(the),
-        dead_letters=panels.dead_letters(the),
+        runs=read.runs(limit=panels.RECENT_RUNS),
+        dead_letters=read.dead_letters(limit=panels.DEAD_LETTERS),
         refresh=refresh,
     )
 
@@ -140,32 +144,24 @@ def overview() -> ResponseReturnValue:
 
 @ui.get("/deliveries/<int:delivery_id>")
 def delivery(delivery_id: int) -> ResponseReturnValue:
-    row = status.delivery(bridge().engine, delivery_id)
-    if row is None:
-        abort(404, f"There is no delivery {delivery_id}.")
-    return render_template(
-        "delivery.html", delivery=row, job=panels.job_of_topic(bridge(), row["topic"])
-    )
+    return render_template("delivery.html", delivery=_delivery(delivery_id))
 
 
 @ui.post("/deliveries/<int:delivery_id>/replay")
 def replay(delivery_id: int) -> ResponseReturnValue:
     """The same replay as `bridge sync replay ID` and POST /api/v1/sync/deliveries/ID/replay."""
-    the = bridge()
-    row = status.delivery(the.engine, delivery_id)
-    if row is None:
-        abort(404, f"There is no delivery {delivery_id}.")
-    job = panels.job_of_topic(the, row["topic"])
-    if row["status"] != DEAD or the.sync.outbox.replay(ids=[delivery_id]) == 0:
-        now = status.delivery(the.engine, delivery_id) or row
+    found = _delivery(delivery_id)
+    job = found.job or found.topic
+    if found.status != DEAD or bridge().sync.outbox.replay(ids=[delivery_id]) == 0:
+        now = bridge().sync_status.delivery(delivery_id) or found
         flash(
-            f"Delivery {delivery_id} is {now['status']}, not dead: only dead letters are replayed.",
+            f"Delivery {delivery_id} is {now.status}, not dead: only dead letters are replayed.",
             "error",
         )
         trail.record("replay_delivery", "client_error", 409, resource_id=str(delivery_id))
     else:
         flash(
-            f"Delivery {delivery_id} ({job} {row['key']}) is back in the queue: the next run of "
+            f"Delivery {delivery_id} ({job} {found.key}) is back in the queue: the next run of "
             f"{job} delivers it.",
             "ok",
         )
@@ -208,6 +204,13 @@ def run_job(job: str) -> ResponseReturnValue:
 def audit() -> ResponseReturnValue:
     found = trail.search(request.args)
     return render_template("audit.html", search=found)
+
+
+def _delivery(delivery_id: int) -> Delivery:
+    found = bridge().sync_status.delivery(delivery_id)
+    if found is None:
+        abort(404, f"There is no delivery {delivery_id}.")
+    return found
 
 
 def _local(target: str | None) -> str | None:

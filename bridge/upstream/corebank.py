@@ -160,7 +160,7 @@ def build_corebank(
     breaker: pybreaker.CircuitBreaker | None = None,
 ) -> CoreBank:
     """`address` and `session`: where to call it and how, when not `settings.corebank_url` (this
-    process's simulator server and a session carrying its secret, `bridge.app.Upstreams`);
+    process's simulator server and a session carrying its secret, `bridge.components.Upstreams`);
     `breaker`: core banking's circuit breaker, if calls should go through one."""
     soap = SoapCoreBank(
         build_upstream(

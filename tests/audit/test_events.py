@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from werkzeug.test import Client
 
 from bridge.domain.errors import InvalidGrant
-from bridge.observability.audit import AuditMiddleware
 from bridge.observability.logging import JsonFormatter
+from bridge.security.audit import AuditMiddleware
 from bridge.security.clients import ClientRegistry
 from bridge.security.events import SecurityEvents
 from bridge.security.tokens import KeyRing, TokenService

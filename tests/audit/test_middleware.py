@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import Engine
 from werkzeug.test import Client
 
-from bridge.observability.audit import AuditMiddleware, current_source
+from bridge.observability.audit import current_source
 from bridge.observability.correlation import CorrelationMiddleware
 from bridge.observability.metrics import ROUTE_KEY
 from bridge.security.access import PRINCIPAL_KEY, Principal
+from bridge.security.audit import AuditMiddleware
 from bridge.security.clients import ApiClient
 from bridge.store.audit import AuditLog, AuditRecord
 

@@ -17,13 +17,13 @@ from sqlalchemy import update
 from werkzeug.test import Client
 
 from bridge.app import Bridge, create_app
-from bridge.observability.audit import AuditMiddleware
 from bridge.observability.correlation import CorrelationMiddleware
-from bridge.observability.metrics import label_routes
 from bridge.rest.audit import audit as audit_blueprint
 from bridge.rest.auth import install
 from bridge.rest.openapi import security_schemes
 from bridge.rest.problems import Problem, invalid_parameters, problem
+from bridge.rest.routes import label_routes
+from bridge.security.audit import AuditMiddleware
 from bridge.settings import Settings
 from bridge.store.audit import AuditLog
 from bridge.store.tables import outbox
@@ -187,7 +187,7 @@ def test_a_replay_through_the_sync_api_is_an_admin_entry(bridge: Bridge, audit: 
     with bridge.engine.begin() as connection:
         outbox_module.add(connection, topic="payroll", key="REC-1", payload="{}")
         connection.execute(update(outbox).where(outbox.c.key == "REC-1").values(status="dead"))
-    (dead_id,) = [row["id"] for row in _dead(bridge)]
+    (dead_id,) = [letter.id for letter in bridge.sync_status.dead_letters(limit=10)]
     admin = grant(bridge.engine, tier="private", scopes=["sync:admin"], name="operator")
 
     response = Client(authorized(bridge, admin)).post(f"/api/v1/sync/deliveries/{dead_id}/replay")
@@ -201,9 +201,3 @@ def test_a_replay_through_the_sync_api_is_an_admin_entry(bridge: Bridge, audit: 
         admin.client.id,
         "private",
     )
-
-
-def _dead(bridge: Bridge) -> list[dict[str, Any]]:
-    from bridge.sync.status import deliveries
-
-    return [dict(row) for row in deliveries(bridge.engine, status="dead", after_id=0, limit=10)]

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine
 
 from bridge.domain.errors import UpstreamUnavailable
-from bridge.observability.audit import SyncAudit
 from bridge.store.audit import AuditLog, AuditRecord
 from bridge.sync import outbox as outbox_module
+from bridge.sync.audit import SyncAudit
 from bridge.sync.engine import Dead, Delivered, Outcome, Retry, SyncEngine
 from bridge.sync.outbox import Outbox, OutboxRow
 

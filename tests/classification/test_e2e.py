@@ -17,6 +17,7 @@ from sqlalchemy import update
 from bridge.cli import main
 from bridge.services.classification import ClassificationService
 from bridge.sims import SimControl, controls
+from bridge.store.classifications import ClassificationStore
 from bridge.store.tables import outbox
 from bridge.sync.deliveries.classification import OPERATIONS, ClassificationDeliverer
 from bridge.sync.engine import SyncEngine
@@ -243,7 +244,7 @@ def test_a_client_fault_from_the_classifier_is_a_dead_letter_with_its_reason(
         timeout=10,
         session=bridge.upstreams.session("classifier"),
     )
-    service = ClassificationService(bridge.engine, unchecked, THRESHOLD)
+    service = ClassificationService(ClassificationStore(bridge.engine), unchecked, THRESHOLD)
     job = SyncEngine(
         bridge.engine, Outbox(bridge.engine), {"classification": ClassificationDeliverer(service)}
     )

@@ -13,7 +13,6 @@ from werkzeug.test import Client, TestResponse
 
 from bridge.app import Bridge
 from bridge.store.tables import outbox
-from bridge.sync import status
 from bridge.sync.outbox import DEAD
 
 UI = "/ui"
@@ -41,9 +40,9 @@ def dead_letter(bridge: Bridge, topic: str = "payroll", error: str = "rejected: 
 
 
 def state(bridge: Bridge, delivery_id: int) -> str:
-    found = status.delivery(bridge.engine, delivery_id)
+    found = bridge.sync_status.delivery(delivery_id)
     assert found is not None
-    return str(found["status"])
+    return found.status
 
 
 @dataclass

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.test import Client
 
 from bridge.app import Bridge
-from bridge.services import hr as hr_service
+from bridge.store.employees import EmployeeStore
 from bridge.store.tables import outbox
 from tests.common.hr import counts
 from tests.common.rest import assert_problem, put_json
@@ -203,7 +203,7 @@ def test_put_racing_another_request_for_its_record_id_is_409_to_retry(
     change["record_id"] = "HR-PUT-RACE"
     put_json(client, URL, change)
     # As if the other request committed between this one's lookup and its insert.
-    monkeypatch.setattr(hr_service, "_queued_payloads", lambda connection, record_ids: {})
+    monkeypatch.setattr(EmployeeStore, "queued_changes", lambda self, record_ids: {})
 
     problem = assert_problem(put_json(client, URL, change), 409, "conflict")
 

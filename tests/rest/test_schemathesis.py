@@ -39,7 +39,6 @@ from schemathesis.engine.run import PhaseName
 from bridge.domain.iban import IBAN_PATTERN, iban_valid
 from bridge.rest import cursor
 from bridge.rest.accounts import DEFAULT_LIMIT
-from bridge.rest.sync import _encode_cursor as sync_cursor
 from tests.common.live import serve_bridge
 from tests.credentials import grant
 from tests.strategies.common import IBANS, LOCAL_ACCOUNT_NUMBERS, with_check_digits
@@ -136,11 +135,9 @@ def _check_digits(value: Any) -> Any:
 
 
 def _issued_cursor(case: Any) -> str:
-    """Transaction cursors continue one query (account, dates, limit); sync lists' cursors
-    name their kind of list; the keyset cursors of the others continue any query."""
+    """Transaction cursors continue one query (account, dates, limit); the keyset cursors of
+    the other lists continue any query."""
     path = case.operation.path
-    if path.startswith("/api/v1/sync/"):
-        return sync_cursor("runs" if path.endswith("/runs") else "deliveries", 1)
     if not path.endswith("/transactions"):
         return KEYSET_CURSOR
     query = case.query

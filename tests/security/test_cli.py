@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from bridge.clients_cli import clients
 from bridge.domain.errors import InvalidClient
-from bridge.security.cli import clients
 from bridge.security.clients import ClientRegistry
 from bridge.security.sealing import WSS_KEY_FILE, Sealer
 from bridge.store.db import make_engine

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from werkzeug.test import Client
 
 from bridge.app import Bridge
-from bridge.security.cli import clients
+from bridge.clients_cli import clients
 from bridge.security.clients import ClientRegistry
 from bridge.security.links import AccountLinks
 from bridge.store.audit_tables import audit_log

@@ -21,6 +21,7 @@ from bridge.domain import EmployeeAction, EmployeeChange, Money, PayPeriod, Sala
 from bridge.mapping import Mappings
 from bridge.services.hr import HrService
 from bridge.store.db import make_engine
+from bridge.store.employees import EmployeeStore
 from bridge.store.tables import outbox
 from tests.common.live import free_port
 from tests.credentials import simulator_admin
@@ -95,7 +96,8 @@ def test_worker_killed_mid_batch_resumes_and_applies_every_change_exactly_once(
 ) -> None:
     base, env = server
     engine = make_engine(env["BRIDGE_DATABASE_URL"])
-    HrService(engine, Mappings.load().currencies).record_changes(_change(n) for n in range(CHANGES))
+    hr = HrService(EmployeeStore(engine), Mappings.load().currencies)
+    hr.record_changes(_change(n) for n in range(CHANGES))
     admin = simulator_admin(engine).headers
     # Slow payroll down so the kill lands while a batch is in flight.
     requests.post(

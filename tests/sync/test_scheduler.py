@@ -8,10 +8,10 @@ from pathlib import Path
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import inspect
 
-from bridge.app import create_app, schedules
+from bridge.app import create_app
 from bridge.settings import Settings
 from bridge.sync import scheduler as scheduler_module
-from bridge.sync.scheduler import build_scheduler, run_scheduled_job
+from bridge.sync.scheduler import build_scheduler, run_scheduled_job, schedules
 
 
 def test_each_job_is_scheduled_from_settings_with_coalesce_and_one_instance(tmp_path: Path) -> None:
@@ -49,10 +49,8 @@ def test_a_fired_job_records_a_scheduled_run(tmp_path: Path) -> None:
     build_scheduler(bridge.engine, bridge.sync, [])  # registers this process's sync engine
     try:
         run_scheduled_job("payroll")  # an empty queue: a run with nothing claimed
-        from bridge.sync.status import last_runs
-
-        (run,) = last_runs(bridge.engine)
-        assert (run["job"], run["trigger"], run["claimed"]) == ("payroll", "schedule", 0)
+        (run,) = bridge.sync_status.runs()
+        assert (run.job, run.trigger, run.claimed) == ("payroll", "schedule", 0)
     finally:
         scheduler_module._engine = None
         bridge.close()

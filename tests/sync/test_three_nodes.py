@@ -37,6 +37,7 @@ from bridge.services.hr import HrService
 from bridge.settings import Settings
 from bridge.sims import controls
 from bridge.store.db import make_engine, migrate
+from bridge.store.employees import EmployeeStore
 from bridge.store.tables import job_runs, outbox
 from bridge.sync.joining import Joiner
 from bridge.sync.leader import Leadership
@@ -371,7 +372,7 @@ def test_three_nodes_drain_one_queue_and_survive_the_death_of_the_scheduling_nod
         "latency", count=2 * NODES, seconds=0.5, operation="SubmitPayrollBatch"
     )
 
-    HrService(engine, mappings.currencies).record_changes(_changes(tag))
+    HrService(EmployeeStore(engine), mappings.currencies).record_changes(_changes(tag))
 
     def frozen_mid_batch() -> bool:
         """Stop the node once it holds a batch after some were delivered; go on if the batch

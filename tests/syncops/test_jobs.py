@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,12 +11,14 @@ from sqlalchemy import func, select
 from werkzeug.test import Client
 
 from bridge.app import Bridge
+from bridge.rest.cursor import encode_after
 from bridge.store.tables import job_runs
 from bridge.sync import scheduler
 from tests.common.hr import FakePayroll, make_dead, queue_changes
 from tests.common.rest import assert_problem, post_json
 
 RUNS = "/api/v1/sync/jobs/payroll/runs"
+SHIPMENTS_CURSOR = encode_after(datetime(2026, 1, 1, tzinfo=UTC), "SHP-2026-000001")
 
 
 def run_count(bridge: Bridge) -> int:
@@ -183,7 +186,10 @@ def test_runs_are_listed_newest_first_a_page_at_a_time(
     "cursor",
     [
         "not-a-cursor",
-        "eyJ2IjoxLCJrIjoiZGVsaXZlcmllcyIsImkiOjN9",  # a cursor of the deliveries list
+        SHIPMENTS_CURSOR,  # a list keyed by shipment references, not by ids
+        encode_after(datetime(2026, 1, 1, tzinfo=UTC), "²"),  # a digit, but no id
+        encode_after(datetime(2026, 1, 1, tzinfo=UTC), str(2**63)),  # beyond any BIGINT
+        "eyJ2IjoxLCJrIjoiZGVsaXZlcmllcyIsImkiOjN9",  # of another codec: {"v":1,"k":...,"i":3}
     ],
 )
 def test_a_cursor_that_is_not_one_of_this_list_is_400(client: Client, cursor: str) -> None:

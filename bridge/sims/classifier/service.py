@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -17,10 +18,10 @@ from bridge.sims.context import Wire
 from bridge.sims.records import Call, Recorder
 
 
+@dataclass(frozen=True)
 class Classifier:
-    def __init__(self, recorder: Recorder, rules: ClassifierRules) -> None:
-        self.recorder = recorder
-        self.rules = rules
+    recorder: Recorder
+    rules: ClassifierRules
 
     def classify_text(self, environ: dict[str, Any], request: Wire) -> Wire:
         return self.recorder.once(

@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
+from bridge.sims.assembly import sim_control, simulator
 from bridge.sims.context import SimContext
-from bridge.sims.contract import load_contract
 from bridge.sims.control import SimControl
-from bridge.sims.corebank import models as m
 from bridge.sims.corebank.ledger import BankRules
 from bridge.sims.corebank.seed import accounts_state, bank_data, reset_ledger, seed_ledger
 from bridge.sims.corebank.service import CoreBank
-from bridge.sims.faults import COMMON_KINDS, FaultQueue
-from bridge.sims.records import Recorder
-from bridge.sims.soap import Operation, soap_application
+from bridge.sims.faults import COMMON_KINDS
 from bridge.sims.wsgi import Simulator
 
 NAME = "corebank"
@@ -31,39 +28,24 @@ def control(ctx: SimContext) -> SimControl:
         with ctx.engine.connect() as connection:
             return accounts_state(connection)
 
-    return SimControl(
+    return sim_control(
+        ctx,
         NAME,
-        Recorder(ctx.engine, NAME, ctx.clock),
-        FaultQueue(
-            ctx.engine,
-            NAME,
-            ctx.clock,
-            operations=frozenset(KEYS),
-            kinds=COMMON_KINDS | {"unavailable"},
-            bound={"unavailable": "PostPayment"},
-        ),
+        KEYS,
+        kinds=COMMON_KINDS | {"unavailable"},
+        bound={"unavailable": "PostPayment"},
         reset_state=reset_ledger,
         state=state,
     )
 
 
 def build(ctx: SimContext) -> Simulator:
-    address = ctx.address(NAME)
-    contract = load_contract(NAME, address)
-    sim_control = control(ctx)
-    bank = CoreBank(sim_control.recorder, BankRules.from_data(bank_data()))
-    operations = [
-        Operation("PostPayment", m.PostPaymentRequest, m.PostPaymentResult, bank.post_payment),
-        Operation(
-            "InquirePayment", m.InquirePaymentRequest, m.InquirePaymentResult, bank.inquire_payment
-        ),
-        Operation(
-            "ValidateAccount",
-            m.ValidateAccountRequest,
-            m.ValidateAccountResult,
-            bank.validate_account,
-        ),
-        Operation("GetStatement", m.GetStatementRequest, m.GetStatementResult, bank.get_statement),
-    ]
-    soap = soap_application("CoreBank", contract.namespace, address, operations)
-    return Simulator(NAME, contract, soap, sim_control, KEYS)
+    sim = control(ctx)
+    bank = CoreBank(sim.recorder, BankRules.from_data(bank_data()))
+    handlers = {
+        "PostPayment": bank.post_payment,
+        "InquirePayment": bank.inquire_payment,
+        "ValidateAccount": bank.validate_account,
+        "GetStatement": bank.get_statement,
+    }
+    return simulator(NAME, "CoreBank", sim, KEYS, ctx=ctx, handlers=handlers)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 
 from bridge.sims.context import data_file
+from bridge.sims.control import table_state
 from bridge.store.sim_tables import sim_accounts, sim_entries
 
 SEED_FILE = "corebank_accounts.yaml"
@@ -61,16 +62,5 @@ def bank_data() -> dict[str, Any]:
 
 
 def accounts_state(connection: Connection) -> dict[str, Any]:
-    rows = connection.execute(select(sim_accounts).order_by(sim_accounts.c.account_no)).all()
-    return {
-        "accounts": [
-            {
-                "account_no": row.account_no,
-                "holder": row.holder,
-                "currency": row.currency,
-                "balance_minor": int(row.balance_minor),
-                "status": row.status,
-            }
-            for row in rows
-        ]
-    }
+    columns = ("account_no", "holder", "currency", "balance_minor", "status")
+    return {"accounts": table_state(connection, sim_accounts, "account_no", columns)}

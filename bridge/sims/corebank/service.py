@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -38,10 +39,10 @@ UNAVAILABLE_RESULT: Wire = {
 }
 
 
+@dataclass(frozen=True)
 class CoreBank:
-    def __init__(self, recorder: Recorder, rules: BankRules) -> None:
-        self.recorder = recorder
-        self.rules = rules
+    recorder: Recorder
+    rules: BankRules
 
     def post_payment(self, environ: dict[str, Any], request: Wire) -> Wire:
         key = request["externalRef"]

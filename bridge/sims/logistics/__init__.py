@@ -3,15 +3,11 @@ OrderRef, with tracking numbers, estimated deliveries and labels (`booking`, `se
 
 from __future__ import annotations
 
+from bridge.sims.assembly import sim_control, simulator
 from bridge.sims.context import SimContext, data_file
-from bridge.sims.contract import load_contract
 from bridge.sims.control import SimControl
-from bridge.sims.faults import FaultQueue
-from bridge.sims.logistics import models as m
 from bridge.sims.logistics.booking import BookingRules
 from bridge.sims.logistics.service import Logistics
-from bridge.sims.records import Recorder
-from bridge.sims.soap import Operation, soap_application
 from bridge.sims.wsgi import Simulator
 
 NAME = "logistics"
@@ -21,26 +17,20 @@ __all__ = ["build", "control"]
 
 
 def control(ctx: SimContext) -> SimControl:
-    return SimControl(
-        NAME,
-        Recorder(ctx.engine, NAME, ctx.clock),
-        FaultQueue(ctx.engine, NAME, ctx.clock, operations=frozenset(KEYS)),
-    )
+    return sim_control(ctx, NAME, KEYS)
 
 
 def build(ctx: SimContext) -> Simulator:
     address = ctx.address(NAME)
-    contract = load_contract(NAME, address)
-    sim_control = control(ctx)
+    sim = control(ctx)
     rules = BookingRules.from_data(data_file("logistics.yaml"))
-    logistics = Logistics(sim_control.recorder, rules, ctx.clock, address)
-    operations = [
-        Operation(
-            "CreateShipment",
-            m.CreateShipmentRequest,
-            m.CreateShipmentResult,
-            logistics.create_shipment,
-        )
-    ]
-    soap = soap_application("Logistics", contract.namespace, address, operations)
-    return Simulator(NAME, contract, soap, sim_control, KEYS, pages={"labels": logistics.label})
+    logistics = Logistics(sim.recorder, rules, ctx.clock, address)
+    return simulator(
+        NAME,
+        "Logistics",
+        sim,
+        KEYS,
+        ctx=ctx,
+        handlers={"CreateShipment": logistics.create_shipment},
+        pages={"labels": logistics.label},
+    )

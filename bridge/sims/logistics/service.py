@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -20,12 +21,12 @@ from bridge.sims.records import Call, Recorder
 from bridge.sims.soap import client_fault
 
 
+@dataclass(frozen=True)
 class Logistics:
-    def __init__(self, recorder: Recorder, rules: BookingRules, clock: Clock, address: str) -> None:
-        self.recorder = recorder
-        self.rules = rules
-        self.clock = clock
-        self.address = address
+    recorder: Recorder
+    rules: BookingRules
+    clock: Clock
+    address: str  # where its labels are served
 
     def create_shipment(self, environ: dict[str, Any], request: Wire) -> Wire:
         details = request["ShippingDetails"]

@@ -7,16 +7,12 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete
 
+from bridge.sims.assembly import sim_control, simulator
 from bridge.sims.context import SimContext, Wire, data_file
-from bridge.sims.contract import load_contract
 from bridge.sims.control import SimControl
-from bridge.sims.faults import FaultQueue
-from bridge.sims.payroll import models as m
 from bridge.sims.payroll import service
 from bridge.sims.payroll.rules import PayrollRules
 from bridge.sims.payroll.service import Payroll, employees_state
-from bridge.sims.records import Recorder
-from bridge.sims.soap import Operation, soap_application
 from bridge.sims.wsgi import Simulator
 from bridge.store.sim_tables import sim_employees
 
@@ -39,34 +35,16 @@ def control(ctx: SimContext) -> SimControl:
         connection.execute(delete(sim_employees))
         seed_employees(connection, ctx.clock())
 
-    return SimControl(
-        NAME,
-        Recorder(ctx.engine, NAME, ctx.clock),
-        FaultQueue(ctx.engine, NAME, ctx.clock, operations=frozenset(KEYS)),
-        reset_state=reset,
-        state=state,
-    )
+    return sim_control(ctx, NAME, KEYS, reset_state=reset, state=state)
 
 
 def build(ctx: SimContext) -> Simulator:
-    address = ctx.address(NAME)
-    contract = load_contract(NAME, address)
-    sim_control = control(ctx)
-    rules = PayrollRules.from_data(data_file("payroll_rules.yaml"))
-    payroll = Payroll(sim_control.recorder, rules, ctx.clock)
-    operations = [
-        Operation(
-            "UpsertEmployee",
-            m.UpsertEmployeeRequest,
-            m.UpsertEmployeeResult,
-            payroll.upsert_employee,
-        ),
-        Operation(
-            "SubmitPayrollBatch",
-            m.SubmitPayrollBatchRequest,
-            m.SubmitPayrollBatchResult,
-            payroll.submit_batch,
-        ),
-    ]
-    soap = soap_application("Payroll", contract.namespace, address, operations)
-    return Simulator(NAME, contract, soap, sim_control, KEYS)
+    sim = control(ctx)
+    payroll = Payroll(
+        sim.recorder, PayrollRules.from_data(data_file("payroll_rules.yaml")), ctx.clock
+    )
+    handlers = {
+        "UpsertEmployee": payroll.upsert_employee,
+        "SubmitPayrollBatch": payroll.submit_batch,
+    }
+    return simulator(NAME, "Payroll", sim, KEYS, ctx=ctx, handlers=handlers)

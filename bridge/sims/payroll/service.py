@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from bridge.domain.clock import Clock
 from bridge.sims.context import Wire
+from bridge.sims.control import table_state
 from bridge.sims.payroll.rules import ACTIVE, TERMINATED, PayrollRules, refusal
 from bridge.sims.records import Call, Recorder
 from bridge.store.sim_tables import sim_employees
@@ -27,11 +29,11 @@ from bridge.store.sim_tables import sim_employees
 ACCEPTED, REJECTED = "ACCEPTED", "REJECTED"
 
 
+@dataclass(frozen=True)
 class Payroll:
-    def __init__(self, recorder: Recorder, rules: PayrollRules, clock: Clock) -> None:
-        self.recorder = recorder
-        self.rules = rules
-        self.clock = clock
+    recorder: Recorder
+    rules: PayrollRules
+    clock: Clock
 
     def upsert_employee(self, environ: dict[str, Any], request: Wire) -> Wire:
         record = request["EmployeeRecord"]
@@ -133,18 +135,8 @@ def seed_employees(connection: Connection, now: datetime, employees: list[Wire])
 
 
 def employees_state(connection: Connection) -> Wire:
-    rows = connection.execute(select(sim_employees).order_by(sim_employees.c.employee_no)).all()
-    return {
-        "employees": [
-            {
-                "employee_no": row.employee_no,
-                "status": row.status,
-                "record_id": row.record_id,
-                "record": row.record,
-            }
-            for row in rows
-        ]
-    }
+    columns = ("employee_no", "status", "record_id", "record")
+    return {"employees": table_state(connection, sim_employees, "employee_no", columns)}
 
 
 def _outcome(result: Wire) -> str:

@@ -22,14 +22,16 @@ from bridge.domain.classification import (
 )
 from bridge.domain.errors import InvalidInput, MappingError, UpstreamRejected, UpstreamUnavailable
 from bridge.mapping import canonical_json
-from bridge.services.classification import TOPIC, ClassificationService, result_summary
+from bridge.services.classification import (
+    CLASSIFY_BATCH,
+    CLASSIFY_TEXT,
+    ClassificationService,
+    result_summary,
+)
+from bridge.services.classification import OPERATIONS as OPERATIONS
+from bridge.store.classifications import TOPIC
 from bridge.sync.engine import Dead, Delivered, Outcome, Retry
 from bridge.sync.outbox import OutboxRow
-
-OPERATIONS = {
-    "ClassifyText": ("classifier/classify_text", "classifier/classify_text_result"),
-    "ClassifyBatch": ("classifier/classify_batch", "classifier/classify_batch_result"),
-}
 
 
 class ClassificationDeliverer:
@@ -51,7 +53,7 @@ class ClassificationDeliverer:
             except MappingError as exc:
                 outcomes[row.id] = Dead(f"mapping: {exc.detail}")
                 continue
-            reason = self._classifier.refusal("ClassifyText", document)
+            reason = self._classifier.refusal(CLASSIFY_TEXT, document)
             if reason is not None:
                 outcomes[row.id] = Dead(reason)
                 continue
@@ -61,7 +63,7 @@ class ClassificationDeliverer:
             return outcomes
         try:
             reply: ClassificationBatchResult = self._classifier.call(
-                "ClassifyBatch",
+                CLASSIFY_BATCH,
                 ClassificationBatch(documents=documents),
                 correlation_id=rows[0].correlation_id,
             )
@@ -96,7 +98,7 @@ class ClassificationDeliverer:
             row_id = rows_by_document[document.document_id]
             try:
                 result: ClassificationResult = self._classifier.call(
-                    "ClassifyText", document, correlation_id=correlation[row_id]
+                    CLASSIFY_TEXT, document, correlation_id=correlation[row_id]
                 )
             except UpstreamUnavailable as exc:
                 for waiting in documents[index:]:

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from bridge.domain import EmployeeChange, PayrollBatch, PayrollBatchResult, RecordStatus
 from bridge.domain.clock import utcnow
 from bridge.domain.errors import MappingError
+from bridge.domain.upstream import Payroll
 from bridge.mapping import canonical_json
+from bridge.store.employees import TOPIC
 from bridge.sync.engine import Dead, Delivered, Outcome, Retry
 from bridge.sync.outbox import OutboxRow
-from bridge.upstream.soap import SoapUpstream
 
 OPERATIONS = {
     "SubmitPayrollBatch": ("payroll/payroll_batch", "payroll/payroll_batch_result"),
@@ -32,10 +33,10 @@ def batch_id(records: Sequence[EmployeeChange]) -> str:
 
 
 class PayrollDeliverer:
-    topic = "payroll"
+    topic = TOPIC
     upstream = "payroll"
 
-    def __init__(self, payroll: SoapUpstream, *, batch_size: int = 200) -> None:
+    def __init__(self, payroll: Payroll, *, batch_size: int = 200) -> None:
         self._payroll = payroll
         self.batch_size = batch_size
 

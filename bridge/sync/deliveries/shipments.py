@@ -22,12 +22,13 @@ failed row and the rows not yet sent as retries.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
 
 from bridge.domain.errors import MappingError, NotFound, UpstreamRejected, UpstreamUnavailable
 from bridge.domain.shipping import ShipmentBooking, ShipmentOrder
+from bridge.domain.upstream import Logistics
 from bridge.mapping import canonical_json
-from bridge.services.shipping import TOPIC, ShippingService
+from bridge.services.shipping import ShippingService
+from bridge.store.shipments import TOPIC
 from bridge.sync.engine import Dead, Delivered, Outcome, Retry
 from bridge.sync.outbox import OutboxRow
 
@@ -35,21 +36,12 @@ CREATE_SHIPMENT = "CreateShipment"
 OPERATIONS = {CREATE_SHIPMENT: ("logistics/shipment_order", "logistics/shipment_booking")}
 
 
-class BookingService(Protocol):
-    """What the deliverer needs of the logistics partner: `bridge.upstream.soap.SoapUpstream`
-    built with `OPERATIONS`, or a fake in tests."""
-
-    def call(self, operation: str, message: Any, *, correlation_id: str | None = None) -> Any: ...
-
-    def refusal(self, operation: str, message: Any) -> str | None: ...
-
-
 class ShipmentsDeliverer:
     topic = TOPIC
     upstream = "logistics"
 
     def __init__(
-        self, logistics: BookingService, shipping: ShippingService, *, batch_size: int = 50
+        self, logistics: Logistics, shipping: ShippingService, *, batch_size: int = 50
     ) -> None:
         self._logistics = logistics
         self._shipping = shipping
