@@ -1,42 +1,59 @@
 """Banking benchmark: a transfer through the REST door and through the SOAP door of a running
-bridge, beside two baselines measured in the same run.
+bridge, beside two baselines measured in the same run, then where one request's time goes and
+the payroll sync against zeep.
 
     python bench/banking.py [--seconds 10] [--clients 8] [--rounds 2] [--upstream sim|stub]
+                            [--connections keep-alive|new|both] [--database URL]
+                            [--breakdown 200] [--sync-sizes 1000]
 
 Processes, all on loopback, all gunicorn with 2 workers (gthread, 8 threads each):
-  simulators  bench/simulators.py: the upstream simulators, open to these processes (their own
-              SQLite file); a bridge's own are for its own clients and its admins only
-  bridge      `bridge serve` with simulators off, every upstream = the simulators' process
+  upstream    core banking: bench/simulators.py (`--upstream sim`: the upstream simulators,
+              open to these processes, their own SQLite file; a bridge's own are for its own
+              clients and its admins only) or bench/stub_corebank.py (`--upstream stub`: a fixed
+              reply with no work, so the numbers compare the contenders' own cost)
+  bridge      `bridge serve` with simulators off, every upstream = that process
   naive       bench/naive_proxy.py: Flask + zeep + xmltodict, nothing stored (the hand-written
               proxy a team would otherwise run)
 Contenders, each posting EUR 0.01 transfers between the same two accounts with a fresh MsgId
 per request (so every request is a new payment, not an idempotent replay):
-  zeep direct   PostPayment to the simulator with zeep, one client per process, --clients
-                processes (the ceiling the simulator allows; the load generator is zeep itself)
+  zeep direct   PostPayment to the upstream with zeep, one client per process, --clients
+                processes (the ceiling the upstream allows; the load generator is zeep itself)
   naive proxy   JSON POST to the naive proxy            (load: wrk, --clients connections)
   REST door     JSON POST /api/v1/transfers             (load: wrk)
   SOAP door     TransferFunds to /soap/banking           (load: wrk)
+The doors authenticate every call with an API key whose plan has a limit no run reaches, so the
+rate limiter counts every call, as in production; audit rows and metrics stay on.
+
+Connections (`--connections`, default both): real core-banking servers keep HTTP/1.1 connections
+alive, so `keep-alive` runs the upstream that way; `new` runs it answering `Connection: close`,
+so every upstream call pays a new TCP connection. Both run the same worker class and threads.
+Before each case a `requests.Session` making 50 calls shows what the upstream does (1 connection
+kept alive, 50 closed), and each contender's column `up conn` is the upstream connections it
+opened per request (bench/connections.py counts them in the upstream server).
+
 wrk (Debian's package) is a native load generator, so it is not the bottleneck (DESIGN.md). Each
 contender runs --rounds times, interleaved, after a warm-up; the median round is reported.
-Targets: REST >= 2x the naive proxy's requests/s; SOAP >= 0.8x REST; p99 <= 3x p50.
-With `--upstream stub` core banking is bench/stub_corebank.py, a fixed reply with no work, so
-the numbers compare the contenders' own cost rather than the simulator's capacity.
-Absolute numbers drift on a shared 2-core machine; the ratios are the result.
+Targets (bridge issue 14), each printed met or MISSED: REST >= 1.0x the naive proxy's requests/s
+(aim 2x); SOAP >= 0.8x REST; p99 <= 3x p50 for both doors; payroll sync >= 1.0x zeep direct.
+Then bench/breakdown.py (in process, sequential: where a request's time goes, REST, SOAP, naive
+proxy and payroll sync) and bench/sync.py at --sync-sizes (0 skips either). Absolute numbers
+drift on a shared 2-core machine; the ratios are the result.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -44,7 +61,11 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import simulators  # noqa: E402
+from bench import simulators, stub_corebank  # noqa: E402
+from bench import sync as payroll_sync  # noqa: E402
+from bench.breakdown import BENCH_PLAN, BENCH_RATE  # noqa: E402
+from bench.connections import ConnectionLog, Connections, session_reuse  # noqa: E402
+from bench.wrk_report import parse  # noqa: E402
 from bridge.security.clients import ClientRegistry  # noqa: E402
 from bridge.settings import UPSTREAMS  # noqa: E402
 from bridge.store.db import make_engine  # noqa: E402
@@ -54,6 +75,7 @@ WRK_SCRIPT = ROOT / "bench" / "wrk" / "unique_post.lua"
 REST_BODY = ROOT / "bench" / "wrk" / "transfer.json"
 SOAP_BODY = ROOT / "bench" / "wrk" / "transfer_soap.xml"
 DEBTOR, CREDITOR = "DE89370400440532013000", "DE12500105170648489890"
+CASES = {"keep-alive": (True,), "new": (False,), "both": (True, False)}
 
 
 @dataclass
@@ -63,10 +85,35 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0
+    upstream: Connections = field(default_factory=lambda: Connections(0, 0))
 
     @property
     def tail(self) -> float:
         return self.p99_ms / self.p50_ms if self.p50_ms else float("inf")
+
+    @property
+    def connections_per_request(self) -> float:
+        return self.upstream.connections / self.requests if self.requests else float("nan")
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    value: float
+    target: float
+    sense: str  # ">=" or "<="
+    aim: float | None = None
+
+    @property
+    def met(self) -> bool:
+        return self.value >= self.target if self.sense == ">=" else self.value <= self.target
+
+    def __str__(self) -> str:
+        aim = f", aim {self.aim}x" if self.aim is not None else ""
+        verdict = "met" if self.met else "MISSED"
+        goal = f"target {self.sense} {self.target}x{aim}"
+        return f"{self.label:<22}{self.value:6.2f}x  ({goal}: {verdict})"
 
 
 def free_port() -> int:
@@ -98,6 +145,7 @@ def bridge_server(workdir: Path, port: int, **env: str) -> subprocess.Popen[byte
         "BRIDGE_WORKERS": "2",
         "BRIDGE_SCHEDULER": "false",
         "BRIDGE_LOG_LEVEL": "WARNING",
+        "BRIDGE_RATE_LIMIT_PLANS": json.dumps({"standard": "100/minute", BENCH_PLAN: BENCH_RATE}),
         **env,
     }
     workdir.mkdir(parents=True, exist_ok=True)
@@ -113,13 +161,14 @@ def bridge_server(workdir: Path, port: int, **env: str) -> subprocess.Popen[byte
 
 
 def bank_api_key(database_url: str) -> str:
-    """An API key of a partner bank allowed transfers, on the plan without a rate limit: the
-    doors authenticate every call, as in production, and the benchmark measures that too."""
+    """An API key of a partner bank allowed transfers, on a plan with a limit no run reaches:
+    the doors authenticate and rate-limit every call, as in production, and the benchmark
+    measures that too."""
     engine = make_engine(database_url)
     try:
         registry = ClientRegistry(engine)
         client, _ = registry.create(
-            "bench bank", "partner", ["transfers:write", "transfers:read"], plan="internal"
+            "bench bank", "partner", ["transfers:write", "transfers:read"], plan=BENCH_PLAN
         )
         return registry.create_api_key(client.id)
     finally:
@@ -144,17 +193,6 @@ def gunicorn(port: int, app: str) -> subprocess.Popen[bytes]:
     )
     wait_until_up(f"http://127.0.0.1:{port}/", process)
     return process
-
-
-_DURATION = re.compile(r"([\d.]+)(us|ms|s)\b")
-
-
-def _ms(text: str) -> float:
-    match = _DURATION.search(text)
-    if match is None:
-        return float("nan")
-    value, unit = float(match.group(1)), match.group(2)
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
 def run_wrk(
@@ -187,17 +225,8 @@ def run_wrk(
         text=True,
         check=True,
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
-    errors = int(non_2xx.group(1)) if non_2xx else 0
-    if socket_errors:
-        errors += sum(int(n) for n in socket_errors.groups())
-    return Result(name, rps, p50, p99, errors)
+    report = parse(output)
+    return Result(name, report.rps, report.p50_ms, report.p99_ms, report.errors, report.requests)
 
 
 def _zeep_client_loop(corebank: str, seconds: float, prefix: str) -> tuple[int, list[float], int]:
@@ -248,46 +277,74 @@ def run_zeep_direct(corebank: str, *, seconds: float, clients: int, prefix: str)
         statistics.median(latencies),
         latencies[int(len(latencies) * 0.99) - 1],
         errors,
+        total,
     )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--upstream", choices=["sim", "stub"], default="sim")
-    parser.add_argument(
-        "--database", default=None, help="the bridge's BRIDGE_DATABASE_URL (default: SQLite)"
-    )
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed: apt-get install wrk")
-    workdir = Path(tempfile.mkdtemp(prefix="bridge-bench-"))
-    sims_port, bridge_port, naive_port = free_port(), free_port(), free_port()
-    servers = []
+# -- one case: the upstream keeping connections alive, or closing each --------------------------
+
+
+@dataclass
+class Servers:
+    upstream_url: Callable[[str], str]  # upstream name -> its address
+    probe_url: str  # a GET the upstream answers, for the keep-alive check
+    connections: ConnectionLog
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=30)
+
+
+def start_upstream(upstream: str, keep_alive: bool, workdir: Path) -> Servers:
+    port = free_port()
+    log = ConnectionLog(workdir / "upstream.connections")
+    if upstream == "sim":
+        (workdir / "sims").mkdir(parents=True)
+        process = simulators.serve(
+            f"sqlite:///{workdir / 'sims' / 'simulators.db'}",
+            port,
+            keep_alive=keep_alive,
+            connection_log=log.path,
+        )
+        base = f"http://127.0.0.1:{port}/sims"
+        return Servers(lambda name: f"{base}/{name}", f"{base}/corebank?wsdl", log, [process])
+    # The stub answers core banking; the others are never called here (no sync job runs), but
+    # a bridge with simulators off wants an address for each.
+    process = stub_corebank.serve(port, keep_alive=keep_alive, connection_log=log.path)
+    url = f"http://127.0.0.1:{port}/"
+    return Servers(lambda name: url, url, log, [process])
+
+
+def measure_case(args: argparse.Namespace, keep_alive: bool, workdir: Path) -> dict[str, Result]:
+    """Start the upstream (kept alive or not), a bridge and the naive proxy on it; warm up; run
+    the rounds; the median round of each contender."""
+    servers = start_upstream(args.upstream, keep_alive, workdir)
     try:
-        if args.upstream == "sim":
-            upstreams = {name: f"http://127.0.0.1:{sims_port}/sims/{name}" for name in UPSTREAMS}
-            (workdir / "sims").mkdir()
-            sims_database = f"sqlite:///{workdir / 'sims' / 'simulators.db'}"
-            servers.append(simulators.serve(sims_database, sims_port))
-        else:
-            # The stub answers core banking; the others are never called here (no sync job
-            # runs), but a bridge with simulators off wants an address for each.
-            upstreams = {name: f"http://127.0.0.1:{sims_port}/" for name in UPSTREAMS}
-            servers.append(gunicorn(sims_port, "bench.stub_corebank:app"))
-        corebank = upstreams["corebank"]
-        servers.append(
+        reuse = session_reuse(servers.probe_url, servers.connections)
+        expected = 1 if keep_alive else 50
+        verdict = "as expected" if reuse.connections == expected else "NOT as expected"
+        print(
+            f"\nupstream ({args.upstream}, {'keep-alive' if keep_alive else 'new connections'}): "
+            f"a requests.Session making 50 calls opened {reuse.connections} ({verdict})",
+            flush=True,
+        )
+        corebank = servers.upstream_url("corebank")
+        bridge_port, naive_port = free_port(), free_port()
+        servers.processes.append(
             bridge_server(
                 workdir / "bridge",
                 bridge_port,
                 BRIDGE_SIMULATORS="false",
-                **{f"BRIDGE_{name.upper()}_URL": url for name, url in upstreams.items()},
+                **{f"BRIDGE_{name.upper()}_URL": servers.upstream_url(name) for name in UPSTREAMS},
                 **({"BRIDGE_DATABASE_URL": args.database} if args.database else {}),
             )
         )
-        servers.append(gunicorn(naive_port, f"bench.naive_proxy:create_app({corebank!r})"))
+        servers.processes.append(
+            gunicorn(naive_port, f"bench.naive_proxy:create_app({corebank!r})")
+        )
         base = f"http://127.0.0.1:{bridge_port}"
         bridge_database = args.database or f"sqlite:///{workdir / 'bridge' / 'var' / 'bridge.db'}"
         api_key = bank_api_key(bridge_database)
@@ -326,47 +383,147 @@ def main() -> int:
                 api_key=api_key,
             ),
         }
+        # MsgIds unique across cases and runs: a PostgreSQL database outlives the run
+        run_id = f"{int(time.time()) % 100000:05d}{'K' if keep_alive else 'N'}"
         for name, run in contenders.items():  # warm-up: imports, pools, caches
-            run(2, f"W{name[:2]}")
+            run(2, f"W{run_id}{name[:2]}")
         rounds: dict[str, list[Result]] = {name: [] for name in contenders}
         for r in range(args.rounds):
             for name, run in contenders.items():
-                rounds[name].append(run(args.seconds, f"R{r}{name[:2]}"))
-        results = {
-            name: sorted(rs, key=lambda x: x.rps)[len(rs) // 2] for name, rs in rounds.items()
-        }
+                before = servers.connections.read()
+                result = run(args.seconds, f"R{run_id}{r}{name[:2]}")
+                result.upstream = servers.connections.read() - before
+                rounds[name].append(result)
+        return {name: sorted(rs, key=lambda x: x.rps)[len(rs) // 2] for name, rs in rounds.items()}
     finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=30)
-        shutil.rmtree(workdir, ignore_errors=True)
+        servers.stop()
 
+
+def targets(results: dict[str, Result]) -> list[Target]:
+    rest, soap, naive = results["REST door"], results["SOAP door"], results["naive proxy"]
+    return [
+        Target("REST / naive proxy", rest.rps / naive.rps, 1.0, ">=", aim=2.0),
+        Target("SOAP / REST", soap.rps / rest.rps, 0.8, ">="),
+        Target("REST p99 / p50", rest.tail, 3.0, "<="),
+        Target("SOAP p99 / p50", soap.tail, 3.0, "<="),
+    ]
+
+
+def print_case(args: argparse.Namespace, case: str, results: dict[str, Result]) -> None:
     print(
-        f"\n{args.clients} clients, {args.seconds:.0f} s x {args.rounds} rounds (median round); "
-        "load: wrk (zeep direct: zeep itself)"
+        f"\n{case}: {args.clients} clients, {args.seconds:.0f} s x {args.rounds} rounds (median "
+        f"round); load: wrk (zeep direct: zeep itself); database: {database_name(args)}"
     )
-    print(f"{'contender':<13}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p99/p50':>9}{'errors':>8}")
+    print(
+        f"{'contender':<13}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p99/p50':>9}{'errors':>8}"
+        f"{'up conn/req':>13}"
+    )
     for result in results.values():
         print(
             f"{result.name:<13}{result.rps:>9.0f}{result.p50_ms:>9.2f}{result.p99_ms:>9.2f}"
-            f"{result.tail:>9.2f}{result.errors:>8}"
+            f"{result.tail:>9.2f}{result.errors:>8}{result.connections_per_request:>13.3f}"
         )
-    rest, soap, naive = results["REST door"], results["SOAP door"], results["naive proxy"]
     print()
-    checks = [
-        ("REST / naive proxy", rest.rps / naive.rps, 2.0, ">="),
-        ("SOAP / REST", soap.rps / rest.rps, 0.8, ">="),
-        ("REST p99 / p50", rest.tail, 3.0, "<="),
-        ("SOAP p99 / p50", soap.tail, 3.0, "<="),
-        ("REST / zeep direct", rest.rps / results["zeep direct"].rps, None, ""),
+    for target in targets(results):
+        print(target)
+    print(
+        f"{'REST / zeep direct':<22}{results['REST door'].rps / results['zeep direct'].rps:6.2f}x"
+    )
+
+
+def database_name(args: argparse.Namespace) -> str:
+    return "SQLite" if args.database is None else args.database.split(":", 1)[0]
+
+
+def run_breakdown(args: argparse.Namespace) -> None:
+    """bench/breakdown.py in its own process: it patches the bridge's functions to time them."""
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "breakdown.py"),
+        "--requests",
+        str(args.breakdown),
     ]
-    for label, value, target, sense in checks:
-        if target is None:
-            print(f"{label:<20}{value:6.2f}x")
-            continue
-        met = value >= target if sense == ">=" else value <= target
-        print(f"{label:<20}{value:6.2f}x  (target {sense} {target}x: {'met' if met else 'MISSED'})")
+    command += ["--records", str(args.breakdown_records)]
+    if args.database:
+        command += ["--database", args.database]
+    print(flush=True)
+    subprocess.run(command, check=True)
+
+
+def run_sync(sizes: list[int]) -> bool:
+    """bench/sync.py's two contenders at `sizes`; whether the bridge met >= 1.0x zeep at each."""
+    print("\npayroll sync (bench/sync.py; its bridge database is SQLite)", flush=True)
+    results = [
+        payroll_sync.measure(size, contender, 200)
+        for size in sizes
+        for contender in ("bridge", "zeep")
+    ]
+    payroll_sync.print_table(results, 200)
+    by = {(r.size, r.contender): r for r in results}
+    met = True
+    for size in sizes:
+        ratio = by[(size, "bridge")].per_second / by[(size, "zeep")].per_second
+        target = Target(f"sync {size:,} / zeep", ratio, 1.0, ">=")
+        met = met and target.met
+        print(target)
+    return met
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--upstream", choices=["sim", "stub"], default="sim")
+    parser.add_argument(
+        "--connections",
+        choices=list(CASES),
+        default="both",
+        help="the upstream keeps connections alive, closes each, or both cases (default both)",
+    )
+    parser.add_argument(
+        "--database", default=None, help="the bridge's BRIDGE_DATABASE_URL (default: SQLite)"
+    )
+    parser.add_argument(
+        "--breakdown", type=int, default=200, help="requests per door in the breakdown (0: none)"
+    )
+    parser.add_argument(
+        "--breakdown-records", type=int, default=1000, help="payroll records in the breakdown"
+    )
+    parser.add_argument(
+        "--sync-sizes",
+        type=lambda value: [] if value.strip() == "0" else payroll_sync.sizes_option(value),
+        default=[1000],
+        help="bench/sync.py sizes, comma-separated (default 1000; 0: none)",
+    )
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    cases: dict[str, dict[str, Result]] = {}
+    for keep_alive in CASES[args.connections]:
+        case = "keep-alive" if keep_alive else "new connection per call"
+        workdir = Path(tempfile.mkdtemp(prefix="bridge-bench-"))
+        try:
+            cases[case] = measure_case(args, keep_alive, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        print_case(args, case, cases[case])
+    if len(cases) > 1:
+        print(f"\nboth cases, database {database_name(args)}:")
+        print(
+            f"{'case':<25}{'REST':>7}{'naive':>7}{'REST/naive':>11}{'REST p99/p50':>13}"
+            f"{'SOAP/REST':>10}"
+        )
+        for case, results in cases.items():
+            rest, naive, soap = results["REST door"], results["naive proxy"], results["SOAP door"]
+            print(
+                f"{case:<25}{rest.rps:>7.0f}{naive.rps:>7.0f}{rest.rps / naive.rps:>10.2f}x"
+                f"{rest.tail:>12.2f}x{soap.rps / rest.rps:>9.2f}x"
+            )
+    if args.breakdown > 0:
+        run_breakdown(args)
+    if args.sync_sizes:
+        run_sync(args.sync_sizes)
     return 0
 
 

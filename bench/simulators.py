@@ -8,7 +8,9 @@ the process's secret, `bridge.sims.server`) and to `simulators:admin` clients on
 (`bridge.sims.gate`): neither is for another process to call. A benchmark's bridge under test,
 its zeep baseline and its naive proxy are other processes, so they call these, served open on
 127.0.0.1 as the tests' `serve_simulators` does, with gunicorn's workers instead of one thread
-pool.
+pool. They keep HTTP/1.1 connections alive, as real servers do (gunicorn's gthread worker, its
+keep-alive on); `keep_alive=False` closes each instead. Requests and connections are counted when
+`connection_log` names a file (bench/connections.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import requests
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from bench.connections import LOG_VARIABLE, counted
 from bridge.sims import create_simulators, seed
 from bridge.store.db import make_engine, migrate
 
@@ -36,11 +39,19 @@ def create_app(database_url: str, base_url: str) -> WSGIApplication:
     app: WSGIApplication = DispatcherMiddleware(
         NotFound(), dict(create_simulators(make_engine(database_url), base_url))
     )
-    return app
+    served: WSGIApplication = counted(app)  # type: ignore[arg-type]
+    return served
 
 
 def serve(
-    database_url: str, port: int, *, workers: int = 2, threads: int = 8, log: Path | None = None
+    database_url: str,
+    port: int,
+    *,
+    workers: int = 2,
+    threads: int = 8,
+    log: Path | None = None,
+    keep_alive: bool = True,
+    connection_log: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """gunicorn serving `create_app` on 127.0.0.1:`port`, answering when this returns."""
     engine = make_engine(database_url)
@@ -60,12 +71,18 @@ def serve(
             "--worker-class=gthread",
             f"--threads={threads}",
             "--timeout=300",
+            f"--keep-alive={5 if keep_alive else 0}",
             "--no-control-socket",
             "--log-level=warning",
             f"--bind=127.0.0.1:{port}",
             f"bench.simulators:create_app({database_url!r}, {base!r})",
         ],
         cwd=ROOT,
+        env=(
+            os.environ
+            if connection_log is None
+            else {**os.environ, LOG_VARIABLE: str(connection_log)}
+        ),
         stdout=output,
         stderr=output,
     )

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -41,9 +44,14 @@ def known_scopes(settings: Settings) -> set[str]:
     return set(SCOPES).union(*(ServiceConfig.read(path).scopes() for path in files))
 
 
-def _refused(exc: BridgeError) -> None:
-    click.echo(f"bridge: {exc.detail}", err=True)
-    sys.exit(1)
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """What the registry refuses (an unknown or disabled client, ...): one line, exit 1."""
+    try:
+        yield
+    except BridgeError as exc:
+        click.echo(f"bridge: {exc.detail}", err=True)
+        sys.exit(1)
 
 
 @click.group()
@@ -66,6 +74,22 @@ env_option = click.option(
 def _show(shown: Shown, as_env: bool) -> None:
     for label, variable, value in shown:
         click.echo(f"{variable}={shlex.quote(value)}" if as_env else f"{label + ':':<14} {value}")
+
+
+def _client_command(
+    name: str, *options: Callable[[Any], Any]
+) -> Callable[[Callable[..., None]], click.Command]:
+    """`bridge clients NAME CLIENT_ID [options]`: with --config, audited with the client id as
+    its subject."""
+
+    def decorate(command: Callable[..., None]) -> click.Command:
+        wrapped: Any = audited(f"clients {name}", resource="client_id")(command)
+        for option in reversed(options):
+            wrapped = option(wrapped)
+        wrapped = click.argument("client_id")(wrapped)
+        return clients.command(name)(config_option(wrapped))
+
+    return decorate
 
 
 @clients.command("create")
@@ -101,13 +125,10 @@ def create(
             f"{', '.join(unknown)}: not a scope of this bridge; known: {', '.join(sorted(known))}",
             param_hint="'--scope'",
         )
-    try:
+    with _refusals():
         client, secret = _registry(config).create(
             name, tier, scopes, plan=plan, organisation=organisation
         )
-    except BridgeError as exc:
-        _refused(exc)
-        return
     _show(
         [("client_id", "CLIENT_ID", client.id), ("client_secret", "CLIENT_SECRET", secret)],
         as_env,
@@ -128,63 +149,36 @@ def list_clients(config: Path | None) -> None:
         )
 
 
-@clients.command("rotate-secret")
-@config_option
-@click.argument("client_id")
-@env_option
-@audited("clients rotate-secret", resource="client_id")
+@_client_command("rotate-secret", env_option)
 def rotate_secret(config: Path | None, client_id: str, as_env: bool) -> None:
     """Replace CLIENT_ID's secret; the old one stops working at once."""
-    try:
+    with _refusals():
         secret = _registry(config).rotate_secret(client_id)
-    except BridgeError as exc:
-        _refused(exc)
-        return
     _show([("client_secret", "CLIENT_SECRET", secret)], as_env)
 
 
-@clients.command("disable")
-@config_option
-@click.argument("client_id")
-@audited("clients disable", resource="client_id")
+@_client_command("disable")
 def disable(config: Path | None, client_id: str) -> None:
     """Refuse CLIENT_ID from now on; revokes its API keys and refresh tokens."""
-    try:
+    with _refusals():
         _registry(config).disable(client_id)
-    except BridgeError as exc:
-        _refused(exc)
-        return
     click.echo(f"client {client_id} disabled")
 
 
-@clients.command("api-key")
-@config_option
-@click.argument("client_id")
-@env_option
-@audited("clients api-key", resource="client_id")
+@_client_command("api-key", env_option)
 def api_key(config: Path | None, client_id: str, as_env: bool) -> None:
     """Issue a new API key for CLIENT_ID; prints it once."""
-    try:
+    with _refusals():
         key = _registry(config).create_api_key(client_id)
-    except BridgeError as exc:
-        _refused(exc)
-        return
     _show([("api_key", "API_KEY", key)], as_env)
 
 
-@clients.command("wss-password")
-@config_option
-@click.argument("client_id")
-@env_option
-@audited("clients wss-password", resource="client_id")
+@_client_command("wss-password", env_option)
 def wss_password(config: Path | None, client_id: str, as_env: bool) -> None:
     """Issue a new WS-Security password for CLIENT_ID (the UsernameToken's Username is the
     client id); prints it once, and the previous one stops working."""
-    try:
+    with _refusals():
         password = _registry(config).create_wss_password(client_id)
-    except BridgeError as exc:
-        _refused(exc)
-        return
     _show(
         [("username", "WSS_USERNAME", client_id), ("wss_password", "WSS_PASSWORD", password)],
         as_env,
@@ -200,55 +194,33 @@ organisation_option = click.option(
 )
 
 
-@clients.command("link-account")
-@config_option
-@click.argument("client_id")
-@click.argument("account")
-@organisation_option
-@audited("clients link-account", resource="client_id")
+@_client_command("link-account", click.argument("account"), organisation_option)
 def link_account(config: Path | None, client_id: str, account: str, shared: bool) -> None:
     """Let CLIENT_ID (or its organisation) read the statements of ACCOUNT (an IBAN or another
     account identifier). Private clients read every account without links."""
     registry = _registry(config)
-    try:
+    with _refusals():
         link = AccountLinks(registry.engine).link(
             registry.get(client_id), account, organisation=shared
         )
-    except BridgeError as exc:
-        _refused(exc)
-        return
     click.echo(f"account {link.account} linked to {link.holder_kind} {link.holder}")
 
 
-@clients.command("unlink-account")
-@config_option
-@click.argument("client_id")
-@click.argument("account")
-@organisation_option
-@audited("clients unlink-account", resource="client_id")
+@_client_command("unlink-account", click.argument("account"), organisation_option)
 def unlink_account(config: Path | None, client_id: str, account: str, shared: bool) -> None:
     """Stop CLIENT_ID (or its organisation) reading the statements of ACCOUNT; at once, on
     every node."""
     registry = _registry(config)
-    try:
+    with _refusals():
         AccountLinks(registry.engine).unlink(registry.get(client_id), account, organisation=shared)
-    except BridgeError as exc:
-        _refused(exc)
-        return
     click.echo(f"account {account} unlinked")
 
 
-@clients.command("accounts")
-@config_option
-@click.argument("client_id")
-@audited("clients accounts", resource="client_id")
+@_client_command("accounts")
 def accounts(config: Path | None, client_id: str) -> None:
     """The accounts CLIENT_ID reads statements of: its own links and its organisation's."""
     registry = _registry(config)
-    try:
+    with _refusals():
         links = AccountLinks(registry.engine).of(registry.get(client_id))
-    except BridgeError as exc:
-        _refused(exc)
-        return
     for link in links:
         click.echo(f"{link.account:<34} {link.holder_kind:<12} {link.holder}")

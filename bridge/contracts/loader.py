@@ -14,7 +14,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from bridge.contracts.model import Body, Contract, Operation
+from bridge.contracts.encoding import ENVELOPES, refuse_encoding_types
+from bridge.contracts.model import Body, Contract, Operation, SoapVersion
 from bridge.contracts.schemas import (
     SchemaDocument,
     compile_validator,
@@ -40,6 +41,7 @@ def load_contract(wsdl: Path, *, name: str, port: str | None = None) -> Contract
     ports = definitions.ports()
     chosen = definitions.choose(ports, port)
     operations = definitions.operations(chosen, elements, types)
+    refuse_encoding_types(operations, documents)
     wrappers = rpc_wrappers(operations.values(), elements)
     validator = compile_validator([*documents, *wrappers])
     return Contract(
@@ -78,8 +80,9 @@ def _declared(documents: list[SchemaDocument]) -> tuple[set[str], set[str]]:
 
 def rpc_wrappers(operations: Iterable[Operation], elements: set[str]) -> list[SchemaDocument]:
     """Generated schemas declaring each RPC body's wrapper element (`{namespace}Operation`
-    with the parts as unqualified children), one per namespace, for the validator only."""
-    bodies: dict[str | None, dict[str, Body]] = {}
+    with the parts as unqualified children), one per namespace, for the validator only. An
+    encoded body's wrapper also takes the envelope's attributes (`encodingStyle`)."""
+    bodies: dict[str | None, dict[str, tuple[Body, SoapVersion]]] = {}
     for operation in operations:
         if operation.style != "rpc":
             continue
@@ -92,14 +95,19 @@ def rpc_wrappers(operations: Iterable[Operation], elements: set[str]) -> list[Sc
                     "global element of the schema; the two cannot be told apart"
                 )
             qname = etree.QName(body.element)
-            bodies.setdefault(qname.namespace, {})[qname.localname] = body
+            bodies.setdefault(qname.namespace, {})[qname.localname] = (
+                body,
+                operation.soap_version,
+            )
     return [_wrapper_schema(namespace, named) for namespace, named in bodies.items()]
 
 
-def _wrapper_schema(namespace: str | None, bodies: dict[str, Body]) -> SchemaDocument:
+def _wrapper_schema(
+    namespace: str | None, bodies: dict[str, tuple[Body, SoapVersion]]
+) -> SchemaDocument:
     referenced = {
         etree.QName(clark).namespace
-        for body in bodies.values()
+        for body, _ in bodies.values()
         for part in body.parts
         for clark in (part.element, part.type)
         if clark is not None
@@ -112,11 +120,10 @@ def _wrapper_schema(namespace: str | None, bodies: dict[str, Body]) -> SchemaDoc
         node = etree.SubElement(schema, f"{_XS}import")
         if imported is not None:
             node.set("namespace", imported)
-    for local, body in bodies.items():
+    for local, (body, version) in bodies.items():
         element = etree.SubElement(schema, f"{_XS}element", name=local)
-        sequence = etree.SubElement(
-            etree.SubElement(element, f"{_XS}complexType"), f"{_XS}sequence"
-        )
+        complex_type = etree.SubElement(element, f"{_XS}complexType")
+        sequence = etree.SubElement(complex_type, f"{_XS}sequence")
         for part in body.parts:
             if part.element is not None:
                 etree.SubElement(sequence, f"{_XS}element", ref=_prefixed(part.element, prefixes))
@@ -125,6 +132,13 @@ def _wrapper_schema(namespace: str | None, bodies: dict[str, Body]) -> SchemaDoc
                 etree.SubElement(
                     sequence, f"{_XS}element", name=part.name, type=_prefixed(part.type, prefixes)
                 )
+        if body.use == "encoded":
+            etree.SubElement(
+                complex_type,
+                f"{_XS}anyAttribute",
+                namespace=ENVELOPES[version],
+                processContents="skip",
+            )
     return SchemaDocument(schema, None, namespace)
 
 

@@ -19,6 +19,7 @@ from bridge.mapping.xsdtree import SchemaSet
 
 Style = Literal["document", "rpc"]
 SoapVersion = Literal["1.1", "1.2"]
+Use = Literal["literal", "encoded"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +39,14 @@ class Body:
     style), or the RPC wrapper `{binding namespace}Operation` / `...OperationResponse` whose
     children are the parts, unqualified (RPC style). `wrapped` is true for RPC and for
     document/literal wrapped (one part whose element is named like the operation): the JSON
-    form of the message is then the children of `element`."""
+    form of the message is then the children of `element`. `use` is "encoded" for an RPC
+    body in SOAP encoding (section 5 of SOAP 1.1): the same elements, with `xsi:type` on each
+    part and `encodingStyle` on the wrapper (`bridge.contracts.messages.encode_for_wire`)."""
 
     element: str
     parts: tuple[Part, ...]
     wrapped: bool
+    use: Use = "literal"
 
 
 @dataclass(frozen=True, slots=True)

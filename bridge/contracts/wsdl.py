@@ -4,8 +4,11 @@ operation's style, SOAP version, SOAPAction, body, headers and faults.
 What the bridge serves, and refuses with a message naming the operation, file and line:
 - SOAP 1.1 (`soap:binding`) and SOAP 1.2 (`soap12:binding`) bindings; other bindings (HTTP
   GET/POST, which .NET publishes beside SOAP) are left out of the ports.
-- document and rpc style, per binding, overridable per operation; `use="literal"` only: SOAP
-  encoding (`use="encoded"`) is refused, it has no schema a message can be checked against.
+- document and rpc style, per binding, overridable per operation; `use="literal"`, and for
+  rpc style also `use="encoded"` (SOAP encoding, as Axis 1, .NET remoting and PHP's SoapServer
+  publish it) where its messages map like literal ones: parts declared by type, of plain XML
+  Schema types (`bridge.contracts.encoding` refuses the encoding's arrays, structs and
+  multi-reference values). Document/encoded, and encoded headers and faults, are refused.
 - document style: one body part, declared by `element`. A message of several body parts has no
   single element to validate or map to one JSON object, so it is refused.
 - rpc style: the parts become the children of `{soap:body namespace}Operation` (and
@@ -22,15 +25,19 @@ from typing import Any
 
 from lxml import etree
 
-from bridge.contracts.model import Body, Fault, Operation, Part, Port, SoapVersion
+from bridge.contracts.encoding import ENCODING_NAMESPACES, ENCODINGS
+from bridge.contracts.model import Body, Fault, Operation, Part, Port, SoapVersion, Use
 from bridge.contracts.sources import WSDL, XSD, SourceFile, Sources
 from bridge.domain.errors import ConfigurationError
+from bridge.mapping.xsdtree import BUILTINS
 
 SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
 SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
 VERSIONS: dict[str, SoapVersion] = {SOAP11: "1.1", SOAP12: "1.2"}
 _W = f"{{{WSDL}}}"
 _STYLES = ("document", "rpc")
+# Built-in types of XSD besides the simple ones xsdtree.BUILTINS lists.
+_OTHER_BUILTINS = frozenset({"anyType", "NMTOKENS", "IDREFS", "ENTITIES"})
 
 
 @dataclass(frozen=True, eq=False)
@@ -227,7 +234,7 @@ class _OperationReader:
         soap_body = None if bound is None else bound.find(f"{{{self.soap}}}body")
         if soap_body is None:
             raise self.refuse(f"its {direction} has no soap:body")
-        self._literal(soap_body, direction)
+        use = self._use(soap_body, direction, style)
         in_headers, headers = self._headers(bound, message, direction)
         named = soap_body.get("parts")
         if named is not None:
@@ -239,12 +246,14 @@ class _OperationReader:
         else:
             parts = [part for part in parts if part.name not in in_headers]
         for part in parts:
+            if use == "encoded":
+                _check_encoded_part(message, part, self.name)
             _check_part(message, part, style, elements, types, self.name)
         if style == "rpc":
             namespace = soap_body.get("namespace") or self.definitions.target_namespace
             local = self.name if direction == "input" else f"{self.name}Response"
             element = f"{{{namespace}}}{local}" if namespace else local
-            return Body(element, tuple(parts), wrapped=True), headers
+            return Body(element, tuple(parts), wrapped=True, use=use), headers
         if len(parts) != 1:
             found = "no body part" if not parts else f"{len(parts)} body parts"
             raise self.refuse(
@@ -260,11 +269,35 @@ class _OperationReader:
             wrapped = request.wrapped
         return Body(part.element, (part,), wrapped=wrapped), headers
 
+    def _use(self, node: Any, what: str, style: str) -> Use:
+        """The body's `use`: "literal", or "encoded" in rpc style with the SOAP encoding of
+        the binding's SOAP version (assumed when `encodingStyle` is left out)."""
+        use = node.get("use", "literal")
+        if use == "literal":
+            return "literal"
+        if use != "encoded":
+            raise self.refuse(f'its {what} is use="{use}", neither literal nor encoded', node)
+        if style != "rpc":
+            raise self.refuse(
+                f'its {what} is use="encoded" in document style, which is not supported; '
+                "SOAP encoding is served in rpc style only",
+                node,
+            )
+        expected = ENCODINGS[self.version]
+        styles = (node.get("encodingStyle") or expected).split()
+        if styles[0] != expected:
+            raise self.refuse(
+                f"its {what} has encodingStyle {styles[0]!r}; a SOAP {self.version} binding "
+                f"is served in the encoding {expected} only",
+                node,
+            )
+        return "encoded"
+
     def _literal(self, node: Any, what: str) -> None:
         if node.get("use", "literal") != "literal":
             raise self.refuse(
                 f'its {what} is use="{node.get("use")}" (SOAP encoding), which is not '
-                "supported; the bridge serves literal messages only",
+                "supported; headers and faults are served literal only",
                 node,
             )
 
@@ -342,12 +375,39 @@ def _check_part(
     if part.element is None and part.type is None:
         raise message.refuse(f"{label} has neither element nor type", node)
     if part.element is None and part.type not in types and not _builtin(part.type):
-        raise message.refuse(f"{label} names the type {part.type}, not in the schema", node)
+        what = "not a built-in type of XSD" if _in_xsd(part.type) else "not in the schema"
+        raise message.refuse(f"{label} names the type {part.type}, {what}", node)
+
+
+def _check_encoded_part(message: _Declared, part: Part, op: str) -> None:
+    """A part of an encoded body maps like a literal one only when declared by a plain type."""
+    node = next(n for n in message.node.iterfind(f"{_W}part") if n.get("name") == part.name)
+    label = f"operation {op}: part {part.name} of message {message.node.get('name')}"
+    if part.element is not None:
+        raise message.refuse(
+            f"{label} is declared by element; in SOAP encoding the bridge serves parts "
+            "declared by type",
+            node,
+        )
+    if part.type is not None and etree.QName(part.type).namespace in ENCODING_NAMESPACES:
+        raise message.refuse(
+            f"{label} is of the SOAP encoding type {part.type}; arrays, structs and the "
+            "encoding's own types (whose values may be multi-reference) are not supported: "
+            "declare the part with an XML Schema type",
+            node,
+        )
+
+
+def _in_xsd(clark: str | None) -> bool:
+    return clark is not None and clark.startswith(f"{{{XSD}}}")
 
 
 def _builtin(clark: str | None) -> bool:
-    """A built-in type of XSD (libxml2 checks the name when it compiles the RPC wrappers)."""
-    return clark is not None and clark.startswith(f"{{{XSD}}}")
+    """A built-in type of XSD, which a part names without the schema declaring it."""
+    if clark is None or not _in_xsd(clark):
+        return False
+    local = etree.QName(clark).localname
+    return local in BUILTINS or local in _OTHER_BUILTINS
 
 
 def _soap_version(binding: Any) -> SoapVersion | None:

@@ -10,7 +10,8 @@ itself, one documented rule per construct (the README's "Bring your own WSDL" sh
     xs:choice                  exactly one branch's keys present (JSON Schema `oneOf`)
     nillable                   null (xsi:nil="true")
     xs:decimal                 a string in xs:decimal's lexical form: exact, ASCII digits, no
-                               exponent (a `decimal.Decimal` is accepted too, never a float)
+                               exponent (a `decimal.Decimal` or an integer is accepted too,
+                               never a float: its digits may already be lost)
     integers                   JSON integers of any size
     xs:boolean                 true / false
     xs:float, xs:double        numbers
@@ -22,553 +23,52 @@ itself, one documented rule per construct (the README's "Bring your own WSDL" sh
                                message (RPC, document/literal wrapped) the wrapper's children;
                                a root of simple type is {"#text": value}
 
+Not carried: the text between a mixed type's child elements (read as nothing, written as
+none), namespace bindings a QName value relies on, xsi:type (an abstract type is refused when
+compiled), and the order of items of different arrays inside a repeated choice or group (they
+are written round by round in the contract's order, which the schema accepts).
+
 `compile_codec(root, spec)` builds a `MessageCodec` once: per complex type a table of slots
 (tag -> JSON key, value codec, occurrence) and a tree of its model groups, so that writing and
 reading walk the message, never the schema. Writing checks JSON types and lexical forms and
 names the JSON field (`line[1].price.#text`); then the contract's validator checks the facets,
 and its complaint is named by JSON field too. Reading refuses an element the contract does not
 declare where it stands: a reply that does not fit its contract is not passed on as a guess.
+
+The compiled nodes are `bridge.mapping.generic_tree`'s, the JSON <-> text conversions
+`generic_values`', the JSON Schema `generic_schema`'s; this module compiles and names fields.
 """
 
 from __future__ import annotations
 
-import copy
-import math
-import re
-from collections.abc import Callable, Iterator
-from decimal import Decimal
+from collections.abc import Iterator
 from typing import Any
 
 from lxml import etree
 
-from bridge.domain.errors import BridgeError, ConfigurationError, MappingError
+from bridge.domain.errors import ConfigurationError, MappingError
 from bridge.mapping import xml
 from bridge.mapping.generic_schema import json_schema_of
-from bridge.mapping.scalars import (
-    DECIMAL_TEXT,
-    Invalid,
-    escape,
-    parse_bool,
-    parse_decimal,
-    parse_int,
+from bridge.mapping.generic_tree import (
+    ANY,
+    NIL,
+    TEXT,
+    XSI,
+    XSI_NIL,
+    Attr,
+    Choice,
+    Complex,
+    Particles,
+    Slot,
+    WildcardSlot,
 )
+from bridge.mapping.generic_values import Scalar
+from bridge.mapping.scalars import escape
 from bridge.mapping.spec import FieldSpec, MessageSpec
 from bridge.mapping.validation import ContractSchema, Violation
-from bridge.mapping.xsdtree import (
-    FLOATS,
-    INTEGERS,
-    ComplexType,
-    Element,
-    Group,
-    Occurs,
-    SimpleType,
-    Wildcard,
-)
+from bridge.mapping.xsdtree import ComplexType, Element, Group, Occurs, SimpleType, Wildcard
 
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-XSI_NIL = f"{{{XSI}}}nil"
-TEXT = "#text"
-ANY = "##any"
-_MISSING = object()
-_NIL = ' xsi:nil="true"/>'
-_XML_SPACE = " \t\n\r"
-
-# A decimal given as a Decimal is written out in full: refuse one whose digits would not fit
-# a sensible message (1E+999999999 is a gigabyte of zeros).
-_MAX_DECIMAL_DIGITS = 1000
-_FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_SPECIAL_FLOATS = {"INF": math.inf, "+INF": math.inf, "-INF": -math.inf, "NaN": math.nan}
-
-
-# -- scalars -----------------------------------------------------------------------------------
-
-
-class Scalar:
-    """A simple type's JSON <-> XML text conversion: `write` raises Invalid for a value of the
-    wrong JSON type or lexical form; `read` turns the XML's text into its JSON value."""
-
-    __slots__ = ("read", "simple", "write")
-
-    def __init__(self, simple: SimpleType) -> None:
-        self.simple = simple
-        self.write: Callable[[Any], str]
-        self.read: Callable[[str | None], Any]
-        if simple.item is not None:
-            item = Scalar(simple.item)
-            self.write = _list_writer(item)
-            self.read = _list_reader(item)
-        elif simple.members:
-            self.write, self.read = _write_string, _read_string
-        elif simple.builtin == "boolean":
-            self.write, self.read = _write_bool, parse_bool
-        elif simple.builtin in INTEGERS:
-            self.write, self.read = _write_int, parse_int
-        elif simple.builtin == "decimal":
-            self.write, self.read = _write_decimal, _read_decimal
-        elif simple.builtin in FLOATS:
-            self.write, self.read = _write_float, _read_float
-        else:
-            self.write, self.read = _write_string, _read_string
-
-
-def _write_string(value: Any) -> str:
-    if not isinstance(value, str):
-        raise Invalid("a string", value)
-    return value
-
-
-def _read_string(text: str | None) -> str:
-    return "" if text is None else text
-
-
-def _write_bool(value: Any) -> str:
-    if not isinstance(value, bool):
-        raise Invalid("true or false", value)
-    return "true" if value else "false"
-
-
-def _write_int(value: Any) -> str:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise Invalid("an integer", value)
-    try:
-        return str(value)
-    except ValueError:  # more digits than Python converts (4,300)
-        raise Invalid("an integer of at most 4300 digits") from None
-
-
-def _write_decimal(value: Any) -> str:
-    if isinstance(value, str):
-        if not DECIMAL_TEXT.fullmatch(value):
-            raise Invalid(
-                'a decimal as a string such as "12.50" (ASCII digits, no exponent)', value
-            )
-        return value
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise Invalid("a finite decimal", value)
-        if abs(value.adjusted()) > _MAX_DECIMAL_DIGITS or len(value.as_tuple().digits) > (
-            _MAX_DECIMAL_DIGITS
-        ):
-            raise Invalid(f"a decimal of at most {_MAX_DECIMAL_DIGITS} digits", value)
-        return format(value, "f")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return _write_int(value)
-    raise Invalid('a decimal as a string such as "12.50" (a JSON number could lose digits)', value)
-
-
-def _read_decimal(text: str | None) -> str:
-    parse_decimal(text)  # the lexical check: ASCII digits, no exponent
-    return (text or "").strip(_XML_SPACE)
-
-
-def _write_float(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise Invalid("a number", value)
-    try:
-        number = float(value)
-    except OverflowError:
-        raise Invalid("a number a double can hold", value) from None
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "INF" if number > 0 else "-INF"
-    return repr(number)
-
-
-def _read_float(text: str | None) -> float:
-    stripped = (text or "").strip(_XML_SPACE)
-    if stripped in _SPECIAL_FLOATS:
-        return _SPECIAL_FLOATS[stripped]
-    if not _FLOAT_TEXT.fullmatch(stripped):
-        raise Invalid("a floating-point number", text)
-    return float(stripped)
-
-
-def _list_writer(item: Scalar) -> Callable[[Any], str]:
-    def write_list(value: Any) -> str:
-        if not isinstance(value, list):
-            raise Invalid("an array", value)
-        texts = []
-        for entry in value:
-            text = item.write(entry)
-            if not text or any(space in text for space in _XML_SPACE):
-                raise Invalid("list items without spaces", entry)
-            texts.append(text)
-        return " ".join(texts)
-
-    return write_list
-
-
-def _list_reader(item: Scalar) -> Callable[[str | None], list[Any]]:
-    def read_list(text: str | None) -> list[Any]:
-        return [item.read(entry) for entry in (text or "").split()]
-
-    return read_list
-
-
-# -- the compiled tree -------------------------------------------------------------------------
-
-
-class Slot:
-    """One element particle of a complex type: its JSON `key` (None: left out by the spec),
-    the codec of its value, and whether it is a JSON array."""
-
-    __slots__ = (
-        "array",
-        "clark",
-        "close_tag",
-        "complex",
-        "element",
-        "key",
-        "max_items",
-        "min_items",
-        "open_tag",
-        "own_max",
-        "scalar",
-    )
-
-    def __init__(self, element: Element, key: str | None, within: Occurs, qname: str) -> None:
-        self.element = element
-        self.clark = element.clark
-        self.open_tag = f"<{qname}"
-        self.close_tag = f"</{qname}>"
-        self.key = key
-        self.array = within != 1 or element.max_occurs != 1
-        self.own_max = element.max_occurs
-        # a repeated group's rounds may leave an element out: only its own minimum counts
-        self.min_items = element.min_occurs if within == 1 else 0
-        self.max_items = (
-            None if within is None or element.max_occurs is None else within * element.max_occurs
-        )
-        self.scalar: Scalar | None = None
-        self.complex: Complex | None = None
-
-    # writing
-
-    def emit(
-        self, obj: dict[str, Any], out: list[str], cursors: dict[str, int], once: bool
-    ) -> bool:
-        key = self.key
-        if key is None:
-            return False
-        value = obj.get(key, _MISSING)
-        if value is _MISSING:
-            return False
-        if not self.array:  # outside a repeated group: reached once per object
-            self.write_one(value, out, key)
-            return True
-        if not isinstance(value, list):
-            raise MappingError(key, "an array", _shown(value))
-        start = cursors.get(key, 0)
-        if start >= len(value):
-            return False
-        end = len(value)
-        if once and self.own_max is not None:
-            end = min(end, start + self.own_max)
-        for index in range(start, end):
-            self.write_one(value[index], out, f"{key}[{index}]")
-        cursors[key] = end
-        return True
-
-    def write_one(self, value: Any, out: list[str], path: str) -> None:
-        if value is None:
-            if not self.element.nillable:
-                raise MappingError(path, "a value (null is not allowed here)", "null")
-            out += (self.open_tag, _NIL)
-            return
-        if self.scalar is not None:
-            out += (self.open_tag, ">", _text(self.scalar, value, path), self.close_tag)
-            return
-        assert self.complex is not None
-        out.append(self.open_tag)
-        try:
-            self.complex.write_into(value, out)
-        except MappingError as exc:
-            raise _under(exc, path) from None
-        out.append(self.close_tag)
-
-    # reading
-
-    def read_one(self, child: Any, path: str) -> Any:
-        if child.get(XSI_NIL) in ("true", "1"):
-            if not self.element.nillable:
-                raise MappingError(path, "a value (the contract does not allow nil here)", "nil")
-            return None
-        if self.scalar is not None:
-            if len(child):
-                raise MappingError(path, "text only, no child elements")
-            try:
-                return self.scalar.read(child.text)
-            except Invalid as exc:
-                raise MappingError(path, exc.expected, exc.got) from None
-        assert self.complex is not None
-        try:
-            return self.complex.read_from(child)
-        except MappingError as exc:
-            raise _under(exc, path) from None
-
-
-class WildcardSlot:
-    """`xs:any`: elements outside the declared ones, as XML strings under "##any"."""
-
-    __slots__ = ("key", "namespace", "target", "wildcard")
-
-    def __init__(self, wildcard: Wildcard, key: str | None, target: str | None) -> None:
-        self.wildcard = wildcard
-        self.key = key
-        self.namespace = wildcard.namespace
-        self.target = target
-
-    def accepts(self, namespace: str | None) -> bool:
-        allowed = self.namespace.split()
-        if "##any" in allowed:
-            return True
-        if "##other" in allowed:
-            return namespace is not None and namespace != self.target
-        return (
-            ("##local" in allowed and namespace is None)
-            or ("##targetNamespace" in allowed and namespace == self.target)
-            or (namespace in allowed)
-        )
-
-    def emit(
-        self, obj: dict[str, Any], out: list[str], cursors: dict[str, int], once: bool
-    ) -> bool:
-        key = self.key
-        if key is None:
-            return False
-        value = obj.get(key, _MISSING)
-        if value is _MISSING:
-            return False
-        if not isinstance(value, list):
-            raise MappingError(key, "an array of XML strings", _shown(value))
-        start = cursors.get(key, 0)
-        if start >= len(value):
-            return False
-        end = len(value) if not once or self.wildcard.max_occurs is None else start + 1
-        for index in range(start, min(end, len(value))):
-            path = f"{key}[{index}]"
-            text = value[index]
-            if not isinstance(text, str):
-                raise MappingError(path, "an XML element as a string", _shown(text))
-            try:
-                parsed = xml.parse(text.encode("utf-8"))
-            except BridgeError as exc:
-                raise MappingError(path, f"one XML element ({exc.detail})") from None
-            out.append(etree.tostring(parsed, encoding="unicode"))
-        cursors[key] = min(end, len(value))
-        return True
-
-
-class Particles:
-    """A model group, compiled: `emit` writes its particles in the contract's order."""
-
-    __slots__ = ("children", "kind", "max", "repeated")
-
-    def __init__(self, group: Group, children: list[Slot | WildcardSlot | Particles]) -> None:
-        self.kind = group.kind
-        self.max = group.max_occurs
-        self.repeated = group.max_occurs != 1
-        self.children = children
-
-    def emit(
-        self, obj: dict[str, Any], out: list[str], cursors: dict[str, int], once: bool
-    ) -> bool:
-        if not self.repeated:
-            return self._once(obj, out, cursors, once)
-        # A repeating group takes one item of each array per round, in the contract's order.
-        rounds = 0
-        while (self.max is None or rounds < self.max) and self._once(obj, out, cursors, True):
-            rounds += 1
-        return rounds > 0
-
-    def _once(
-        self, obj: dict[str, Any], out: list[str], cursors: dict[str, int], once: bool
-    ) -> bool:
-        if self.kind == "choice":
-            return any(child.emit(obj, out, cursors, once) for child in self.children)
-        emitted = False
-        for child in self.children:
-            emitted = child.emit(obj, out, cursors, once) or emitted
-        return emitted
-
-
-class Choice:
-    """A choice that occurs at most once: the JSON keys of each branch, to check that at most
-    one branch is given (and one is, when the choice is required and no branch may be empty)."""
-
-    __slots__ = ("branches", "required")
-
-    def __init__(self, branches: list[list[str]], required: bool) -> None:
-        self.branches = branches
-        self.required = required
-
-    def check(self, obj: dict[str, Any]) -> None:
-        given = [branch for branch in self.branches if any(key in obj for key in branch)]
-        if len(given) > 1:
-            raise MappingError(given[1][0], f"only one of {_either(self.branches)}")
-        if not given and self.required:
-            raise MappingError(self.branches[0][0], f"one of {_either(self.branches)}", "nothing")
-
-
-class Attr:
-    __slots__ = ("attribute", "clark", "key", "lead", "scalar")
-
-    def __init__(self, attribute: Any, key: str | None, qname: str) -> None:
-        self.attribute = attribute
-        self.key = key
-        self.clark = (
-            f"{{{attribute.namespace}}}{attribute.name}" if attribute.namespace else attribute.name
-        )
-        self.lead = f' {qname}="'
-        self.scalar = Scalar(attribute.type)
-
-
-class Complex:
-    """A complex type compiled for one mapping: attributes, text, element slots by tag, the
-    model group tree, the JSON keys allowed and required."""
-
-    __slots__ = (
-        "attrs",
-        "attrs_by_clark",
-        "choices",
-        "ctype",
-        "keys",
-        "particles",
-        "required",
-        "slots",
-        "slots_by_clark",
-        "text",
-        "text_key",
-        "wildcard",
-    )
-
-    def __init__(self, ctype: ComplexType) -> None:
-        self.ctype = ctype
-        self.attrs: list[Attr] = []
-        self.attrs_by_clark: dict[str, Attr] = {}
-        self.text: Scalar | None = None
-        self.text_key: str | None = None
-        self.particles: Particles | None = None
-        self.slots: list[Slot] = []
-        self.slots_by_clark: dict[str, Slot] = {}
-        self.wildcard: WildcardSlot | None = None
-        self.keys: frozenset[str] = frozenset()
-        self.required: tuple[str, ...] = ()
-        self.choices: tuple[Choice, ...] = ()
-
-    def write_into(self, obj: Any, out: list[str]) -> None:
-        """Append this object's attributes (its open tag is already out), then `>`, its text
-        and its child elements."""
-        if not isinstance(obj, dict):
-            raise MappingError(TEXT if self.text is not None else "", "an object", _shown(obj))
-        if not self.keys.issuperset(obj):
-            unknown = sorted(str(key) for key in obj if key not in self.keys)[0]
-            known = ", ".join(sorted(self.keys)) or "none"
-            raise MappingError(unknown, f"a field of this object (fields: {known})")
-        for key in self.required:
-            if key not in obj:
-                raise MappingError(key, "a value", "nothing")
-        for choice in self.choices:
-            choice.check(obj)
-        for attr in self.attrs:
-            if attr.key is None:
-                continue
-            value = obj.get(attr.key)
-            if value is None:
-                if attr.key in obj:
-                    raise MappingError(attr.key, "a value (null is not allowed here)", "null")
-                continue
-            text = _text(attr.scalar, value, attr.key)
-            if "\t" in text or "\n" in text:  # a parser would turn them into spaces
-                text = text.replace("\t", "&#9;").replace("\n", "&#10;")
-            out += (attr.lead, text, '"')
-        out.append(">")
-        if self.text is not None:
-            assert self.text_key is not None
-            out.append(_text(self.text, obj[self.text_key], self.text_key))
-        if self.particles is not None:
-            self.particles.emit(obj, out, {}, False)
-
-    def read_from(self, element: Any) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for name, value in element.attrib.items():
-            attr = self.attrs_by_clark.get(name)
-            if attr is None:
-                if name.startswith(f"{{{XSI}}}"):
-                    continue
-                raise MappingError(f"@{etree.QName(name).localname}", "no such attribute here")
-            if attr.key is not None:
-                try:
-                    found[attr.key] = attr.scalar.read(value)
-                except Invalid as exc:
-                    raise MappingError(attr.key, exc.expected, exc.got) from None
-        if self.text is not None:
-            assert self.text_key is not None
-            try:
-                found[self.text_key] = self.text.read(element.text)
-            except Invalid as exc:
-                raise MappingError(self.text_key, exc.expected, exc.got) from None
-        elif element.text and element.text.strip(_XML_SPACE) and not self.ctype.mixed:
-            raise MappingError(TEXT, "no text here (elements only)", element.text.strip()[:40])
-        for child in element:
-            tag = child.tag
-            if not isinstance(tag, str):
-                continue
-            slot = self.slots_by_clark.get(tag)
-            if slot is None:
-                wildcard = self.wildcard
-                if wildcard is not None and wildcard.accepts(etree.QName(tag).namespace):
-                    if wildcard.key is not None:
-                        found.setdefault(wildcard.key, []).append(_xml_string(child))
-                    continue
-                raise MappingError(
-                    etree.QName(tag).localname, "an element the contract declares here", tag
-                )
-            key = slot.key
-            if key is None:
-                continue
-            if slot.array:
-                items = found.setdefault(key, [])
-                items.append(slot.read_one(child, f"{key}[{len(items)}]"))
-            elif key in found:
-                raise MappingError(key, "at most one such element")
-            else:
-                found[key] = slot.read_one(child, key)
-        return found
-
-
-def _xml_string(element: Any) -> str:
-    """An element as XML text with the namespace declarations it uses, not all in scope."""
-    alone = copy.deepcopy(element)
-    alone.tail = None
-    etree.cleanup_namespaces(alone)
-    return etree.tostring(alone, encoding="unicode")
-
-
-def _text(scalar: Scalar, value: Any, path: str) -> str:
-    """A value as escaped XML text; refused when of the wrong type or form, or when XML 1.0
-    cannot carry one of its characters (NUL, a control character, a lone surrogate)."""
-    try:
-        return escape(scalar.write(value))
-    except Invalid as exc:
-        raise MappingError(path, exc.expected, exc.got) from None
-
-
-def _under(exc: MappingError, prefix: str) -> MappingError:
-    return MappingError(f"{prefix}.{exc.path}" if exc.path else prefix, exc.expected, exc.got)
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    return str(value)[:80]
-
-
-def _either(branches: list[list[str]]) -> str:
-    return " or ".join("+".join(branch) if len(branch) > 1 else branch[0] for branch in branches)
+__all__ = ["ANY", "TEXT", "MessageCodec", "compile_codec", "default_spec", "json_field"]
 
 
 # -- compiling -------------------------------------------------------------------------------
@@ -859,13 +359,14 @@ class MessageCodec:
         self._open, self._close = tags
         self._validator = validator
         self._schema: dict[str, Any] | None = None
+        self._refs = ""
 
     def write(self, data: Any) -> Any:
         """The message's JSON -> its XML element (the SOAP Body's child), validated against the
         contract when the codec has a validator. MappingError names the JSON field."""
         out = [self._open]
         if data is None and self.root.nillable:
-            out.append(_NIL)
+            out.append(NIL)
         else:
             try:
                 self._body.write_into(data, out)
@@ -893,11 +394,13 @@ class MessageCodec:
             return None
         return self._body.read_from(element)
 
-    def json_schema(self) -> dict[str, Any]:
+    def json_schema(self, refs: str = "#/$defs/") -> dict[str, Any]:
         """The JSON Schema (2020-12) of the JSON form, with every facet of the contract.
-        Recursive types are `$defs` referenced as `#/$defs/<name>`."""
-        if self._schema is None:
-            self._schema = json_schema_of(self._body, nillable=self.root.nillable)
+        A recursive type is a `$defs` entry referenced as `<refs><name>`: a document that
+        embeds the schema (OpenAPI's components) passes where it will put the `$defs`."""
+        if self._schema is None or self._refs != refs:
+            self._schema = json_schema_of(self._body, nillable=self.root.nillable, refs=refs)
+            self._refs = refs
         return self._schema
 
 

@@ -13,19 +13,18 @@ subtraction) is kept as `x-xsd-pattern`, and a decimal range no pattern writes a
 `x-xsd-range`; the codec's XSD validation still enforces both.
 
 Built from the compiled codec (its JSON names, after the spec's renames). A recursive type
-becomes a `$defs` entry referenced as `#/$defs/<name>`.
+becomes a `$defs` entry referenced as `#/$defs/<name>` (or under the prefix a caller that
+embeds the schema elsewhere passes).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bridge.domain.errors import ConfigurationError
+from bridge.mapping.generic_tree import Complex, Slot
 from bridge.mapping.jsonschema import XML_CHARS, builtin_schema, finish, narrow, translate_pattern
 from bridge.mapping.xsdtree import INTEGERS, Facets, SimpleType
-
-if TYPE_CHECKING:
-    from bridge.mapping.generic import Complex, Slot
 
 JsonSchema = dict[str, Any]
 
@@ -64,9 +63,10 @@ _FACET_NAMES = {
 }
 
 
-def json_schema_of(body: Complex, *, nillable: bool) -> JsonSchema:
-    """The JSON Schema of a message whose content `body` compiles."""
-    builder = _Builder()
+def json_schema_of(body: Complex, *, nillable: bool, refs: str = "#/$defs/") -> JsonSchema:
+    """The JSON Schema of a message whose content `body` compiles; `$ref`s to recursive
+    types start with `refs`."""
+    builder = _Builder(refs)
     schema = builder.complex(body)
     if nillable:
         schema = {"anyOf": [schema, {"type": "null"}]}
@@ -76,7 +76,8 @@ def json_schema_of(body: Complex, *, nillable: bool) -> JsonSchema:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, refs: str) -> None:
+        self.refs = refs
         self.defs: dict[str, JsonSchema] = {}
         self._names: dict[int, str] = {}
         self._open: set[int] = set()
@@ -99,7 +100,7 @@ class _Builder:
         key = id(compiled)
         if key in self._open or key in self._recursive:
             self._recursive.add(key)
-            return {"$ref": f"#/$defs/{self._name(compiled)}"}
+            return {"$ref": f"{self.refs}{self._name(compiled)}"}
         self._open.add(key)
         try:
             schema = self._object(compiled)
@@ -107,7 +108,7 @@ class _Builder:
             self._open.discard(key)
         if key in self._recursive:
             self.defs[self._name(compiled)] = schema
-            return {"$ref": f"#/$defs/{self._name(compiled)}"}
+            return {"$ref": f"{self.refs}{self._name(compiled)}"}
         return schema
 
     def _object(self, compiled: Complex) -> JsonSchema:

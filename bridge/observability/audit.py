@@ -20,12 +20,13 @@ simulators' gate all read it, and none of them may import what sits above them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any
 
 from bridge.domain.redaction import redact_text
+from bridge.observability.context import bound
 
 RESOURCE_KEY = "bridge.audit.resource"
 SOAP_FAULT_KEY = "bridge.soap.fault"
@@ -39,14 +40,9 @@ def current_source() -> str | None:
     return _SOURCE.get()
 
 
-@contextmanager
-def sourced(source: str | None) -> Iterator[None]:
+def sourced(source: str | None) -> AbstractContextManager[None]:
     """Within the block, `current_source()` is `source` (one request's worth of code)."""
-    token = _SOURCE.set(source)
-    try:
-        yield
-    finally:
-        _SOURCE.reset(token)
+    return bound(_SOURCE, source)
 
 
 def source_of(environ: Mapping[str, Any], trusted_proxies: int = 0) -> str | None:

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bridge.observability.logging import CORRELATION_ID
+from bridge.observability.logging import correlated
 
 ENVIRON_KEY = "bridge.correlation_id"
 HEADER = "X-Request-ID"
@@ -44,8 +44,5 @@ class CorrelationMiddleware:
             headers.append((HEADER, cid))
             return start_response(status, headers, exc_info)
 
-        token = CORRELATION_ID.set(cid)
-        try:
+        with correlated(cid):
             return self.app(environ, start)
-        finally:
-            CORRELATION_ID.reset(token)

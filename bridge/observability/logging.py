@@ -19,13 +19,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from bridge.domain.redaction import MASK, redact, redact_text, secret_key
+from bridge.observability.context import bound
 
 CORRELATION_ID: ContextVar[str | None] = ContextVar("bridge_correlation_id", default=None)
 
@@ -41,14 +41,9 @@ def current_correlation_id() -> str | None:
     return CORRELATION_ID.get()
 
 
-@contextmanager
-def correlated(correlation_id: str | None) -> Iterator[None]:
+def correlated(correlation_id: str | None) -> AbstractContextManager[None]:
     """Make `correlation_id` the current one until the block ends."""
-    token = CORRELATION_ID.set(correlation_id)
-    try:
-        yield
-    finally:
-        CORRELATION_ID.reset(token)
+    return bound(CORRELATION_ID, correlation_id)
 
 
 class CorrelationFilter(logging.Filter):

@@ -25,7 +25,7 @@ from bridge.rest.blueprint import resource
 from bridge.rest.fields import SparseFields, fields_parameter, project
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
-from bridge.rest.params import Parameters
+from bridge.rest.params import Parameters, cursor_parameter, limit_parameter
 from bridge.rest.schemas import JsonBody, TransactionList, VerificationRequest
 from bridge.rest.wire import bridge, canonical_response, correlation_id
 
@@ -47,14 +47,9 @@ class AccountPath(Parameters):
 class TransactionsParams(Parameters):
     from_date: date = Field(description="First booking date, inclusive")
     to_date: date = Field(description="Last booking date, inclusive")
-    limit: int = Field(
-        default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Transactions per page"
-    )
-    cursor: str | None = Field(
-        default=None,
-        max_length=200,
-        description="The `next_cursor` of the previous page; only with the same account, "
-        "dates and limit",
+    limit: int = limit_parameter(DEFAULT_LIMIT, MAX_LIMIT, "Transactions")
+    cursor: str | None = cursor_parameter(
+        "The `next_cursor` of the previous page; only with the same account, dates and limit"
     )
     fields: str | None = fields_parameter("tx_id,amount.amount", of="of each transaction")
 

@@ -26,7 +26,7 @@ from bridge.rest import cursor
 from bridge.rest.auth import protect
 from bridge.rest.blueprint import resource
 from bridge.rest.openapi import responses, success
-from bridge.rest.params import Parameters
+from bridge.rest.params import Parameters, cursor_parameter, limit_parameter
 from bridge.rest.schemas import AuditEntry, AuditList
 from bridge.rest.wire import bridge, canonical_response
 from bridge.security.access import PRINCIPAL_KEY
@@ -60,10 +60,8 @@ class AuditQuery(Parameters):
     interface: AuditInterface | None = Field(
         default=None, description="Only entries of this interface"
     )
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Entries per page")
-    cursor: str | None = Field(
-        default=None, max_length=200, description="The `next_cursor` of the previous page"
-    )
+    limit: int = limit_parameter(DEFAULT_LIMIT, MAX_LIMIT, "Entries")
+    cursor: str | None = cursor_parameter()
 
 
 @audit.get(

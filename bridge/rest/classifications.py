@@ -35,7 +35,7 @@ from bridge.rest.cursor import decode_after, encode_after, one_page
 from bridge.rest.fields import SparseFields, fields_parameter, project
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
-from bridge.rest.params import Parameters
+from bridge.rest.params import Parameters, cursor_parameter, limit_parameter
 from bridge.rest.schemas import ClassificationList, JsonBody
 from bridge.rest.wire import bridge, canonical_response, correlation_id
 
@@ -82,12 +82,8 @@ class ListQuery(Parameters):
         description="`true`: only results under the review threshold (the human review "
         "queue); `false`: only results at or above it",
     )
-    limit: int = Field(
-        default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Classifications per page"
-    )
-    cursor: str | None = Field(
-        default=None, max_length=200, description="The `next_cursor` of the previous page"
-    )
+    limit: int = limit_parameter(DEFAULT_LIMIT, MAX_LIMIT, "Classifications")
+    cursor: str | None = cursor_parameter()
     fields: str | None = fields_parameter(FIELDS_EXAMPLE, of="of each item")
 
 

@@ -507,13 +507,21 @@ def client_registration(spec: dict[str, Any]) -> None:
         properties["scopes"]["items"]["enum"] = sorted(SCOPES)
 
 
+# Request bodies whose `job` names a sync job (responses keep theirs open: a stored row may
+# belong to a job this bridge no longer runs).
+_JOB_FIELDS = (("ReplayRequest", "job"),)
+
+
 def job_parameters(spec: dict[str, Any], jobs: list[str]) -> None:
-    """`job`, in a path or a filter: one of this bridge's sync jobs."""
+    """`job`, in a path, a filter or a request body: one of this bridge's sync jobs."""
     for item in spec.get("paths", {}).values():
         for operation in item.values():
             for parameter in operation.get("parameters", []):
                 if parameter["name"] == "job":
                     _value_schema(parameter["schema"])["enum"] = jobs
+    schemas = spec.get("components", {}).get("schemas", {})
+    for component, field in _JOB_FIELDS:
+        _value_schema(schemas[component]["properties"][field])["enum"] = jobs
 
 
 def _more_patterns(schema: dict[str, Any]) -> list[str]:

@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime
 from typing import Any, ClassVar, get_args
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from werkzeug.routing import IntegerConverter
 
@@ -34,6 +34,18 @@ def _names_time(annotation: Any) -> bool:
 
 # The largest id a BIGINT column holds: a larger one names nothing (and no driver binds it).
 MAX_ID = 2**63 - 1
+# A cursor is a short token of the bridge's making (`bridge.rest.cursor`): a longer one is not.
+MAX_CURSOR = 200
+
+
+def limit_parameter(default: int, most: int, items: str) -> Any:
+    """A list's `limit` query parameter: how many `items` a page holds, 1 to `most`."""
+    return Field(default=default, ge=1, le=most, description=f"{items} per page")
+
+
+def cursor_parameter(description: str = "The `next_cursor` of the previous page") -> Any:
+    """A list's `cursor` query parameter: where the previous page ended."""
+    return Field(default=None, max_length=MAX_CURSOR, description=description)
 
 
 class StoredInteger(IntegerConverter):

@@ -39,7 +39,7 @@ from bridge.rest.blueprint import resource
 from bridge.rest.fields import SparseFields, fields_parameter, project
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
-from bridge.rest.params import Parameters
+from bridge.rest.params import Parameters, cursor_parameter, limit_parameter
 from bridge.rest.schemas import JsonBody, ShipmentList
 from bridge.rest.wire import bridge, canonical_response, correlation_id
 from bridge.services.shipping import After
@@ -80,10 +80,8 @@ class ListQuery(Parameters):
         description="Only shipments whose booking is in this state (`dead`: refused by the "
         "logistics partner, with the reason in `booking_error`)",
     )
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Shipments per page")
-    cursor: str | None = Field(
-        default=None, max_length=200, description="The `next_cursor` of the previous page"
-    )
+    limit: int = limit_parameter(DEFAULT_LIMIT, MAX_LIMIT, "Shipments")
+    cursor: str | None = cursor_parameter()
     fields: str | None = fields_parameter(FIELDS_EXAMPLE, of="of each item")
 
 

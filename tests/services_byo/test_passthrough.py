@@ -155,3 +155,23 @@ def test_rest_and_soap_calls_are_audited_by_operation(
         ("rest", "POST /api/v1/services/vat/checkVat", "ok"),
         ("soap", "vat.checkVat", "ok"),
     ]
+
+
+def test_a_document_with_a_doctype_is_refused_unexpanded(
+    live: LiveBridge, caller: Credentials, simulator: SimControl
+) -> None:
+    hostile = b'<!DOCTYPE x [<!ENTITY e "DE">]>' + check_vat(country="&e;")
+
+    answer = post(live, hostile, **caller.headers)
+
+    assert answer.status_code == 500
+    assert body_child(answer).findtext("faultcode") == "soap:Client"
+    assert simulator.calls() == []
+
+
+def test_a_body_over_the_limit_is_refused_unread(live: LiveBridge, caller: Credentials) -> None:
+    limit = live.bridge.settings.soap_max_body_bytes
+
+    answer = post(live, check_vat() + b" " * limit, **caller.headers)
+
+    assert answer.status_code == 413

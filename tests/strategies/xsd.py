@@ -13,6 +13,7 @@ import base64
 import re
 from datetime import UTC, date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -156,8 +157,10 @@ def _foreign() -> st.SearchStrategy[str]:
 # -- simple values -----------------------------------------------------------------------------
 
 
+@cache
 def scalar(simple: SimpleType) -> st.SearchStrategy[Any]:
-    """JSON values of a simple type within every facet."""
+    """JSON values of a simple type within every facet (built once per type: a pattern's
+    strategy is costly to build)."""
     facets = simple.facets
     if facets.enumeration:
         return st.sampled_from([_json(simple, value) for value in facets.enumeration])
