@@ -113,7 +113,7 @@ class Target:
         aim = f", aim {self.aim}x" if self.aim is not None else ""
         verdict = "met" if self.met else "MISSED"
         goal = f"target {self.sense} {self.target}x{aim}"
-        return f"{self.label:<22}{self.value:6.2f}x  ({goal}: {verdict})"
+        return f"{self.label:<22}{self.value:6.3f}x  ({goal}: {verdict})"
 
 
 def free_port() -> int:

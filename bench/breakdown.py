@@ -198,6 +198,7 @@ def measure(
     *,
     total_label: str,
     unit: str = "request",
+    how: str = "one at a time",
 ) -> None:
     """Instrument, run, restore, print: one table."""
     timer = StageTimer()
@@ -206,7 +207,7 @@ def measure(
         failures, note = run(timer)
     finally:
         timer.restore()
-    print(f"\n{title}: {timer.requests:,} {unit}s, one at a time{note}")
+    print(f"\n{title}: {timer.requests:,} {unit}s, {how}{note}")
     for name in missing:
         print(f"  (not timed: {name} no longer exists)")
     if failures:
@@ -376,6 +377,7 @@ def main() -> int:
                 sync_run(bridge, args.records, ConnectionLog(sims_log)),
                 total_label="job engine (loop, breaker, metrics)",
                 unit="record",
+                how="one job run",
             )
         finally:
             bridge.close()

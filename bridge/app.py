@@ -38,7 +38,7 @@ from bridge.observability.correlation import CorrelationMiddleware
 from bridge.rest.app import create_rest_app
 from bridge.rest.routes import label_routes
 from bridge.security import build_security
-from bridge.security.access import declare_scopes
+from bridge.security.access import Scopes
 from bridge.security.audit import AuditMiddleware
 from bridge.security.events import SecurityEvents
 from bridge.services.banking import BankingService
@@ -112,10 +112,10 @@ def create_app(
     if run_migrations:
         migrate(engine)
     mappings = Mappings.load(settings.mappings_dir)
-    # Imported services (`bridge contract import`): their scopes are known before any door
-    # declares access; each gets a generated simulator, a client and both doors.
+    # Imported services (`bridge contract import`): their scopes are this app's, known before
+    # any door declares access; each gets a generated simulator, a client and both doors.
     catalog = Catalog.load(settings.contracts_dir, settings.mappings_dir)
-    declare_scopes(declared_scopes(catalog))
+    scopes = Scopes(declared_scopes(catalog))
     audit = AuditLog(
         engine,
         flush_interval=settings.audit_flush_interval,
@@ -185,7 +185,7 @@ def create_app(
         classification=classifier,
         sync=sync,
         contracts=Contracts(mappings, settings.contracts_dir),
-        security=build_security(settings, engine),
+        security=build_security(settings, engine, scopes),
         audit=audit,
         upstreams=upstreams,
         imported=ImportedServices(

@@ -21,7 +21,7 @@ from bridge.cli_common import config_option, settings_or_exit
 from bridge.contracts.catalog import CONFIG, SERVICES
 from bridge.contracts.config import ServiceConfig
 from bridge.domain.errors import BridgeError
-from bridge.security.access import SCOPES
+from bridge.security.access import SCOPES, Scopes
 from bridge.security.clients import TIERS, ClientRegistry, scope_text
 from bridge.security.links import AccountLinks
 from bridge.security.sealing import wss_sealer
@@ -36,12 +36,17 @@ def _registry(config: Path | None) -> ClientRegistry:
     return ClientRegistry(engine, sealer=wss_sealer(settings))
 
 
-def known_scopes(settings: Settings) -> set[str]:
-    """The bridge's own scopes and those the imported services' import files declare (read
-    from their service.yaml alone: nothing is compiled to create a client)."""
+def known_scopes(settings: Settings) -> Scopes:
+    """The scopes `bridge serve` would know with these settings: the bridge's own and those
+    the imported services' import files declare (read from their service.yaml alone: nothing
+    is compiled to create a client)."""
     folder = settings.contracts_dir / SERVICES
     files = sorted(folder.glob(f"*/{CONFIG}")) if folder.is_dir() else []
-    return set(SCOPES).union(*(ServiceConfig.read(path).scopes() for path in files))
+    declared: dict[str, str] = {}
+    for path in files:
+        for scope, description in ServiceConfig.read(path).described_scopes().items():
+            declared.setdefault(scope, description)
+    return Scopes(declared)
 
 
 @contextmanager
@@ -119,7 +124,7 @@ def create(
 ) -> None:
     """Register a client; prints its id and its secret, once."""
     known = known_scopes(settings_or_exit(config))
-    unknown = sorted(set(scopes) - known)
+    unknown = known.unknown(scopes)
     if unknown:
         raise click.BadParameter(
             f"{', '.join(unknown)}: not a scope of this bridge; known: {', '.join(sorted(known))}",

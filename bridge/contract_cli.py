@@ -163,8 +163,11 @@ def describe(service: Any) -> list[str]:
     lines.append("  operations")
     for operation in contract.operations.values():
         safe = "yes" if config.policy(operation.name).safe else "no"
+        style = (
+            f"{operation.style}/encoded" if operation.input.use == "encoded" else operation.style
+        )
         lines.append(
-            f"    {operation.name}  {operation.style}  SOAP {operation.soap_version}  "
+            f"    {operation.name}  {style}  SOAP {operation.soap_version}  "
             f"SOAPAction {operation.soap_action!r}  scope {config.scope_of(operation.name)}  "
             f"safe {safe}  timeout {config.timeout_of(operation.name):g} s"
         )

@@ -5,7 +5,9 @@ the bridge serves.
     wsdl.py      WSDL 1.1 definitions -> ports and operations
     schemas.py   every xsd:schema of a contract -> one compiled validator
     loader.py    load_contract(): the three above -> a checked `model.Contract`
-    messages.py  body_element(): the element a message's SOAP Body carries
+    encoding.py  SOAP encoding (RPC/encoded): what is served, what is refused at import
+    messages.py  body_element(): the element a message's SOAP Body carries; encode_for_wire()
+                 and decode_from_wire() between it and an RPC/encoded wire message
     config.py    service.yaml, the human-editable import file
     catalog.py   Catalog: every imported service, loaded and checked at start-up
     importer.py  import_contract() / remove_contract(): the files `bridge contract` writes

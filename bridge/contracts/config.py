@@ -97,6 +97,17 @@ class ServiceConfig:
     def scopes(self) -> set[str]:
         return {self.scope} | {p.scope for p in self.operations.values() if p.scope}
 
+    def described_scopes(self) -> dict[str, str]:
+        """Each scope this file declares and what it lets a client do (API documents, the
+        app's scope registry `bridge.security.access.Scopes`)."""
+        described = {self.scope: f"Call the imported service {self.name}"}
+        for operation, policy in self.operations.items():
+            if policy.scope:
+                described.setdefault(
+                    policy.scope, f"Call {operation} of the imported service {self.name}"
+                )
+        return described
+
     @classmethod
     def read(cls, path: Path, name: str | None = None) -> ServiceConfig:
         """The file at `path`; `name`, when given, is the only name it may declare."""

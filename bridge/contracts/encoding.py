@@ -79,11 +79,12 @@ def refuse_encoding_types(
     an encoded body's part whose type uses the encoding's types (the message names the
     operation and the part), then any use of them when no document of the contract declares
     that namespace (libxml2 would only say that a type does not resolve)."""
-    components = _Components(documents)
+    components: _Components | None = None
     for operation in operations.values():
         for direction, body in (("input", operation.input), ("output", operation.output)):
             if body is None or body.use != "encoded":
                 continue
+            components = components or _Components(documents)
             for part in body.parts:
                 if part.type is None:
                     continue
@@ -97,6 +98,8 @@ def refuse_encoding_types(
     if ENCODING_NAMESPACES & declared:
         return
     for doc in documents:
+        if not _binds_encoding(doc):
+            continue  # the cheap test: no name in it can be of the encoding's namespace
         for component in doc.element:
             if not isinstance(component.tag, str):
                 continue
@@ -104,6 +107,13 @@ def refuse_encoding_types(
             if found is not None:
                 kind = etree.QName(component).localname
                 raise found.refusal(f"the {kind} {component.get('name')}")
+
+
+def _binds_encoding(doc: SchemaDocument) -> bool:
+    return any(
+        isinstance(node.tag, str) and not ENCODING_NAMESPACES.isdisjoint(node.nsmap.values())
+        for node in doc.element.iter()
+    )
 
 
 class _Components:

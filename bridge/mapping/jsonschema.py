@@ -372,18 +372,25 @@ def narrow(
 
 
 def _integer_bounds(schema: JsonSchema, facets: dict[str, str]) -> None:
+    # xs:integer has no bounds of its own: a facet's bound is taken whole, however large.
+    def raise_minimum(value: int) -> None:
+        schema["minimum"] = max(schema.get("minimum", value), value)
+
+    def lower_maximum(value: int) -> None:
+        schema["maximum"] = min(schema.get("maximum", value), value)
+
     if "minInclusive" in facets:
-        schema["minimum"] = max(schema.get("minimum", -(2**64)), int(facets["minInclusive"]))
+        raise_minimum(int(facets["minInclusive"]))
     if "maxInclusive" in facets:
-        schema["maximum"] = min(schema.get("maximum", 2**64), int(facets["maxInclusive"]))
+        lower_maximum(int(facets["maxInclusive"]))
     if "minExclusive" in facets:
-        schema["minimum"] = max(schema.get("minimum", -(2**64)), int(facets["minExclusive"]) + 1)
+        raise_minimum(int(facets["minExclusive"]) + 1)
     if "maxExclusive" in facets:
-        schema["maximum"] = min(schema.get("maximum", 2**64), int(facets["maxExclusive"]) - 1)
+        lower_maximum(int(facets["maxExclusive"]) - 1)
     if "totalDigits" in facets:
         largest = 10 ** int(facets["totalDigits"]) - 1
-        schema["minimum"] = max(schema.get("minimum", -largest), -largest)
-        schema["maximum"] = min(schema.get("maximum", largest), largest)
+        raise_minimum(-largest)
+        lower_maximum(largest)
 
 
 def finish(schema: JsonSchema) -> JsonSchema:

@@ -18,7 +18,7 @@ import base64
 import random
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import cache
 from re import _constants as sre  # type: ignore[attr-defined]
@@ -186,7 +186,12 @@ class _Sampler:
             return str(self._integer(simple))
         if builtin == "decimal" or builtin in FLOATS:
             return self._decimal(simple)
-        day = date(2000, 1, 1) + timedelta(days=rng.randint(0, 9000))
+        low, high = temporal_bounds(simple.facets)
+        start = (low or datetime(2000, 1, 1)).date()
+        days = 9000 if high is None else min(9000, (high.date() - start).days)
+        if days < 0:
+            raise ConfigurationError(f"sample: {simple.name or builtin} has no values")
+        day = start + timedelta(days=rng.randint(0, days))
         clock = f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
         lexical: dict[str, Callable[[], str]] = {
             "date": day.isoformat,
@@ -268,6 +273,27 @@ class _Sampler:
             high = _tighter(high, largest, min)
         units = self._between(low, high, simple)
         return format(Decimal(units).scaleb(-fraction), "f")
+
+
+_TEMPORAL_MARGIN = timedelta(days=1)  # beyond any zone offset (14 hours) and an exclusive bound
+
+
+def temporal_bounds(facets: Any) -> tuple[datetime | None, datetime | None]:
+    """A date's or date-time's range facets as naive UTC moments, each moved a day inward:
+    values drawn between them (as whole days, any time of day, in UTC or without a zone)
+    are inside the range whatever XSD's comparison of zoned and unzoned values decides."""
+
+    def moment(text: str | None, shift: timedelta) -> datetime | None:
+        if text is None:
+            return None
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value + shift
+
+    low = moment(facets.min_inclusive or facets.min_exclusive, _TEMPORAL_MARGIN)
+    high = moment(facets.max_inclusive or facets.max_exclusive, -_TEMPORAL_MARGIN)
+    return low, high
 
 
 def _tighter(current: int | None, new: int | None, pick: Any) -> int | None:

@@ -58,7 +58,7 @@ def create_rest_app(bridge: Bridge) -> OpenAPI:
             description="Transfers, account checks and statements, in the canonical JSON model. "
             "Errors are RFC 9457 problem details.",
         ),
-        security_schemes=security_schemes(),
+        security_schemes=security_schemes(bridge.security.scopes.described),
         doc_prefix=API_PREFIX,
         doc_url=DOC_URL,
         validation_error_status=400,
@@ -83,7 +83,7 @@ def create_rest_app(bridge: Bridge) -> OpenAPI:
     app.register_api(audit)
     app.register_api(clients)
     app.register_api(oauth)
-    app.register_blueprint(services_blueprint(bridge.imported))
+    app.register_blueprint(services_blueprint(bridge.imported, bridge.security.scopes))
     app.register_error_handler(Exception, problem)
     closed = undeclared(app)
     if closed:

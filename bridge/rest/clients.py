@@ -39,7 +39,6 @@ from bridge.rest.openapi import responses
 from bridge.rest.params import Parameters
 from bridge.rest.schemas import JSON, JsonBody
 from bridge.rest.wire import bridge
-from bridge.security.access import SCOPES
 from bridge.security.clients import ApiClient, ClientRegistry, Tier
 from bridge.security.links import AccountLink
 from bridge.settings import DEFAULT_PLAN
@@ -62,9 +61,9 @@ class NewClient(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, description="Who the client is")
     tier: Tier = Field(description="public, partner or private")
-    scopes: list[str] = Field(
-        default_factory=list, max_length=len(SCOPES), description="Scopes it may be granted"
-    )
+    # At most as many as the app knows, each one of them: checked against the app's registry
+    # (`Security.scopes`, which the imported services add to), not at import.
+    scopes: list[str] = Field(default_factory=list, description="Scopes it may be granted")
     plan: str = Field(
         default=DEFAULT_PLAN,
         min_length=1,
@@ -262,9 +261,12 @@ def list_clients() -> Response:
 )
 def create_client() -> Response:
     body = NEW_CLIENT.read()
+    known = bridge().security.scopes
+    if len(body.scopes) > len(known):
+        raise MappingError("scopes", f"at most {len(known)} scopes, each once")
     for index, scope in enumerate(body.scopes):
-        if scope not in SCOPES:
-            raise MappingError(f"scopes[{index}]", f"one of {', '.join(SCOPES)}", scope)
+        if scope not in known:
+            raise MappingError(f"scopes[{index}]", f"one of {', '.join(known)}", scope)
     client, secret = _registry().create(
         body.name, body.tier, body.scopes, plan=body.plan, organisation=body.organisation
     )

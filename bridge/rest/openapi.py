@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +138,7 @@ def publish(app: OpenAPI, *, paths: Callable[[dict[str, Any]], None] | None = No
     cursor_parameters(spec)
     job_parameters(spec, sorted(bridge.sync.deliverers))
     printable_parameters(spec)
-    client_registration(spec)
+    client_registration(spec, bridge.security.scopes)
     _document_idempotency(app, spec)
     _document_access(app, spec)
     _document_door_limits(spec)
@@ -169,9 +169,9 @@ def publish(app: OpenAPI, *, paths: Callable[[dict[str, Any]], None] | None = No
     return document
 
 
-def security_schemes() -> dict[str, Any]:
+def security_schemes(scopes: Mapping[str, str] = SCOPES) -> dict[str, Any]:
     """The credentials every protected operation takes: a bearer access token from
-    `/oauth/token` (client credentials) or an API key."""
+    `/oauth/token` (client credentials) or an API key; `scopes`: the app's (`Scopes`)."""
     return {
         BEARER: {
             "type": "http",
@@ -181,7 +181,7 @@ def security_schemes() -> dict[str, Any]:
         },
         OAUTH2: {
             "type": "oauth2",
-            "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": SCOPES}},
+            "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": dict(scopes)}},
         },
         API_KEY: {"type": "apiKey", "in": "header", "name": "X-API-Key"},
     }
@@ -496,7 +496,7 @@ def printable_parameters(spec: dict[str, Any]) -> None:
                     _merge(schema, {"pattern": printable})
 
 
-def client_registration(spec: dict[str, Any]) -> None:
+def client_registration(spec: dict[str, Any], scopes: Collection[str]) -> None:
     """A new client's scopes: the ones this bridge has. (Its plan may be any name: a plan
     missing from the settings falls back to `standard`.)"""
     body = spec.get("paths", {}).get("/api/v1/clients", {}).get("post", {}).get("requestBody")
@@ -504,7 +504,8 @@ def client_registration(spec: dict[str, Any]) -> None:
         return
     properties = body["content"][JSON]["schema"].get("properties", {})
     if "scopes" in properties:
-        properties["scopes"]["items"]["enum"] = sorted(SCOPES)
+        properties["scopes"]["items"]["enum"] = sorted(scopes)
+        properties["scopes"]["maxItems"] = len(scopes)
 
 
 # Request bodies whose `job` names a sync job (responses keep theirs open: a stored row may

@@ -35,7 +35,7 @@ from bridge.rest.jsonrules import check_unique_keys
 from bridge.rest.problems import MEDIA_TYPE, PROBLEM_TYPES, InvalidJson
 from bridge.rest.schemas import JSON, REF_TEMPLATE
 from bridge.rest.wire import correlation_id
-from bridge.security.access import allow
+from bridge.security.access import Scopes
 from bridge.services.imported import ImportedServices, Service
 
 PREFIX = "/api/v1/services"
@@ -51,13 +51,14 @@ def fault_type(service: str, fault: str) -> str:
     return f"{PROBLEM_TYPES}services/{service}/{fault}"
 
 
-def services_blueprint(services: ImportedServices) -> Blueprint:
-    """One route per imported operation, each declaring its own access."""
+def services_blueprint(services: ImportedServices, scopes: Scopes) -> Blueprint:
+    """One route per imported operation, each declaring its own access (its scope one of the
+    app's `scopes`)."""
     blueprint = Blueprint(TAG, __name__)
     for service in services:
         for operation in service.imported.contract.operations:
             view = _view(services, service.name, operation)
-            setattr(view, ACCESS_ATTRIBUTE, allow(service.scope(operation), service.tiers))
+            setattr(view, ACCESS_ATTRIBUTE, scopes.allow(service.scope(operation), service.tiers))
             blueprint.add_url_rule(
                 path_of(service.name, operation),
                 endpoint=f"{service.name}/{operation}".replace(".", ":"),

@@ -2,7 +2,8 @@
 calling and what an operation lets in (`access`), authentication of a request (`authn`), the
 one admission path of every door (`admission`), the accounts whose statements a partner may
 read (`links`), the throttle on guessing credentials (`throttle`), the audit record of every
-call (`audit`). Doors reach them through one `Security`, built at start-up; the
+call (`audit`), and the scopes this app knows (`access.Scopes`: the bridge's own and the
+imported services'). Doors reach them through one `Security`, built at start-up; the
 `bridge clients` command that manages them from the shell is `bridge.clients_cli`.
 """
 
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine
 
 from bridge.domain.errors import AuthenticationFailed
+from bridge.security.access import Scopes
 from bridge.security.authn import Authenticator
 from bridge.security.clients import ClientRegistry
 from bridge.security.links import AccountLinks
@@ -44,6 +46,7 @@ class Security:
     throttle: AuthThrottle | None = None
     on_throttled: DoorListener | None = None
     on_rate_limited: DoorListener | None = None
+    scopes: Scopes = field(default_factory=Scopes)
 
     @contextmanager
     def attempt(
@@ -81,8 +84,9 @@ class Security:
             self.on_failure(source, door, reason)
 
 
-def build_security(settings: Settings, engine: Engine) -> Security:
-    """The registry, token service and authenticator of this process, configured by `settings`."""
+def build_security(settings: Settings, engine: Engine, scopes: Scopes | None = None) -> Security:
+    """The registry, token service and authenticator of this process, configured by `settings`;
+    `scopes`: the ones this app knows (the built-in ones when not given)."""
     keys = KeyRing.load(settings.token_keys_dir, settings.token_signing_kid)
     tokens = TokenService(
         engine,
@@ -101,4 +105,5 @@ def build_security(settings: Settings, engine: Engine) -> Security:
         limiter=RateLimiter.from_settings(settings),
         wss=build_wss_verifier(settings, engine, clients),
         throttle=AuthThrottle.from_settings(settings),
+        scopes=scopes or Scopes(),
     )

@@ -5,10 +5,12 @@ call it and the scope the caller's credential must carry. Nothing is open unless
 (`OPEN`, for health checks, the API document and the token endpoint): a door refuses a route or
 operation that declares nothing, so forgetting the declaration locks the route, never opens it.
 
-The scopes the bridge knows (`SCOPES`) are what `bridge clients create --scope` accepts and what
-the OpenAPI document lists; a client holds some of them, an access token carries some of those.
-Imported services add theirs at start-up (`declare_scopes`, from the contract catalog), before
-any door is built.
+The scopes an app knows (`Scopes`) are what `bridge clients create --scope` and
+`POST /api/v1/clients` accept and what the OpenAPI document lists; a client holds some of them,
+an access token carries some of those. They are the bridge's own (`SCOPES`, fixed) and those of
+the imported services (`vat:call`, read from their import files): each app holds its own
+registry (`Security.scopes`), built once at start-up before any door, so two apps of one
+process (tests build many) never see each other's services.
 
     tier      who                                           typical scopes
     public    anyone's app, low plan                        accounts:read
@@ -21,8 +23,9 @@ id under `CLIENT_ID_KEY`, which services scope their objects by).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
 from bridge.domain.errors import Forbidden
@@ -33,29 +36,62 @@ CLIENT_ID_KEY = "bridge.client_id"
 
 Method = Literal["bearer", "api_key", "ws_security", "session", "client_secret"]
 
-SCOPES: dict[str, str] = {
-    "transfers:read": "Read your transfers",
-    "transfers:write": "Submit transfers",
-    "accounts:read": "Check accounts and read statements",
-    "shipments:read": "Read shipments and their tracking",
-    "shipments:write": "Hand over shipments; send delivery events (logistics partners)",
-    "hr:read": "Read employees as payroll will receive them",
-    "hr:write": "Send employee changes to payroll",
-    "classifications:read": "Read classifications",
-    "classifications:write": "Submit documents for classification",
-    "sync:admin": "Operate the sync jobs: runs, dead letters, replays",
-    "audit:read": "Read the audit log",
-    "clients:admin": "Manage API clients and their credentials",
-    "simulators:admin": "Call and steer the upstream simulators under /sims (private tier only)",
-}
+# The bridge's own scopes, the same in every app; read-only.
+SCOPES: Mapping[str, str] = MappingProxyType(
+    {
+        "transfers:read": "Read your transfers",
+        "transfers:write": "Submit transfers",
+        "accounts:read": "Check accounts and read statements",
+        "shipments:read": "Read shipments and their tracking",
+        "shipments:write": "Hand over shipments; send delivery events (logistics partners)",
+        "hr:read": "Read employees as payroll will receive them",
+        "hr:write": "Send employee changes to payroll",
+        "classifications:read": "Read classifications",
+        "classifications:write": "Submit documents for classification",
+        "sync:admin": "Operate the sync jobs: runs, dead letters, replays",
+        "audit:read": "Read the audit log",
+        "clients:admin": "Manage API clients and their credentials",
+        "simulators:admin": (
+            "Call and steer the upstream simulators under /sims (private tier only)"
+        ),
+    }
+)
 
 
-def declare_scopes(scopes: Mapping[str, str]) -> None:
-    """Make `scopes` (scope -> what it allows) known, as the built-in ones are: the scopes of
-    imported services (`vat:call`), read from their import files once at start-up. A scope
-    already known keeps its description; none is ever removed while the process runs."""
-    for scope, description in scopes.items():
-        SCOPES.setdefault(scope, description)
+class Scopes:
+    """The scopes one app knows, scope -> what it lets a client do: the bridge's own and those
+    the imported services declare. Built once at start-up; never changed while the app runs."""
+
+    def __init__(self, declared: Mapping[str, str] | None = None) -> None:
+        known = dict(SCOPES)
+        for scope, description in (declared or {}).items():
+            known.setdefault(scope, description)  # a built-in scope keeps its description
+        self._known: Mapping[str, str] = MappingProxyType(known)
+
+    def __contains__(self, scope: object) -> bool:
+        return scope in self._known
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._known)
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    @property
+    def described(self) -> Mapping[str, str]:
+        """Scope -> description, for API documents."""
+        return self._known
+
+    def unknown(self, scopes: Iterable[str]) -> list[str]:
+        """Those of `scopes` this app does not know, sorted."""
+        return sorted(set(scopes).difference(self._known))
+
+    def allow(self, scope: str | None, tiers: Iterable[str] = TIERS) -> Access:
+        """`allow` for an operation whose scope may be one of this app's imported services."""
+        return allow(scope, tiers, known=self)
+
+
+BUILTIN = Scopes()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +157,19 @@ class Access:
 OPEN = Access(frozenset(), None, open=True)
 
 
-def allow(scope: str | None, tiers: Iterable[str] = TIERS) -> Access:
-    """The declaration of an operation: `allow("transfers:write", ("partner", "private"))`."""
+def allow(
+    scope: str | None, tiers: Iterable[str] = TIERS, *, known: Scopes | Mapping[str, str] = SCOPES
+) -> Access:
+    """The declaration of an operation: `allow("transfers:write", ("partner", "private"))`.
+    `known`: the scopes it may name (the built-in ones; an app's `Scopes` for the operations
+    of imported services)."""
     wanted = frozenset(tiers)
     unknown = wanted.difference(TIERS)
     if unknown or not wanted:
         raise ValueError(f"tiers must be some of {TIERS}, got {sorted(wanted)}")
-    if scope is not None and scope not in SCOPES:
-        raise ValueError(f"unknown scope {scope!r}; declare it in bridge.security.access.SCOPES")
+    if scope is not None and scope not in known:
+        raise ValueError(
+            f"unknown scope {scope!r}; declare it in bridge.security.access.SCOPES "
+            "or in an imported service's service.yaml"
+        )
     return Access(wanted, scope)

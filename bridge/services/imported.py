@@ -147,13 +147,9 @@ class ImportedServices:
 
 def declared_scopes(services: Iterable[ImportedService]) -> dict[str, str]:
     """The scopes the imported services' import files name, and what each lets a client do:
-    what `bridge.security.access.declare_scopes` is handed at start-up."""
+    what the app's `bridge.security.access.Scopes` is built with at start-up."""
     scopes: dict[str, str] = {}
     for service in services:
-        scopes[service.config.scope] = f"Call the imported service {service.name}"
-        for operation, policy in service.config.operations.items():
-            if policy.scope:
-                scopes.setdefault(
-                    policy.scope, f"Call {operation} of the imported service {service.name}"
-                )
+        for scope, description in service.config.described_scopes().items():
+            scopes.setdefault(scope, description)
     return scopes

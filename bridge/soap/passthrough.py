@@ -41,7 +41,6 @@ from bridge.mapping import xml
 from bridge.observability.audit import current_source
 from bridge.observability.correlation import correlation_id
 from bridge.observability.metrics import OPERATION_KEY
-from bridge.security.access import allow
 from bridge.security.admission import admit
 from bridge.security.wssecurity import SECURITY as WSSE_SECURITY
 from bridge.security.wssecurity import claimed_username
@@ -110,7 +109,8 @@ class PassThrough:
         for operation in contract.operations.values():
             self._by_element.setdefault(operation.input.element, []).append(operation)
         self._access = {
-            name: allow(service.scope(name), service.tiers) for name in contract.operations
+            name: security.scopes.allow(service.scope(name), service.tiers)
+            for name in contract.operations
         }
 
     def __call__(

@@ -115,6 +115,16 @@ def test_show_lists_ports_operations_faults_and_policies(env: dict[str, str]) ->
     assert "retries 2 (safe operations only)" in text
 
 
+def test_show_says_an_operation_is_rpc_encoded(env: dict[str, str]) -> None:
+    _run(env, "import", str(byo("rpc_encoded/claims.wsdl")), "--name", "claims")
+
+    done = _run(env, "show", "claims")
+
+    assert done.exit_code == 0, done.output
+    assert "    getClaim  rpc/encoded  SOAP 1.1  SOAPAction ''" in done.stdout
+    assert "      input   {urn:byo:rpc_encoded:calls}getClaim (wrapped)" in done.stdout
+
+
 def test_show_of_an_unknown_name_exits_1(env: dict[str, str]) -> None:
     done = _run(env, "show", "nope")
 

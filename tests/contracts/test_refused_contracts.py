@@ -104,10 +104,101 @@ def test_wsdl_20_is_refused_with_what_to_do() -> None:
     assert "WSDL 2.0 is not supported; import a WSDL 1.1" in _refusal(byo("wsdl20/hello.wsdl"))
 
 
-def test_soap_encoding_is_refused_naming_the_operation() -> None:
-    detail = _refusal(byo("encoded/encoded.wsdl"))
+def test_soap_encoding_in_document_style_is_refused_naming_the_operation() -> None:
+    path = byo("document_encoded/ledger.wsdl")
 
-    assert 'operation Ping: its input is use="encoded" (SOAP encoding)' in detail
+    assert _refusal(path) == (
+        f'{path}:21: operation Post: its input is use="encoded" in document style, which is '
+        "not supported; SOAP encoding is served in rpc style only"
+    )
+
+
+def test_an_encoded_part_of_a_soap_encoded_array_is_refused_naming_operation_part_and_line() -> (
+    None
+):
+    path = byo("rpc_encoded_array/scores.wsdl")
+
+    detail = _refusal(path)
+
+    assert detail.startswith(
+        f"{path}:15: operation getScores: the output part getScoresReturn (of type "
+        "{urn:byo:rpc_encoded_array}Scores) uses soapenc:Array, a type of SOAP encoding"
+    )
+
+
+def _claims_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = byo("rpc_encoded/claims.wsdl").read_text(encoding="utf-8")
+    assert old in text
+    wsdl = tmp_path / "claims.wsdl"
+    wsdl.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return wsdl
+
+
+def test_an_encoded_part_of_a_soap_encoding_type_is_refused_naming_it(tmp_path: Path) -> None:
+    wsdl = _claims_with(
+        tmp_path,
+        '<wsdl:part name="holder" type="xsd:string"/>',
+        '<wsdl:part name="holder" type="soapenc:string"/>',
+    )
+
+    detail = _refusal(wsdl)
+
+    assert "operation countClaims: part holder of message countClaimsRequest is of the SOAP " in (
+        detail
+    )
+    assert "encoding type {http://schemas.xmlsoap.org/soap/encoding/}string" in detail
+
+
+def test_an_encoded_part_declared_by_element_is_refused(tmp_path: Path) -> None:
+    wsdl = _claims_with(
+        tmp_path,
+        '<wsdl:part name="holder" type="xsd:string"/>',
+        '<wsdl:part name="holder" element="impl:Holder"/>',
+    )
+
+    detail = _refusal(wsdl)
+
+    assert "operation countClaims: part holder of message countClaimsRequest is declared by " in (
+        detail
+    )
+
+
+def test_a_soap_encoding_type_no_part_uses_is_refused_by_its_name(tmp_path: Path) -> None:
+    wsdl = _claims_with(
+        tmp_path,
+        '<complexType name="Claim">',
+        '<complexType name="ArrayOfClaim"><complexContent><restriction base="soapenc:Array"/>'
+        '</complexContent></complexType><complexType name="Claim">',
+    )
+
+    detail = _refusal(wsdl)
+
+    assert "the complexType ArrayOfClaim uses soapenc:Array, a type of SOAP encoding" in detail
+
+
+def test_an_encoding_style_other_than_the_soap_encoding_is_refused(tmp_path: Path) -> None:
+    wsdl = _claims_with(
+        tmp_path,
+        'encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"',
+        'encodingStyle="urn:acme:encoding"',
+    )
+
+    detail = _refusal(wsdl)
+
+    assert "operation getClaim: its input has encodingStyle 'urn:acme:encoding'" in detail
+
+
+def test_an_encoded_header_is_refused(tmp_path: Path) -> None:
+    wsdl = _claims_with(
+        tmp_path,
+        '<wsdlsoap:body use="encoded" namespace="urn:byo:rpc_encoded:calls"/>',
+        '<wsdlsoap:header message="impl:countClaimsRequest" part="holder" use="encoded"/>'
+        '<wsdlsoap:body use="encoded" namespace="urn:byo:rpc_encoded:calls"/>',
+    )
+
+    detail = _refusal(wsdl)
+
+    assert 'operation countClaims: its input header is use="encoded"' in detail
 
 
 def test_a_document_message_of_several_parts_is_refused_naming_it() -> None:

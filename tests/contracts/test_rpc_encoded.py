@@ -4,7 +4,6 @@ built-in types: the model, the validator, and the step between a literal message
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -139,7 +138,7 @@ def test_an_encoded_reply_decodes_to_the_literal_message_the_codec_reads(
 
     decoded = decode_from_wire(wire)
 
-    assert claims.schema.validator.violation(wire) is not None  # xsi:type of another namespace
+    assert claims.schema.validator.violation(wire) is not None  # soapenc:root is not Claim's
     assert claims.schema.validator.violation(decoded) is None
     assert _codec(claims, operation.output).read(decoded) == {
         "getClaimReturn": {
@@ -202,7 +201,7 @@ def test_rpc_parts_of_built_in_types_need_no_schema_at_all() -> None:
     assert contract.schema.validator.violation(wrong) is not None
 
 
-def test_an_rpc_body_without_namespace_takes_the_target_namespace(tmp_path: Path) -> None:
+def test_an_rpc_body_without_namespace_takes_the_target_namespace() -> None:
     contract = load_contract(byo("rpc_builtin_parts/greeter.wsdl"), name="greeter")
     operation = contract.operations["round"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from bridge.mapping.generic import ANY, TEXT
 from bridge.mapping.jsonschema import INTEGER_BOUNDS, translate_pattern
+from bridge.mapping.samples import temporal_bounds
 from bridge.mapping.xsdtree import (
     FLOATS,
     INTEGERS,
@@ -184,6 +185,8 @@ def scalar(simple: SimpleType) -> st.SearchStrategy[Any]:
         return st.floats(
             width=32 if builtin == "float" else 64, allow_nan=False, allow_infinity=False
         )
+    if builtin in ("date", "dateTime") and temporal_bounds(facets) != (None, None):
+        return _bounded_moments(simple)
     if builtin in _TEMPORAL:
         return _TEMPORAL[builtin]
     if builtin in ("hexBinary", "base64Binary"):
@@ -307,6 +310,17 @@ def _lexical(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     return str(value)
+
+
+def _bounded_moments(simple: SimpleType) -> st.SearchStrategy[str]:
+    """Dates or date-times inside range facets: in UTC, a day clear of each bound."""
+    low, high = temporal_bounds(simple.facets)
+    moments = st.datetimes(
+        min_value=low or datetime(1000, 1, 1), max_value=high or datetime(9999, 12, 31)
+    )
+    if simple.builtin == "date":
+        return moments.map(lambda moment: moment.date().isoformat())
+    return moments.map(lambda moment: moment.replace(tzinfo=UTC).isoformat())
 
 
 def _zoned(strategy: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
