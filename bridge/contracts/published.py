@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from lxml import etree
 
@@ -64,7 +64,11 @@ def _point_imports_here(root: Any, folder: PurePosixPath, address: str) -> None:
     ):
         attribute = "location" if element.tag == f"{{{NS_WSDL}}}import" else "schemaLocation"
         location = element.get(attribute)
-        if location:
+        if location and urlsplit(location).scheme:
+            # The one remote location the loader lets in: a well-known namespace's, never read.
+            # Served without it (the import keeps its namespace): a client is sent to no host.
+            del element.attrib[attribute]
+        elif location:
             # The loader let in only locations inside the folder: join and normalise them.
             target = _normalised(folder / location)
             element.set(attribute, f"{address}?xsd={quote(target, safe='/')}")

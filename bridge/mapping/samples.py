@@ -34,6 +34,7 @@ from bridge.mapping.xsdtree import (
     INTEGERS,
     ComplexType,
     Element,
+    Facets,
     Group,
     SimpleType,
     Wildcard,
@@ -215,7 +216,7 @@ class _Sampler:
             )
         if builtin in ("IDREF", "IDREFS", "ENTITY", "ENTITIES", "NOTATION"):
             raise ConfigurationError(f"sample: xs:{builtin} values cannot be made up")
-        if builtin == "language" and simple.facets == SimpleType(None, "language").facets:
+        if builtin == "language" and simple.facets == Facets():
             return rng.choice(("en", "de", "fr-CH"))
         length = self._length(simple, 8)
         if builtin == "ID":

@@ -16,7 +16,7 @@ failure (a retry of anything else could apply it twice), at most `retries` more 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -30,7 +30,12 @@ class ServiceUpstream(Protocol):
     """What the service needs of an imported service's SOAP client."""
 
     def call(
-        self, operation: str, body: Any, *, correlation_id: str | None = None
+        self,
+        operation: str,
+        body: Any,
+        *,
+        headers: Sequence[Any] = (),
+        correlation_id: str | None = None,
     ) -> Any | None: ...
 
 
@@ -112,13 +117,20 @@ class ImportedServices:
             ) from None
 
     def forward(
-        self, name: str, operation: str, body: Any, *, correlation_id: str | None = None
+        self,
+        name: str,
+        operation: str,
+        body: Any,
+        *,
+        headers: Sequence[Any] = (),
+        correlation_id: str | None = None,
     ) -> Any | None:
-        """The reply's Body child to a Body child the door has checked; a reply that breaks
-        the contract is an unknown outcome, never passed on."""
+        """The reply's Body child to a Body child the door has checked, sent with the header
+        entries the door forwards (`headers`, checked too); a reply that breaks the contract
+        is an unknown outcome, never passed on."""
         service = self.service(name)
         op = service.operation(operation)
-        reply = self._send(service, op, body, correlation_id)
+        reply = self._send(service, op, body, correlation_id, headers)
         if reply is None:
             return None
         violation = service.imported.contract.schema.validator.violation(reply)
@@ -131,9 +143,17 @@ class ImportedServices:
         return reply
 
     @staticmethod
-    def _send(service: Service, op: Operation, body: Any, correlation_id: str | None) -> Any | None:
+    def _send(
+        service: Service,
+        op: Operation,
+        body: Any,
+        correlation_id: str | None,
+        headers: Sequence[Any] = (),
+    ) -> Any | None:
         def send() -> Any | None:
-            return service.upstream.call(op.name, body, correlation_id=correlation_id)
+            return service.upstream.call(
+                op.name, body, headers=headers, correlation_id=correlation_id
+            )
 
         retries = service.imported.config.retries_of(op.name)
         if retries <= 0:

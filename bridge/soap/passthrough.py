@@ -9,14 +9,21 @@ is checked and forwarded as it is), mounted at `/soap/services/<name>`:
 
 A call passes, cheapest first: the media type of the binding's SOAP version; a body within the
 size limit (`bridge.soap.gateway.request_body`); the hardened parse (no DOCTYPE, no entity, the
-element and depth limits); an Envelope of the binding's version with one Body child; headers
-marked mustUnderstand that this door processes (WS-Security only); the operation, picked by the
-Body child (and by SOAPAction when several operations take the same element; a SOAPAction naming
-another operation than the body is refused); the caller, by WS-Security UsernameToken or an
-HTTP credential, through `admit()` (the operation's scope or the service's, the import file's
-tiers, the caller's rate limit); the Body child valid against the contract's XSD. Then the
-service forwards it (`ImportedServices.forward`) and the reply's Body child, valid against the
-contract too, is answered in an envelope of the same version.
+element and depth limits); an Envelope of the binding's version with one Body child; the
+operation, picked by the Body child (and by SOAPAction when several operations take the same
+element; a SOAPAction naming another operation than the body is refused); headers marked
+mustUnderstand that this door processes (WS-Security, and the headers the operation declares);
+the caller, by WS-Security UsernameToken or an HTTP credential, through `admit()` (the
+operation's scope or the service's, the import file's tiers, the caller's rate limit); the Body
+child and the declared headers valid against the contract's XSD. Then the service forwards
+them (`ImportedServices.forward`) and the reply's Body child, valid against the contract too,
+is answered in an envelope of the same version.
+
+Headers (`forwarded_headers`): only those the operation's binding declares (`soap:header`,
+`Operation.headers`) reach the upstream, each checked against the XSD like the body. The
+WS-Security header is the bridge's own credential, checked here and never passed on; any other
+header is dropped (after the mustUnderstand check: one this door does not understand is a
+MustUnderstand fault, never silently ignored).
 
 Errors are faults of the request's SOAP version with the spyne doors' mapping
 (`bridge.soap.faults.soap_fault`, `fault_status`): Client (1.2: Sender) for the caller's fault,
@@ -27,7 +34,7 @@ answered by the upstream, is passed on as that fault, its detail rebuilt by the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -78,7 +85,7 @@ MOUNT = "/soap/services"
 @dataclass(frozen=True)
 class _Call:
     version: SoapVersion
-    headers: list[Any]
+    headers: list[Any]  # the header entries to forward (declared, checked)
     body: Any
     operation: Operation
 
@@ -144,6 +151,7 @@ class PassThrough:
                 self.service.name,
                 call.operation.name,
                 call.body,
+                headers=call.headers,
                 correlation_id=correlation_id(environ) or None,
             )
         except Exception as error:
@@ -160,8 +168,8 @@ class PassThrough:
         action = requested_action(environ, version)
         envelope = xml.parse(request_body(environ, self.max_body_bytes), self.xml_limits)
         headers, body = open_envelope(envelope, version)
-        check_headers(headers, version)
         operation = self._operation(body, action)
+        check_headers(headers, version, understood=operation.headers)
         environ[OPERATION_KEY] = f"{self.service.name}.{operation.name}"
         admit(
             self.security,
@@ -173,10 +181,18 @@ class PassThrough:
             claimed=claimed_username(headers),
             operation=f"the operation {operation.name}",
         )
-        violation = self.service.imported.contract.schema.validator.violation(body)
+        validator = self.service.imported.contract.schema.validator
+        violation = validator.violation(body)
         if violation is not None:
             raise InvalidField(violation.field, violation.reason)
-        return _Call(version, headers, body, operation)
+        forwarded = forwarded_headers(headers, operation)
+        for header in forwarded:
+            violation = validator.violation(header)
+            if violation is not None:
+                name = etree.QName(header).localname
+                field = f"{name}/{violation.field}" if violation.field else name
+                raise InvalidField(f"Header/{field}", violation.reason)
+        return _Call(version, forwarded, body, operation)
 
     def _operation(self, body: Any, action: str | None) -> Operation:
         candidates = self._by_element.get(body.tag, [])
@@ -239,7 +255,12 @@ class PassThrough:
         return code, fault_envelope(version, code, error.fault, detail)
 
 
-def check_headers(headers: list[Any], version: SoapVersion) -> None:
+def check_headers(
+    headers: list[Any], version: SoapVersion, understood: Collection[str] = ()
+) -> None:
+    """A MustUnderstand fault for a header addressed to this door and marked mustUnderstand
+    that it does not process: all but WS-Security and the operation's declared ones
+    (`understood`, Clark names), which it checks and forwards."""
     ns = version.envelope
     role = "actor" if version is SOAP11 else "role"
     for header in headers:
@@ -247,11 +268,20 @@ def check_headers(headers: list[Any], version: SoapVersion) -> None:
             header.get(f"{{{ns}}}mustUnderstand") in ("1", "true")
             and header.get(f"{{{ns}}}{role}", _NEXT[ns]) == _NEXT[ns]
             and header.tag != WSSE_SECURITY
+            and header.tag not in understood
         ):
             raise MustUnderstand(
                 f"the header {etree.QName(header).localname} is marked mustUnderstand "
                 "but is not processed by this service"
             )
+
+
+def forwarded_headers(headers: list[Any], operation: Operation) -> list[Any]:
+    """The header entries that go on to the upstream: those the operation declares, in the
+    order sent. WS-Security is the bridge's (never forwarded: the upstream has its own
+    credentials, and a partner's token must not leave the gateway); the rest are dropped."""
+    declared = set(operation.headers)
+    return [header for header in headers if header.tag in declared and header.tag != WSSE_SECURITY]
 
 
 def fault_info(

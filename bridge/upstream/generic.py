@@ -15,7 +15,7 @@ system fails its callers fast without touching the others.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import pybreaker
@@ -62,14 +62,27 @@ class ServiceUpstream:
         self._fault_codecs = fault_codecs
         self._timeouts = dict(timeouts or {})
 
-    def call(self, operation: str, body: Any, *, correlation_id: str | None = None) -> Any | None:
+    def call(
+        self,
+        operation: str,
+        body: Any,
+        *,
+        headers: Sequence[Any] = (),
+        correlation_id: str | None = None,
+    ) -> Any | None:
+        """`headers`: SOAP header entries to send with the body (the pass-through forwards
+        those the operation declares; the door has checked them)."""
         op = self.contract.operations[operation]
         with metrics.upstream_call(self.name, operation):
             return guarded(
-                self.breaker, self.name, lambda: self._exchange(op, body, correlation_id)
+                self.breaker,
+                self.name,
+                lambda: self._exchange(op, body, headers, correlation_id),
             )
 
-    def _exchange(self, op: Operation, body: Any, correlation_id: str | None) -> Any | None:
+    def _exchange(
+        self, op: Operation, body: Any, entries: Sequence[Any], correlation_id: str | None
+    ) -> Any | None:
         if self.transport is None:
             raise UpstreamUnavailable(
                 self.name,
@@ -81,7 +94,10 @@ class ServiceUpstream:
         correlation_id = correlation_id or current_correlation_id()
         if correlation_id:
             headers["X-Request-ID"] = correlation_id
-        envelope = version.envelope_of(etree.tostring(body, encoding="UTF-8"))
+        envelope = version.envelope_of(
+            etree.tostring(body, encoding="UTF-8"),
+            b"".join(etree.tostring(entry, encoding="UTF-8") for entry in entries),
+        )
         status, content = self.transport.post(
             op.name, envelope, headers, timeout=self._timeouts.get(op.name)
         )

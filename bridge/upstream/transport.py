@@ -58,12 +58,15 @@ class SoapVersion:
             "SOAPAction": f'"{action}"',
         }
 
-    def envelope_of(self, body: bytes) -> bytes:
-        """`body` (the serialised Body child) framed as a whole envelope, without a tree."""
+    def envelope_of(self, body: bytes, header: bytes = b"") -> bytes:
+        """`body` (the serialised Body child) framed as a whole envelope, without a tree;
+        `header`, when not empty, the serialised Header entries."""
         return (
             b'<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="'
             + self.envelope.encode()
-            + b'"><soap:Body>'
+            + b'">'
+            + (b"<soap:Header>" + header + b"</soap:Header>" if header else b"")
+            + b"<soap:Body>"
             + body
             + b"</soap:Body></soap:Envelope>"
         )

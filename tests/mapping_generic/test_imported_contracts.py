@@ -21,11 +21,10 @@ from bridge.domain.errors import ConfigurationError
 from bridge.mapping.generic import MessageCodec, compile_codec
 from bridge.mapping.samples import sample
 from bridge.mapping.xsdtree import Element
+from tests.common.contracts import BYO, corpus_wsdls, large_contract_wsdl
 from tests.strategies.xsd import message
 
-BYO = Path(__file__).resolve().parents[1] / "data" / "contracts" / "byo"
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "wsdl-corpus"
-WSDLS = sorted(BYO.rglob("*.wsdl")) + (sorted(CORPUS.rglob("*.wsdl")) if CORPUS.is_dir() else [])
+WSDLS = sorted(BYO.rglob("*.wsdl")) + corpus_wsdls()
 
 
 @cache
@@ -83,3 +82,16 @@ def test_json_drawn_from_the_xsd_round_trips_through_valid_xml(
         value = data.draw(message(root), label=name)
         assert codec.read(codec.write(value)) == value, name
         assert list(json_schema.iter_errors(value)) == [], name
+
+
+def test_every_message_of_a_contract_of_three_thousand_types_compiles_and_samples(
+    tmp_path: Path,
+) -> None:
+    wsdl = tmp_path / "large.wsdl"
+    wsdl.write_text(large_contract_wsdl(), encoding="utf-8")
+    contract = load_contract(wsdl, name="large")
+    for name, root, wrapped in _messages(contract):
+        codec, json_schema = _codec(contract, root, wrapped)
+        element = sample(root, 7)
+        assert contract.schema.validator.violation(element) is None, name
+        assert list(json_schema.iter_errors(codec.read(element))) == [], name
