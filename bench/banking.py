@@ -348,7 +348,7 @@ def measure_case(args: argparse.Namespace, keep_alive: bool, workdir: Path) -> d
         base = f"http://127.0.0.1:{bridge_port}"
         bridge_database = args.database or f"sqlite:///{workdir / 'bridge' / 'var' / 'bridge.db'}"
         api_key = bank_api_key(bridge_database)
-        contenders = {
+        contenders: dict[str, Callable[[float, str], Result]] = {
             "zeep direct": lambda s, p: run_zeep_direct(
                 corebank, seconds=s, clients=args.clients, prefix=p
             ),

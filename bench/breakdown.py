@@ -160,7 +160,7 @@ def environ_for(path: str, body: bytes, headers: dict[str, str]) -> dict[str, An
         path=path,
         method="POST",
         data=body,
-        headers=headers,
+        headers=list(headers.items()),
         environ_base={"REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "40000"},
     )
     try:
@@ -219,7 +219,9 @@ def build_bridge(database_url: str, corebank_url: str, payroll_url: str, workdir
     from bridge.app import create_app
     from bridge.settings import UPSTREAMS, load_settings
 
-    urls = {f"{name}_url": payroll_url if name == "payroll" else corebank_url for name in UPSTREAMS}
+    urls: dict[str, Any] = {
+        f"{name}_url": payroll_url if name == "payroll" else corebank_url for name in UPSTREAMS
+    }
     settings = load_settings(
         database_url=database_url,
         simulators=False,

@@ -127,7 +127,7 @@ def median_seconds(run: Callable[[], Any], budget: float) -> float:
     run()
     once = max(time.perf_counter() - start, 1e-7)
     per_batch = max(1, int(0.02 / once))
-    samples = []
+    samples: list[float] = []
     deadline = time.perf_counter() + budget
     while time.perf_counter() < deadline or len(samples) < 5:
         t0 = time.perf_counter()
@@ -172,7 +172,7 @@ def main() -> int:
 
 def target(label: str, value: float, goal: float, sense: str) -> str:
     met = value >= goal if sense == ">=" else value <= goal
-    return f"{label:<47}{value:6.2f}x  (target {sense} {goal}x: {'met' if met else 'MISSED'})"
+    return f"{label:<52}{value:6.2f}x  (target {sense} {goal}x: {'met' if met else 'MISSED'})"
 
 
 def _us(seconds: float) -> str:

@@ -39,7 +39,7 @@ def create_app(database_url: str, base_url: str) -> WSGIApplication:
     app: WSGIApplication = DispatcherMiddleware(
         NotFound(), dict(create_simulators(make_engine(database_url), base_url))
     )
-    served: WSGIApplication = counted(app)  # type: ignore[arg-type]
+    served: WSGIApplication = counted(app)
     return served
 
 

@@ -18,7 +18,7 @@ cluster-wide scheduler lock (bridge.sync.leader).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -88,8 +88,8 @@ class Overrides:
 
     corebank: CoreBank | None = None
     classifier: Classifier | None = None
-    banking_retry: RetryPolicy | None = None
-    classification_retry: RetryPolicy | None = None
+    banking_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    classification_retry: RetryPolicy = field(default_factory=RetryPolicy)
     deliverers: Callable[[ClassificationService, ShippingService], dict[str, Deliverer]] | None = (
         None
     )

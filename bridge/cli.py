@@ -246,7 +246,9 @@ def _masked(url: str) -> str:
 
 from bridge.clients_cli import clients  # noqa: E402
 from bridge.contract_cli import contract  # noqa: E402
+from bridge.sim_cli import sim  # noqa: E402
 
 main.add_command(clients)
 main.add_command(audit)
 main.add_command(contract)
+main.add_command(sim)

@@ -13,6 +13,8 @@ edited by people.
     timeout: 10                          # seconds, for every operation without its own
     retries: 2                           # only for operations marked safe
     breaker: {fail_max: 5, reset_timeout: 30}
+    replay: recordings/                  # optional: the simulator answers from recordings
+    replay_fallback: fault               # unrecorded requests: a fault (default) or a sample
 
 Read strictly: an unknown key, a scope outside the service's own name (`vat:...`: a scope of
 another service, `banking:write`, would open this one to that service's clients), a tier the
@@ -41,7 +43,8 @@ SIMULATOR = "simulator"
 _WORD = r"[a-z][a-z0-9_-]*"
 SCOPE = re.compile(rf"{_WORD}:{_WORD}")
 _KEYS = {"name", "wsdl", "port", "upstream", "scope", "operations", "tiers", "timeout"}
-_KEYS |= {"retries", "breaker"}
+_KEYS |= {"retries", "breaker", "replay", "replay_fallback"}
+REPLAY_FALLBACKS = ("fault", "sample")
 _OPERATION_KEYS = {"scope", "safe", "timeout"}
 _BREAKER_KEYS = {"fail_max", "reset_timeout"}
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe parser when present
@@ -74,6 +77,10 @@ class ServiceConfig:
     timeout: float = 10.0
     retries: int = 2
     breaker: Breaker = Breaker()
+    # Recordings (`bridge sim record`) the generated simulator answers from, relative to the
+    # service's folder unless absolute; what it answers a request nobody recorded.
+    replay: str | None = None
+    replay_fallback: str = "fault"
 
     @property
     def simulated(self) -> bool:
@@ -150,6 +157,12 @@ class ServiceConfig:
                     "breaker.reset_timeout",
                 ),
             ),
+            replay=None if top.get("replay") is None else check.folder(top["replay"], "replay"),
+            replay_fallback=check.choice(
+                top.get("replay_fallback", defaults.replay_fallback),
+                "replay_fallback",
+                REPLAY_FALLBACKS,
+            ),
         )
 
     def to_yaml(self, source: str) -> str:
@@ -180,6 +193,8 @@ class ServiceConfig:
                 {"fail_max": self.breaker.fail_max, "reset_timeout": self.breaker.reset_timeout}
             ),
         ]
+        if self.replay is not None:
+            lines += [f"replay: {_flow(self.replay)}", f"replay_fallback: {self.replay_fallback}"]
         return "\n".join(lines) + "\n"
 
 
@@ -223,6 +238,19 @@ class _Checker:
         if text.startswith(("/", "\\")) or ".." in Path(text).parts or ":" in text:
             raise self.fail(key, f"{text!r} must be a path inside the service's folder")
         return text
+
+    def folder(self, value: Any, key: str) -> str:
+        """A folder: absolute, or relative to the service's folder (`..` allowed: recordings
+        often lie beside the contracts, not inside them)."""
+        text = self.text(value, key)
+        if "\0" in text:
+            raise self.fail(key, "a folder name holds no NUL character")
+        return text
+
+    def choice(self, value: Any, key: str, allowed: tuple[str, ...]) -> str:
+        if value not in allowed:
+            raise self.fail(key, f"expected one of {list(allowed)}, got {value!r}")
+        return str(value)
 
     def upstream(self, value: Any, key: str) -> str:
         text = self.text(value, key)

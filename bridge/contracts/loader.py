@@ -4,7 +4,9 @@ Reading is safe (see `bridge.contracts.sources`: no DTD, no entity, no network, 
 the WSDL's folder); the WSDL is read into ports and operations (`bridge.contracts.wsdl`); every
 schema is compiled into one validator (`bridge.contracts.schemas`), with the RPC operations'
 wrapper elements declared beside them so that an RPC message is validated whole like a
-document one. Whatever is wrong is a ConfigurationError naming the file and the line.
+document one (what SOAP encoding brings that a literal message cannot carry is refused
+before, by `bridge.contracts.encoding`). Whatever is wrong is a ConfigurationError naming the
+file and the line.
 """
 
 from __future__ import annotations

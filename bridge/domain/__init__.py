@@ -4,115 +4,19 @@ Nothing here imports a framework of the edges (Flask, spyne, zeep, SQLAlchemy); 
 Mapping specs name these classes by their bare name (``model: TransferRequest``).
 """
 
-from bridge.domain.banking import (
-    AccountStatus,
-    AccountVerification,
-    AccountVerificationRequest,
-    ChargeBearer,
-    CreditDebit,
-    Party,
-    StatusReason,
-    Transaction,
-    TransactionPage,
-    TransactionsQuery,
-    TransferRequest,
-    TransferResult,
-    TransferStatus,
-    TransferStatusQuery,
-    VerificationResult,
-)
-from bridge.domain.classification import (
-    ClassificationBatch,
-    ClassificationBatchResult,
-    ClassificationRequest,
-    ClassificationResult,
-    DocumentKind,
-    Entity,
-)
-from bridge.domain.common import AccountRef, Money
-from bridge.domain.corebank import (
-    AccountValidation,
-    AccountValidationResult,
-    PaymentInquiry,
-    PaymentInquiryResult,
-    PaymentPosting,
-    PostingResult,
-)
-from bridge.domain.payroll import (
-    EmployeeAction,
-    EmployeeChange,
-    EmployeeUpsertResult,
-    PayPeriod,
-    PayrollBatch,
-    PayrollBatchResult,
-    RecordResult,
-    RecordStatus,
-    Salary,
-)
-from bridge.domain.shipping import (
-    Address,
-    Consignee,
-    DeliveryAck,
-    DeliveryEvent,
-    Location,
-    Parcel,
-    ServiceLevel,
-    ShipmentBooking,
-    ShipmentDetails,
-    ShipmentOrder,
-    ShipmentQuery,
-    ShipmentStatus,
-)
+from bridge.domain import banking, classification, common, corebank, payroll, shipping
+from bridge.domain.banking import *  # noqa: F403
+from bridge.domain.classification import *  # noqa: F403
+from bridge.domain.common import *  # noqa: F403
+from bridge.domain.corebank import *  # noqa: F403
+from bridge.domain.payroll import *  # noqa: F403
+from bridge.domain.shipping import *  # noqa: F403
 
 __all__ = [
-    "AccountRef",
-    "AccountStatus",
-    "AccountValidation",
-    "AccountValidationResult",
-    "AccountVerification",
-    "AccountVerificationRequest",
-    "Address",
-    "ChargeBearer",
-    "ClassificationBatch",
-    "ClassificationBatchResult",
-    "ClassificationRequest",
-    "ClassificationResult",
-    "Consignee",
-    "CreditDebit",
-    "DeliveryAck",
-    "DeliveryEvent",
-    "DocumentKind",
-    "EmployeeAction",
-    "EmployeeChange",
-    "EmployeeUpsertResult",
-    "Entity",
-    "Location",
-    "Money",
-    "Parcel",
-    "Party",
-    "PayPeriod",
-    "PaymentInquiry",
-    "PaymentInquiryResult",
-    "PaymentPosting",
-    "PayrollBatch",
-    "PayrollBatchResult",
-    "PostingResult",
-    "RecordResult",
-    "RecordStatus",
-    "Salary",
-    "ServiceLevel",
-    "ShipmentBooking",
-    "ShipmentDetails",
-    "ShipmentOrder",
-    "ShipmentQuery",
-    "ShipmentStatus",
-    "StatusReason",
-    "Transaction",
-    "TransactionPage",
-    "TransactionsQuery",
-    "TransferRequest",
-    "TransferResult",
-    "TransferStatus",
-    "TransferStatusQuery",
-    "VerificationResult",
+    *banking.__all__,
+    *classification.__all__,
+    *common.__all__,
+    *corebank.__all__,
+    *payroll.__all__,
+    *shipping.__all__,
 ]

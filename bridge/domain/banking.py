@@ -8,6 +8,24 @@ from enum import StrEnum
 
 from bridge.domain.common import AccountRef, Money, canonical
 
+__all__ = [
+    "AccountStatus",
+    "AccountVerification",
+    "AccountVerificationRequest",
+    "ChargeBearer",
+    "CreditDebit",
+    "Party",
+    "StatusReason",
+    "Transaction",
+    "TransactionPage",
+    "TransactionsQuery",
+    "TransferRequest",
+    "TransferResult",
+    "TransferStatus",
+    "TransferStatusQuery",
+    "VerificationResult",
+]
+
 
 class ChargeBearer(StrEnum):
     DEBT = "DEBT"

@@ -9,6 +9,15 @@ from enum import StrEnum
 
 from bridge.domain.common import canonical
 
+__all__ = [
+    "ClassificationBatch",
+    "ClassificationBatchResult",
+    "ClassificationRequest",
+    "ClassificationResult",
+    "DocumentKind",
+    "Entity",
+]
+
 
 class DocumentKind(StrEnum):
     MESSAGE = "MESSAGE"

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar, dataclass_transform
 
+__all__ = [
+    "AccountRef",
+    "Money",
+]
+
 _T = TypeVar("_T")
 
 

@@ -13,6 +13,15 @@ from datetime import date
 from bridge.domain.banking import AccountStatus, TransferStatus, VerificationResult
 from bridge.domain.common import AccountRef, Money, canonical
 
+__all__ = [
+    "AccountValidation",
+    "AccountValidationResult",
+    "PaymentInquiry",
+    "PaymentInquiryResult",
+    "PaymentPosting",
+    "PostingResult",
+]
+
 
 @canonical
 class PaymentPosting:
@@ -56,6 +65,19 @@ class PaymentInquiryResult:
     reason_code: str | None = None
     result_text: str | None = None
     posting_date: date | None = None
+
+    def posting(self) -> PostingResult | None:
+        """What core banking did with the payment asked about, or None if nothing was posted
+        (not found, no status yet, or the transient "system unavailable")."""
+        if not self.found or self.status is None or self.reason_code == TRANSIENT_REASON:
+            return None
+        return PostingResult(
+            payment_id=self.payment_id,
+            status=self.status,
+            reason_code=self.reason_code,
+            result_text=self.result_text or "",
+            posting_date=self.posting_date,
+        )
 
 
 @canonical

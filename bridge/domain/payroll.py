@@ -9,6 +9,18 @@ from enum import StrEnum
 
 from bridge.domain.common import Money, canonical
 
+__all__ = [
+    "EmployeeAction",
+    "EmployeeChange",
+    "EmployeeUpsertResult",
+    "PayPeriod",
+    "PayrollBatch",
+    "PayrollBatchResult",
+    "RecordResult",
+    "RecordStatus",
+    "Salary",
+]
+
 
 class EmployeeAction(StrEnum):
     HIRE = "HIRE"

@@ -9,6 +9,21 @@ from enum import StrEnum
 
 from bridge.domain.common import canonical
 
+__all__ = [
+    "Address",
+    "Consignee",
+    "DeliveryAck",
+    "DeliveryEvent",
+    "Location",
+    "Parcel",
+    "ServiceLevel",
+    "ShipmentBooking",
+    "ShipmentDetails",
+    "ShipmentOrder",
+    "ShipmentQuery",
+    "ShipmentStatus",
+]
+
 
 class ShipmentStatus(StrEnum):
     PICKED_UP = "PICKED_UP"

@@ -23,8 +23,9 @@ itself, one documented rule per construct (the README's "Bring your own WSDL" sh
                                message (RPC, document/literal wrapped) the wrapper's children;
                                a root of simple type is {"#text": value}
 
-Not carried: the text between a mixed type's child elements (read as nothing, written as
-none), namespace bindings a QName value relies on, xsi:type (an abstract type is refused when
+A mixed type's text (xs:anyType's too) is "#text" as well, optional: read as all its text
+joined, written before the child elements. Not carried: where that text stood between the
+children, namespace bindings a QName value relies on, xsi:type (an abstract type is refused when
 compiled), and the order of items of different arrays inside a repeated choice or group (they
 are written round by round in the contract's order, which the schema accepts).
 
@@ -67,6 +68,8 @@ from bridge.mapping.scalars import escape
 from bridge.mapping.spec import FieldSpec, MessageSpec
 from bridge.mapping.validation import ContractSchema, Violation
 from bridge.mapping.xsdtree import ComplexType, Element, Group, Occurs, SimpleType, Wildcard
+
+_MIXED_TEXT = SimpleType(None, "string")
 
 __all__ = ["ANY", "TEXT", "MessageCodec", "compile_codec", "default_spec", "json_field"]
 
@@ -126,6 +129,8 @@ class _Compiler:
             names["@" + attribute.name] = ("attribute", attribute)
         if ctype.simple is not None:
             names[TEXT] = ("text", ctype.simple)
+        elif ctype.mixed:
+            names[TEXT] = ("mixed", None)
         for element, _ in elements:
             if element.name in names:
                 raise self.fail(
@@ -151,6 +156,11 @@ class _Compiler:
             compiled.text = Scalar(ctype.simple)
             compiled.text_key = key
             keys.append(key)
+        elif ctype.mixed and TEXT in chosen:
+            compiled.text = Scalar(_MIXED_TEXT)
+            compiled.text_key = chosen[TEXT][0]
+            compiled.mixed = True
+            keys.append(compiled.text_key)
         slot_of: dict[int, Slot] = {}
         for element, within in elements:
             key, nested = chosen.get(element.name, (None, None))
@@ -184,7 +194,7 @@ class _Compiler:
         required: list[str] = [
             a.key for a in compiled.attrs if a.key is not None and a.attribute.required
         ]
-        if compiled.text_key is not None:
+        if compiled.text_key is not None and not compiled.mixed:
             required.append(compiled.text_key)
         choices: list[Choice] = []
         if ctype.content is not None:
@@ -533,7 +543,7 @@ def _spec_fields(ctype: ComplexType, stack: list[int], budget: list[int]) -> dic
     stack = [*stack, id(ctype)]
     for attribute in ctype.attributes:
         fields["@" + attribute.name] = "@" + attribute.name
-    if ctype.simple is not None:
+    if ctype.simple is not None or ctype.mixed:
         fields[TEXT] = TEXT
     if ctype.content is None:
         return fields

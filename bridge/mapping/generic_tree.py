@@ -252,6 +252,7 @@ class Complex:
         "choices",
         "ctype",
         "keys",
+        "mixed",
         "particles",
         "required",
         "slots",
@@ -267,6 +268,7 @@ class Complex:
         self.attrs_by_clark: dict[str, Attr] = {}
         self.text: Scalar | None = None
         self.text_key: str | None = None
+        self.mixed = False  # text between child elements: optional, read as one string
         self.particles: Particles | None = None
         self.slots: list[Slot] = []
         self.slots_by_clark: dict[str, Slot] = {}
@@ -305,7 +307,9 @@ class Complex:
         out.append(">")
         if self.text is not None:
             assert self.text_key is not None
-            out.append(_text(self.text, obj[self.text_key], self.text_key))
+            content = obj.get(self.text_key) if self.mixed else obj[self.text_key]
+            if content is not None:
+                out.append(_text(self.text, content, self.text_key))
         if self.particles is not None:
             self.particles.emit(obj, out, {}, False)
 
@@ -322,7 +326,12 @@ class Complex:
                     found[attr.key] = attr.scalar.read(value)
                 except Invalid as exc:
                     raise MappingError(attr.key, exc.expected, exc.got) from None
-        if self.text is not None:
+        if self.mixed:
+            assert self.text_key is not None
+            text = "".join([element.text or "", *(child.tail or "" for child in element)])
+            if text.strip(XML_SPACE):
+                found[self.text_key] = text
+        elif self.text is not None:
             assert self.text_key is not None
             try:
                 found[self.text_key] = self.text.read(element.text)

@@ -4,12 +4,17 @@ The generated simulator of an imported WSDL answers with these (`bridge.sims.ser
 reply a strict client accepts, different per seed, identical for a seed, so a recorded test
 stays reproducible. Every facet is honoured: enumerations, lengths, digits and ranges, and
 patterns, drawn from the pattern itself by a small generator over the XSD dialect (translated
-by `bridge.mapping.jsonschema.translate_pattern`: `\\d` is an ASCII digit, `\\p{L}` a letter of
-this Python's Unicode tables). What it cannot honour it refuses with a ConfigurationError
-naming the type: a pattern with no translation (`\\i`, `\\c`, `\\w`), a strict `xs:any` that
-must occur, IDREF and ENTITY values, an abstract type.
+by `bridge.mapping.jsonschema.translate_pattern`: `\\d` is an ASCII digit, `\\p{L}` a letter,
+drawn from Latin where the class has some, since libxml2's Unicode tables are older than
+Python's; `\\i`, `\\c`, `\\w` are drawn from ASCII classes they contain). What it cannot honour
+it refuses with a ConfigurationError naming the type: such an escape inside a negated class,
+character class subtraction, a strict `xs:any` that must occur, IDREF and ENTITY values, an
+abstract type.
 
-Values stay small and readable: ASCII letters, amounts below a thousand, dates in this century.
+Values stay small and readable: ASCII letters, amounts below a thousand, dates in this century
+(inside a date's range facets when it has them). The regular-expression generator is our own
+(over `re`'s parser): the libraries for it draw `.` and negated classes from characters XML
+cannot carry, and cannot be told the XSD dialect.
 """
 
 from __future__ import annotations
@@ -362,12 +367,53 @@ def _flat(particle: Element | Group | Wildcard) -> bool:
 # -- patterns ------------------------------------------------------------------------------
 
 
+# XSD's name and word escapes, which have no ECMA-262 form, as classes of ASCII characters
+# they all match: a value drawn from (and checked against) the narrower class fits the wider.
+_SUBSETS = {
+    "w": "a-zA-Z0-9",  # letters and digits are word characters
+    "i": "a-zA-Z_",  # ... name start characters
+    "c": "a-zA-Z0-9._\\-",  # ... name characters
+    "W": " !,",  # a space, punctuation: not word characters
+    "I": "0-9.\\-",  # digits, '.', '-': not name start characters
+    "C": " !,",  # not name characters
+}
+
+
+def generation_pattern(xsd: str) -> str:
+    """An XSD pattern with `\\w`, `\\i`, `\\c` (and their complements) narrowed to ASCII
+    classes they contain, for drawing values only. Inside a negated class a narrower class
+    would widen what is allowed: that is refused."""
+    out: list[str] = []
+    index, depth, negated = 0, 0, False
+    while index < len(xsd):
+        char = xsd[index]
+        if char == "\\":
+            escape = xsd[index + 1 : index + 2]
+            if escape in _SUBSETS:
+                if depth and negated:
+                    raise ConfigurationError(
+                        f"sample: pattern {xsd!r}: \\{escape} in a negated class is not generated"
+                    )
+                out.append(_SUBSETS[escape] if depth else f"[{_SUBSETS[escape]}]")
+            else:
+                out.append(xsd[index : index + 2])
+            index += 2
+            continue
+        if char == "[" and not depth:
+            depth, negated = 1, xsd[index + 1 : index + 2] == "^"
+        elif char == "]" and depth:
+            depth = 0
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
 class _Generator:
     """Strings drawn from the parse tree of one XSD pattern (the last derivation step's),
     checked against every step's pattern."""
 
     def __init__(self, patterns: tuple[str, ...]) -> None:
-        translated = [translate_pattern(p) for p in patterns]
+        translated = [translate_pattern(generation_pattern(p)) for p in patterns]
         self._checks = [re.compile(p) for p in translated]
         self._tree = sre_parse.parse(translated[-1])
 

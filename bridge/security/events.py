@@ -23,7 +23,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 from bridge.domain.clock import Clock, utcnow
 from bridge.observability.audit import current_source
@@ -45,38 +45,32 @@ class _Failures:
     reasons: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(eq=False)
 class SecurityEvents:
-    def __init__(
-        self,
-        audit_log: AuditLog,
-        *,
-        burst: int = 10,
-        window: float = 60.0,
-        max_sources: int = 10_000,
-        monotonic: Callable[[], float] = time.monotonic,
-        clock: Clock = utcnow,
-    ) -> None:
-        if burst < 2:
+    audit_log: AuditLog
+    _: KW_ONLY
+    burst: int = 10
+    window: float = 60.0
+    max_sources: int = 10_000
+    monotonic: Callable[[], float] = time.monotonic
+    clock: Clock = utcnow
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _sources: OrderedDict[str, _Failures] = field(init=False, default_factory=OrderedDict)
+
+    def __post_init__(self) -> None:
+        if self.burst < 2:
             raise ValueError("a burst is at least 2 failures")
-        self.audit_log = audit_log
-        self.burst = burst
-        self.window = window
-        self._max_sources = max_sources
-        self._monotonic = monotonic
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._sources: OrderedDict[str, _Failures] = OrderedDict()
         for kind in SECURITY_EVENT_KINDS:
             SECURITY_EVENTS.labels(kind)  # the family shows zeros before the first event
 
     def auth_failed(self, source: str | None, door: str, reason: str) -> None:
         """Note one failed authentication; report a burst when this one completes it."""
         source = source or UNKNOWN_SOURCE
-        now = self._monotonic()
+        now = self.monotonic()
         with self._lock:
             failures = self._sources.pop(source, None) or _Failures()
             self._sources[source] = failures  # most recently failing last
-            while len(self._sources) > self._max_sources:
+            while len(self._sources) > self.max_sources:
                 self._sources.popitem(last=False)
             quiet = now - failures.last > self.window
             failures.last = now
@@ -143,7 +137,7 @@ class SecurityEvents:
         )
         self.audit_log.record(
             AuditRecord(
-                at=self._clock(),
+                at=self.clock(),
                 client_id=client_id,
                 interface=interface,
                 operation=operation,

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Iterator
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -52,23 +54,19 @@ class NonceStore(Protocol):
         `ReplayedNonce` every other time."""
 
 
+@dataclass(eq=False)
 class DatabaseNonces:
-    def __init__(
-        self,
-        engine: Engine,
-        ttl: timedelta,
-        *,
-        clock: Clock = utcnow,
-        purge_every: int = PURGE_EVERY,
-    ) -> None:
-        self.engine = engine
-        self.ttl = ttl
-        self.clock = clock
-        self.purge_every = purge_every
-        self._inserts = itertools.count(1)
-        self._insert: Any = (
-            postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        )
+    engine: Engine
+    ttl: timedelta
+    _: KW_ONLY
+    clock: Clock = utcnow
+    purge_every: int = PURGE_EVERY
+    _inserts: Iterator[int] = field(init=False, default_factory=lambda: itertools.count(1))
+    _insert: Any = field(init=False)
+
+    def __post_init__(self) -> None:
+        postgres = self.engine.dialect.name == "postgresql"
+        self._insert = postgresql.insert if postgres else sqlite.insert
 
     def remember(self, client_id: str, nonce: bytes) -> None:
         key = nonce_key(client_id, nonce)

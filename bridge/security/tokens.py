@@ -23,7 +23,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -141,28 +141,20 @@ class TokenGrant:
     token_type: str = field(default="Bearer")
 
 
+@dataclass(eq=False)
 class TokenService:
-    def __init__(
-        self,
-        engine: Engine,
-        keys: KeyRing,
-        *,
-        issuer: str,
-        audience: str,
-        access_ttl: timedelta = timedelta(hours=1),
-        refresh_ttl: timedelta = timedelta(days=30),
-        clock: Clock = utcnow,
-        on_reuse: Callable[[str, str], None] | None = None,
-    ) -> None:
-        self.engine = engine
-        self.keys = keys
-        # Told (client id, family id) when a spent refresh token comes back: a security event.
-        self.on_reuse = on_reuse
-        self.issuer = issuer
-        self.audience = audience
-        self.access_ttl = access_ttl
-        self.refresh_ttl = refresh_ttl
-        self.clock = clock
+    """Issues, refreshes and checks the bridge's tokens; `on_reuse` is told (client id, family
+    id) when a spent refresh token comes back: a security event."""
+
+    engine: Engine
+    keys: KeyRing
+    _: KW_ONLY
+    issuer: str
+    audience: str
+    access_ttl: timedelta = timedelta(hours=1)
+    refresh_ttl: timedelta = timedelta(days=30)
+    clock: Clock = utcnow
+    on_reuse: Callable[[str, str], None] | None = None
 
     def grant(self, client: ApiClient, scopes: frozenset[str] | None = None) -> TokenGrant:
         """Client credentials: an access token and the first refresh token of a new family.

@@ -44,7 +44,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -96,26 +96,19 @@ class WssCredentials(Protocol):
     def wss_credentials(self, client_id: str) -> tuple[ApiClient, str] | None: ...
 
 
+@dataclass(eq=False)
 class UsernameTokenVerifier:
-    def __init__(
-        self,
-        credentials: WssCredentials,
-        nonces: NonceStore,
-        *,
-        window: timedelta = DEFAULT_WINDOW,
-        skew: timedelta = DEFAULT_SKEW,
-        password_text: bool = False,
-        clock: Clock = utcnow,
-    ) -> None:
-        """`nonces` must remember them at least `window + skew`."""
-        self.credentials = credentials
-        self.nonces = nonces
-        self.window = window
-        self.skew = skew
-        self.password_text = password_text
-        self.clock = clock
-        # Compared against when the client is unknown, so that case does the same work.
-        self._decoy = secrets.token_urlsafe(24)
+    """`nonces` must remember them at least `window + skew`."""
+
+    credentials: WssCredentials
+    nonces: NonceStore
+    _: KW_ONLY
+    window: timedelta = DEFAULT_WINDOW
+    skew: timedelta = DEFAULT_SKEW
+    password_text: bool = False
+    clock: Clock = utcnow
+    # Compared against when the client is unknown, so that case does the same work.
+    _decoy: str = field(init=False, default_factory=lambda: secrets.token_urlsafe(24))
 
     def verify(self, security: Any | None) -> ApiClient:
         """The active client whose UsernameToken is in `security` (the `wsse:Security` header

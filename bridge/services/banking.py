@@ -15,17 +15,13 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Literal, TypeVar
 
-from bridge.domain import (
-    AccountValidation,
+from bridge.domain.banking import (
     AccountVerification,
     AccountVerificationRequest,
-    PaymentInquiryResult,
-    PaymentPosting,
-    PostingResult,
     StatusReason,
     TransactionPage,
     TransactionsQuery,
@@ -34,10 +30,10 @@ from bridge.domain import (
     TransferStatus,
     TransferStatusQuery,
     VerificationResult,
+    execution_date_window,
 )
-from bridge.domain.banking import execution_date_window
 from bridge.domain.clock import utcnow
-from bridge.domain.corebank import TRANSIENT_REASON
+from bridge.domain.corebank import AccountValidation, PaymentPosting, PostingResult
 from bridge.domain.errors import (
     InProgress,
     InvalidInput,
@@ -72,25 +68,16 @@ def _new_tx_id() -> str:
     return "TX" + uuid.uuid4().hex[:24].upper()
 
 
+@dataclass(eq=False)
 class BankingService:
-    def __init__(
-        self,
-        transfers: TransferStore,
-        corebank: CoreBank,
-        currencies: Currencies,
-        *,
-        retry: RetryPolicy | None = None,
-        lease: timedelta = timedelta(seconds=60),
-        today: Callable[[], date] = lambda: utcnow().date(),
-        new_tx_id: Callable[[], str] = _new_tx_id,
-    ) -> None:
-        self._transfers = transfers
-        self._corebank = corebank
-        self._currencies = currencies
-        self._retry = retry or RetryPolicy()
-        self._lease = lease
-        self._today = today
-        self._new_tx_id = new_tx_id
+    transfers: TransferStore
+    corebank: CoreBank
+    currencies: Currencies
+    _: KW_ONLY
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    lease: timedelta = timedelta(seconds=60)
+    today: Callable[[], date] = lambda: utcnow().date()
+    new_tx_id: Callable[[], str] = _new_tx_id
 
     # -- transfers -------------------------------------------------------------------------------
 
@@ -104,15 +91,15 @@ class BankingService:
     ) -> TransferResult:
         self._check(request)
         fingerprint = hashlib.sha256(canonical_json.dumps(request)).hexdigest()
-        tx_id = self._new_tx_id()
-        record, held = self._transfers.claim(
+        tx_id = self.new_tx_id()
+        record, held = self.transfers.claim(
             tx_id=tx_id,
             client_id=client_id,
             msg_id=request.msg_id,
             fingerprint=fingerprint,
             request=canonical_json.dumps(request).decode(),
             door=door,
-            lease=self._lease,
+            lease=self.lease,
         )
         if record.fingerprint != fingerprint:
             raise KeyReused(f"MsgId {request.msg_id!r} was already used for a different transfer")
@@ -123,7 +110,7 @@ class BankingService:
         try:
             posted = self._settle(
                 record,
-                _posting(request, record.tx_id, self._today()),
+                _posting(request, record.tx_id, self.today()),
                 correlation_id,
                 first_counted=record.tx_id == tx_id,  # stored just now, first attempt counted
             )
@@ -134,14 +121,14 @@ class BankingService:
                 result_text=exc.detail,
             )
         except BaseException:
-            self._transfers.release(record.tx_id)  # unfinished: the next retry resumes it
+            self.transfers.release(record.tx_id)  # unfinished: the next retry resumes it
             raise
         return self._finish(record, posted)
 
     def transfer_status(
         self, query: TransferStatusQuery, *, client_id: str, correlation_id: str | None = None
     ) -> TransferResult:
-        record = self._transfers.find(client_id, tx_id=query.tx_id, msg_id=query.msg_id)
+        record = self.transfers.find(client_id, tx_id=query.tx_id, msg_id=query.msg_id)
         if record is None:
             named = f"TxId {query.tx_id!r}" if query.tx_id else f"MsgId {query.msg_id!r}"
             raise NotFound(f"no transfer with {named}")
@@ -153,9 +140,9 @@ class BankingService:
     def _refresh(self, record: TransferRecord, correlation_id: str | None) -> TransferResult:
         """Ask core banking about a pending or abandoned transfer and keep what it says."""
         inquiry = self._with_retries(
-            lambda: self._corebank.inquire_payment(record.tx_id, correlation_id)
+            lambda: self.corebank.inquire_payment(record.tx_id, correlation_id)
         )
-        posted = _posted(inquiry)
+        posted = inquiry.posting()
         return _result(record) if posted is None else self._finish(record, posted)
 
     def _settle(
@@ -169,22 +156,22 @@ class BankingService:
         # PostPayments sent before this call (the new transfer's first one is counted, not sent)
         attempts = record.attempts - 1 if first_counted else record.attempts
         count = not first_counted
-        for attempt in self._retry.retrying():
+        for attempt in self.retry.retrying():
             with attempt:
                 if attempts > 0:  # an earlier PostPayment may have been applied: look first
                     posted = self._inquire(record.tx_id, correlation_id)
                     if posted is not None:
                         return posted
                 if count:
-                    self._transfers.count_attempt(record.tx_id)
+                    self.transfers.count_attempt(record.tx_id)
                 count = True
                 attempts += 1
-                result = self._corebank.post_payment(posting, correlation_id)
+                result = self.corebank.post_payment(posting, correlation_id)
                 if result.transient:
                     raise UpstreamUnavailable(
                         "corebank",
                         f"system unavailable ({result.result_text})",
-                        self._retry.retry_after,
+                        self.retry.retry_after,
                     )
                 return result
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
@@ -193,7 +180,7 @@ class BankingService:
         """What core banking booked under `tx_id`. Its refusing the question says nothing about
         the payment, so that is no rejection of the transfer: the outcome stays unknown."""
         try:
-            return _posted(self._corebank.inquire_payment(tx_id, correlation_id))
+            return self.corebank.inquire_payment(tx_id, correlation_id).posting()
         except UpstreamRejected as exc:
             raise OutcomeUnknown("corebank", f"payment not looked up: {exc.detail}") from None
 
@@ -208,7 +195,7 @@ class BankingService:
             payment_id=posted.payment_id,
             lease_until=None,
         )
-        self._transfers.finish(
+        self.transfers.finish(
             record.tx_id,
             status=finished.status,
             reason_code=finished.reason_code,
@@ -259,7 +246,7 @@ class BankingService:
         try:
             posted = self._settle(
                 record,
-                _posting(request, record.tx_id, self._today()),
+                _posting(request, record.tx_id, self.today()),
                 correlation_id,
                 first_counted=False,
             )
@@ -275,13 +262,13 @@ class BankingService:
         """What no schema can say: the amount fits its currency, the execution date is within
         `execution_date_window` of today, the accounts differ."""
         try:
-            amount = self._currencies.canonical(request.amount)
+            amount = self.currencies.canonical(request.amount)
         except Invalid as exc:
             raise MappingError("amount", exc.expected, exc.got) from None
         if amount.amount <= 0:
             raise MappingError("amount.amount", "an amount greater than zero", str(amount.amount))
         wanted = request.requested_execution_date
-        first, last = execution_date_window(self._today())
+        first, last = execution_date_window(self.today())
         if wanted is not None and not first <= wanted <= last:
             raise MappingError(
                 "requested_execution_date", f"a date from {first} to {last}", str(wanted)
@@ -295,7 +282,7 @@ class BankingService:
         self, request: AccountVerificationRequest, *, correlation_id: str | None = None
     ) -> AccountVerification:
         checked = self._with_retries(
-            lambda: self._corebank.validate_account(
+            lambda: self.corebank.validate_account(
                 AccountValidation(account=request.account, holder_name=request.name), correlation_id
             )
         )
@@ -324,11 +311,11 @@ class BankingService:
             )
         if may_read is not None and not may_read(query.account.number):
             raise NotFound(f"no account {query.account.number}")
-        return self._with_retries(lambda: self._corebank.statement(query, correlation_id))
+        return self._with_retries(lambda: self.corebank.statement(query, correlation_id))
 
     def _with_retries(self, call: Callable[[], T]) -> T:
         """For reads only: they can be repeated without effect."""
-        for attempt in self._retry.retrying():
+        for attempt in self.retry.retrying():
             with attempt:
                 return call()
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
@@ -365,19 +352,6 @@ def _unpostable(
             additional_info=f"not posted: requested execution date {wanted} has passed",
         )
     return None
-
-
-def _posted(inquiry: PaymentInquiryResult) -> PostingResult | None:
-    """What core banking did with a payment we may have sent, or None if nothing was posted."""
-    if not inquiry.found or inquiry.status is None or inquiry.reason_code == TRANSIENT_REASON:
-        return None
-    return PostingResult(
-        payment_id=inquiry.payment_id,
-        status=inquiry.status,
-        reason_code=inquiry.reason_code,
-        result_text=inquiry.result_text or "",
-        posting_date=inquiry.posting_date,
-    )
 
 
 def _result(record: TransferRecord) -> TransferResult:

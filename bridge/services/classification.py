@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Unpack
@@ -57,23 +58,17 @@ OPERATIONS = {
 MAX_DOCUMENT_ID = 64  # classifications.document_id, and the contract's DocumentId
 
 
+@dataclass(eq=False)
 class ClassificationService:
-    def __init__(
-        self,
-        classifications: ClassificationStore,
-        classifier: Classifier,
-        review_threshold: Decimal,
-        *,
-        retry: RetryPolicy | None = None,
-        hold: timedelta = timedelta(seconds=120),
-    ) -> None:
-        """`hold` is how long `classify_now` keeps the document's outbox row from the job; a
-        process that dies mid-call frees it when the hold runs out, and the job sends it."""
-        self._classifications = classifications
-        self.classifier = classifier
-        self.review_threshold = review_threshold
-        self._retry = retry or RetryPolicy()
-        self._hold = hold
+    """`hold` is how long `classify_now` keeps the document's outbox row from the job; a
+    process that dies mid-call frees it when the hold runs out, and the job sends it."""
+
+    classifications: ClassificationStore
+    classifier: Classifier
+    review_threshold: Decimal
+    _: KW_ONLY
+    hold: timedelta = timedelta(seconds=120)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     # -- use cases -------------------------------------------------------------------------------
 
@@ -103,22 +98,22 @@ class ClassificationService:
             return record
         document_id = record.document_id
         if not held:
-            held = self._classifications.hold(document_id, holder, self._hold)
+            held = self.classifications.hold(document_id, holder, self.hold)
         try:
             result = self._classify(request, correlation_id)
         except UpstreamUnavailable as exc:
             if held:
-                self._classifications.failed(document_id, holder, exc.detail, dead=False)
+                self.classifications.failed(document_id, holder, exc.detail, dead=False)
             return self.get(record.id)
         except (UpstreamRejected, InvalidInput) as exc:
             if held:
-                self._classifications.failed(document_id, holder, exc.detail, dead=True)
+                self.classifications.failed(document_id, holder, exc.detail, dead=True)
             return self.get(record.id)
         except BaseException:
             if held:  # not an attempt that says anything: give the row back untouched
-                self._classifications.release(document_id, holder)
+                self.classifications.release(document_id, holder)
             raise
-        self._classifications.record_held(
+        self.classifications.record_held(
             result,
             review_below=self.review_threshold,
             holder=holder if held else None,
@@ -128,14 +123,14 @@ class ClassificationService:
 
     def get(self, id_or_document_id: str) -> Classification:
         """By the bridge's id first, then by the caller's document id."""
-        found = self._classifications.get(id_or_document_id)
+        found = self.classifications.get(id_or_document_id)
         if found is None:
             raise NotFound(f"no classification with id or document_id {id_or_document_id!r}")
         return found
 
     def find(self, **filters: Unpack[ClassificationFilters]) -> list[Classification]:
         """Oldest first, as a review queue is worked: in arrival order (`ClassificationFilters`)."""
-        return self._classifications.find(**filters)
+        return self.classifications.find(**filters)
 
     def record_result(self, result: ClassificationResult) -> bool:
         """Record the classifier's answer for one document; False if there was nothing to
@@ -144,7 +139,7 @@ class ClassificationService:
 
     def record_results(self, results: Iterable[ClassificationResult]) -> int:
         """Record several answers in one transaction (a batch); how many changed a row."""
-        return self._classifications.record(results, review_below=self.review_threshold)
+        return self.classifications.record(results, review_below=self.review_threshold)
 
     # -- storing and asking ----------------------------------------------------------------------
 
@@ -157,20 +152,20 @@ class ClassificationService:
         existing = self._existing(request)
         if existing is not None:
             return existing, False
-        held = self._classifications.add(
-            request, correlation_id=correlation_id, holder=holder, hold=self._hold
+        held = self.classifications.add(
+            request, correlation_id=correlation_id, holder=holder, hold=self.hold
         )
         if held is None:
             # The same document id arrived twice at once: the other request stored it first.
             existing = self._existing(request)
             assert existing is not None  # stored by the other request, and never deleted
             return existing, False
-        stored = self._classifications.document(request.document_id)
+        stored = self.classifications.document(request.document_id)
         assert stored is not None  # committed just now, and never deleted
         return stored.classification, held
 
     def _existing(self, request: ClassificationRequest) -> Classification | None:
-        stored = self._classifications.document(request.document_id)
+        stored = self.classifications.document(request.document_id)
         if stored is None:
             return None
         if stored.request != request:
@@ -186,7 +181,7 @@ class ClassificationService:
         reason = self.classifier.refusal(CLASSIFY_TEXT, request)
         if reason is not None:
             raise UpstreamRejected("classifier", f"{CLASSIFY_TEXT}: not sent: {reason}")
-        for attempt in self._retry.retrying(failed_fast):
+        for attempt in self.retry.retrying(failed_fast):
             with attempt:
                 result: ClassificationResult = self.classifier.call(
                     CLASSIFY_TEXT, request, correlation_id=correlation_id

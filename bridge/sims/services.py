@@ -17,6 +17,11 @@ deterministic: its seed is drawn from the simulator's seed (settings, or `?seed=
 `X-Bridge-Sim-Seed` on the call) and the request's canonical form, so the same request gets the
 same answer, and another request another one. Every call is recorded (`Recorder`): a test can
 prove what reached the upstream, and that a refused request reached nothing.
+
+With recordings (`replay`: `bridge sim replay`, or `replay:` in the service's service.yaml;
+`bridge.sims.recording`), a request recorded by `bridge sim record` is answered with the
+recorded reply and status instead, matched by operation and masked canonical body; one nobody
+recorded is a Client fault saying so, or the generated sample when the fallback is `sample`.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterable
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIEnvironment
@@ -45,6 +51,7 @@ from bridge.mapping.samples import sample
 from bridge.observability.metrics import OPERATION_KEY
 from bridge.sims.control import SimControl, control_response
 from bridge.sims.faults import COMMON_KINDS, FaultQueue, InjectedFault
+from bridge.sims.recording import Replay, replay_of
 from bridge.sims.records import Recorder
 from bridge.sims.wsgi import CONTROL, MAX_BODY, TEXT, drop_connection
 from bridge.upstream.envelopes import (
@@ -83,10 +90,12 @@ class ServiceSimulator:
         base_url: str,
         seed: int = 0,
         clock: Clock = utcnow,
+        replay: Replay | None = None,
     ) -> None:
         self.service = service
         self.contract: Contract = service.contract
         self.seed = seed
+        self.replay = replay
         self.address = f"{base_url.rstrip('/')}{MOUNT}/{service.name}"
         self.version: SoapVersion = VERSIONS[self.contract.port.soap_version]
         self.documents = served_documents(self.contract, self.address)
@@ -159,6 +168,10 @@ class ServiceSimulator:
                     operation.name, None, fault.kind, {"outcome": "injected", "fault_id": fault.id}
                 )
                 return self._injected(fault, operation, environ, start_response)
+        if self.replay is not None:
+            replayed = self._replayed(environ, operation, body, start_response)
+            if replayed is not None:
+                return replayed
         seed = self._seed(environ, body)
         answer = recorder.record(
             environ,
@@ -178,9 +191,42 @@ class ServiceSimulator:
         payload = self.version.envelope_of(etree.tostring(reply, encoding="UTF-8"))
         return _reply(start_response, "200 OK", content_type(self.version), payload)
 
+    def _replayed(
+        self,
+        environ: WSGIEnvironment,
+        operation: Operation,
+        body: Any,
+        start_response: StartResponse,
+    ) -> Iterable[bytes] | None:
+        """The recorded reply to this request; a Client fault when nobody recorded it; None
+        when the sample answers instead (fallback `sample`)."""
+        assert self.replay is not None
+        recorded = self.replay.answer(operation.name, body)
+        if recorded is None:
+            if self.replay.fallback == "sample":
+                return None
+            self.control.recorder.record_unanswered(
+                operation.name, None, None, {"outcome": "not recorded"}
+            )
+            text = f"not recorded: no recording of {operation.name} answers this request"
+            return self._fault(start_response, "Client", text)
+        self.control.recorder.record(
+            environ,
+            operation.name,
+            None,
+            lambda _call: {"recording": recorded.key},
+            lambda response: {"outcome": "replayed", **response},
+        )
+        return _reply(
+            start_response,
+            status_line(recorded.status),
+            content_type(self.version),
+            recorded.reply,
+        )
+
     def _request(self, environ: WSGIEnvironment) -> tuple[Any, Operation]:
         action = requested_action(environ, self.version)
-        data = _read_body(environ)
+        data = read_request(environ)
         _, body = open_envelope(xml.parse(data), self.version)
         candidates = self._by_element.get(body.tag, [])
         if action:
@@ -238,7 +284,16 @@ class ServiceSimulator:
         )
 
 
-def _read_body(environ: WSGIEnvironment) -> bytes:
+def status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+def read_request(environ: WSGIEnvironment) -> bytes:
+    """The whole request body, at most `MAX_BODY` bytes (an InvalidInput beyond): the
+    simulators' and the recording proxy's (`bridge.sims.recording_proxy`)."""
     try:
         body: bytes = get_input_stream(environ, max_content_length=MAX_BODY).read(MAX_BODY + 1)
     except RequestEntityTooLarge:
@@ -268,10 +323,11 @@ def create_service_simulators(
     seed: int = 0,
     clock: Clock = utcnow,
 ) -> dict[str, ServiceSimulator]:
-    """The simulator of every imported service, by mount path ("/sims/services/vat")."""
+    """The simulator of every imported service, by mount path ("/sims/services/vat"), each
+    answering from its recordings when its service.yaml names them (`replay:`)."""
     return {
         f"{MOUNT}/{service.name}": ServiceSimulator(
-            service, engine, base_url=base_url, seed=seed, clock=clock
+            service, engine, base_url=base_url, seed=seed, clock=clock, replay=replay_of(service)
         )
         for service in services
     }

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, InitVar, dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -99,34 +99,30 @@ class SoapRequest:
     operation: Operation
 
 
+@dataclass(eq=False)
 class SoapGateway:
     """WSGI middleware: serves the contract and lets only checked SOAP 1.1 calls reach spyne.
 
     `soap` is spyne's ``WsgiApplication``; the gateway calls its ``handle_rpc`` directly, since
     its ``__call__`` would rebuild the request URL and look for ``?wsdl`` again on every call."""
 
-    def __init__(
-        self,
-        soap: Any,
-        *,
-        wsdl: bytes,
-        operations: Sequence[Operation],
-        validator: ContractValidator,
-        security: Security,
-        max_body_bytes: int = MAX_BODY_BYTES,
-        xml_limits: xml.XmlLimits = xml.LIMITS,
-        understood_headers: frozenset[str] = frozenset({WSSE_SECURITY}),
-    ) -> None:
-        """`understood_headers`: Clark names of the headers this door processes (WS-Security's
-        ``Security``). The operations' namespace is the contract's: its ``ValidationFault`` is
-        the detail of a refusal."""
-        self.soap = soap
-        self.security = security
-        self.wsdl = wsdl
-        self.max_body_bytes = max_body_bytes
-        self.xml_limits = xml_limits
-        self._validator = validator
-        self._understood = understood_headers
+    soap: Any
+    _: KW_ONLY
+    wsdl: bytes
+    operations: InitVar[Sequence[Operation]]
+    validator: ContractValidator
+    security: Security
+    max_body_bytes: int = MAX_BODY_BYTES
+    xml_limits: xml.XmlLimits = xml.LIMITS
+    # Clark names of the headers this door processes (WS-Security's ``Security``).
+    understood_headers: frozenset[str] = frozenset({WSSE_SECURITY})
+    _by_element: dict[str, Operation] = field(init=False)
+    _actions: frozenset[str] = field(init=False)
+    _namespace: str = field(init=False)
+
+    def __post_init__(self, operations: Sequence[Operation]) -> None:
+        """The operations' namespace is the contract's: its ``ValidationFault`` is the detail
+        of a refusal."""
         self._by_element = {operation.element: operation for operation in operations}
         self._actions = frozenset(operation.soap_action for operation in operations)
         (self._namespace,) = {operation.namespace for operation in operations}
@@ -174,7 +170,7 @@ class SoapGateway:
                 f"SOAPAction {action!r} does not name the operation of the body ({operation.name})"
             )
         self._admit(environ, headers, operation)
-        self._validator.check(element)
+        self.validator.check(element)
         return SoapRequest(envelope, headers, element, operation)
 
     def _admit(
@@ -215,7 +211,7 @@ class SoapGateway:
             if (
                 header.get(_MUST_UNDERSTAND) in ("1", "true")
                 and header.get(_ACTOR, NEXT_ACTOR) == NEXT_ACTOR
-                and header.tag not in self._understood
+                and header.tag not in self.understood_headers
             ):
                 raise MustUnderstand(
                     f"the header {etree.QName(header).localname} is marked mustUnderstand "

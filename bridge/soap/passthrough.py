@@ -33,6 +33,7 @@ answered by the upstream, is passed on as that fault, its detail rebuilt by the 
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
@@ -187,10 +188,9 @@ class PassThrough:
             raise InvalidField(violation.field, violation.reason)
         forwarded = forwarded_headers(headers, operation)
         for header in forwarded:
-            violation = validator.violation(header)
+            violation = validator.violation(header_content(header, version))
             if violation is not None:
-                name = etree.QName(header).localname
-                field = f"{name}/{violation.field}" if violation.field else name
+                field = violation.field or etree.QName(header).localname
                 raise InvalidField(f"Header/{field}", violation.reason)
         return _Call(version, forwarded, body, operation)
 
@@ -282,6 +282,17 @@ def forwarded_headers(headers: list[Any], operation: Operation) -> list[Any]:
     credentials, and a partner's token must not leave the gateway); the rest are dropped."""
     declared = set(operation.headers)
     return [header for header in headers if header.tag in declared and header.tag != WSSE_SECURITY]
+
+
+def header_content(header: Any, version: SoapVersion) -> Any:
+    """A copy of a header entry without the SOAP attributes on it (mustUnderstand, actor or
+    role, relay, encodingStyle): they belong to the envelope, not to the contract's element,
+    whose XSD would refuse them."""
+    ns = f"{{{version.envelope}}}"
+    stripped = copy.deepcopy(header)
+    for name in [name for name in stripped.attrib if name.startswith(ns)]:
+        del stripped.attrib[name]
+    return stripped
 
 
 def fault_info(

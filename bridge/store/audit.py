@@ -39,7 +39,7 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import KW_ONLY, asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
@@ -163,35 +163,31 @@ def _length(column: str) -> int:
     return length or MAX_DETAIL
 
 
+@dataclass(eq=False)
 class AuditLog:
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        flush_interval: float = 1.0,
-        batch_size: int = 1000,
-        max_pending: int = 100_000,
-        on_write_failure: Callable[[], None] = lambda: None,
-        on_dropped: Callable[[str, int], None] = lambda reason, count: None,
-    ) -> None:
-        """`on_write_failure()` is called for every insert the database refused;
-        `on_dropped(reason, count)` for rows lost: "overflow" (the buffer was full),
-        "unwritable" (refused even in safe form) or "stopped" (unwritten at close)."""
-        self.engine = engine
-        self._on_write_failure = on_write_failure
-        self._on_dropped = on_dropped
-        self._interval = flush_interval
-        self._batch = batch_size
-        self._max_pending = max_pending
-        self._pending: deque[AuditRecord] = deque()
-        self._changed = threading.Condition()
-        self._writing = threading.Lock()  # one batch insert at a time, writer thread or flush()
-        self._writer: threading.Thread | None = None
-        self._failures = 0
-        self._dropped = 0
-        self._in_flight = 0  # rows taken from the buffer by the batch being written
-        self._reported_at_close = 0  # rows counted as "stopped" by an earlier close()
-        self._closed = False
+    """`on_write_failure()` is called for every insert the database refused;
+    `on_dropped(reason, count)` for rows lost: "overflow" (the buffer was full),
+    "unwritable" (refused even in safe form) or "stopped" (unwritten at close)."""
+
+    engine: Engine
+    _: KW_ONLY
+    flush_interval: float = 1.0
+    batch_size: int = 1000
+    max_pending: int = 100_000
+    on_write_failure: Callable[[], None] = lambda: None
+    on_dropped: Callable[[str, int], None] = lambda reason, count: None
+    _pending: deque[AuditRecord] = field(init=False, default_factory=deque)
+    _changed: threading.Condition = field(init=False, default_factory=threading.Condition)
+    # One batch insert at a time, writer thread or flush().
+    _writing: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _writer: threading.Thread | None = field(init=False, default=None)
+    _failures: int = field(init=False, default=0)
+    _dropped: int = field(init=False, default=0)
+    _in_flight: int = field(init=False, default=0)  # rows taken by the batch being written
+    _reported_at_close: int = field(init=False, default=0)  # counted "stopped" by a close()
+    _closed: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
         _LIVE.add(self)
 
     # -- writing -------------------------------------------------------------------------------
@@ -200,12 +196,12 @@ class AuditLog:
         """Queue `entry` for the writer; returns at once (the writer masks it)."""
         with self._changed:
             self._pending.append(entry)
-            overflow = len(self._pending) - self._max_pending
+            overflow = len(self._pending) - self.max_pending
             if overflow > 0:
                 for _ in range(overflow):
                     self._pending.popleft()
                 self._dropped += overflow
-            if len(self._pending) == 1 or len(self._pending) >= self._batch:
+            if len(self._pending) == 1 or len(self._pending) >= self.batch_size:
                 self._changed.notify_all()
         if self._closed:
             self.flush()  # late records (at exit, after close) are written at once
@@ -258,10 +254,10 @@ class AuditLog:
                 if self._closed:
                     return  # close() writes the rest
                 # Let a batch fill for up to one interval, unless it is full already.
-                if len(self._pending) < self._batch:
-                    self._changed.wait(self._interval)
+                if len(self._pending) < self.batch_size:
+                    self._changed.wait(self.flush_interval)
             if not self._drain():
-                pause = min(MAX_RETRY_PAUSE, self._interval * 2**self._failures)
+                pause = min(MAX_RETRY_PAUSE, self.flush_interval * 2**self._failures)
                 with self._changed:
                     if not self._closed:
                         self._changed.wait(pause)
@@ -281,7 +277,7 @@ class AuditLog:
         with self._writing:
             with self._changed:
                 rows = [
-                    self._pending.popleft() for _ in range(min(self._batch, len(self._pending)))
+                    self._pending.popleft() for _ in range(min(self.batch_size, len(self._pending)))
                 ]
                 dropped, self._dropped = self._dropped, 0
                 self._in_flight = len(rows)
@@ -352,13 +348,13 @@ class AuditLog:
 
     def _dropped_rows(self, reason: str, count: int) -> None:
         try:
-            self._on_dropped(reason, count)
+            self.on_dropped(reason, count)
         except Exception:  # a metric must not cost the rows being written
             log.exception("audit log: could not count %d dropped rows", count)
 
     def _refused(self, count: int, exc: Exception) -> None:
         try:
-            self._on_write_failure()
+            self.on_write_failure()
         except Exception:
             log.exception("audit log: could not count a refused write")
         log.error(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import timedelta
 
 from bridge.domain.clock import Clock, utcnow
@@ -63,28 +63,18 @@ class ReconcileReport:
         return sum(1 for entry in self.settled if entry.outcome == outcome)
 
 
+@dataclass(eq=False)
 class Reconciler:
-    def __init__(
-        self,
-        transfers: TransferStore,
-        banking: BankingService,
-        *,
-        lease: timedelta,
-        post_within: timedelta,
-        pending_every: timedelta,
-        audit: AuditLog | None = None,
-        limit: int = 1000,
-        clock: Clock = utcnow,
-    ) -> None:
-        self._transfers = transfers
-        self._banking = banking
-        self._lease = lease
-        self._post_within = post_within
-        self._pending_every = pending_every
-        self._audit = audit
-        self._limit = limit
-        self._clock = clock
-        self._running = threading.Lock()
+    transfers: TransferStore
+    banking: BankingService
+    _: KW_ONLY
+    lease: timedelta
+    post_within: timedelta
+    pending_every: timedelta
+    audit: AuditLog | None = None
+    limit: int = 1000
+    clock: Clock = utcnow
+    _running: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def run(self, *, trigger: str = "manual", limit: int | None = None) -> ReconcileReport:
         """Settle what is due, at most `limit` transfers; a `Conflict` if this process is
@@ -92,19 +82,19 @@ class Reconciler:
         if not self._running.acquire(blocking=False):
             raise Conflict("a reconciliation is already going in this process")
         try:
-            return self._run(trigger, self._limit if limit is None else limit)
+            return self._run(trigger, self.limit if limit is None else limit)
         finally:
             self._running.release()
 
     def _run(self, trigger: str, limit: int) -> ReconcileReport:
         report = ReconcileReport()
         correlation_id = f"reconcile-{uuid.uuid4().hex[:16]}"
-        pending_before = self._clock() - self._pending_every
+        pending_before = self.clock() - self.pending_every
         seen: set[str] = set()
         with correlated(correlation_id):
             while len(report.settled) < limit:
-                record = self._transfers.claim_due(
-                    lease=self._lease, pending_before=pending_before, skip=frozenset(seen)
+                record = self.transfers.claim_due(
+                    lease=self.lease, pending_before=pending_before, skip=frozenset(seen)
                 )
                 if record is None:
                     break
@@ -122,7 +112,7 @@ class Reconciler:
         return report
 
     def _failed(self, record: TransferRecord, reason: str) -> Reconciled:
-        self._transfers.release(record.tx_id)  # a retried request or the next run resumes it
+        self.transfers.release(record.tx_id)  # a retried request or the next run resumes it
         return Reconciled(
             record.tx_id, record.msg_id, record.client_id, "failed", "error", record.status, reason
         )
@@ -130,10 +120,10 @@ class Reconciler:
     def _settle(self, record: TransferRecord, correlation_id: str) -> Reconciled:
         """Raises `UpstreamUnavailable` (the run stops); any other failure is this transfer's."""
         try:
-            result, how = self._banking.reconcile_transfer(
+            result, how = self.banking.reconcile_transfer(
                 record,
-                post_within=self._post_within,
-                now=self._clock(),
+                post_within=self.post_within,
+                now=self.clock(),
                 correlation_id=correlation_id,
             )
         except UpstreamUnavailable:
@@ -142,7 +132,7 @@ class Reconciler:
             log.exception("reconciling transfer %s failed", record.tx_id)
             return self._failed(record, f"error: {type(exc).__name__}")
         if how == "unchanged":
-            self._transfers.release(record.tx_id)  # asked again after pending_every
+            self.transfers.release(record.tx_id)  # asked again after pending_every
         reason = (
             f"{result.reason.code} {result.reason.additional_info or ''}".strip()
             if result.reason
@@ -159,11 +149,11 @@ class Reconciler:
         )
 
     def _record(self, entry: Reconciled, trigger: str, correlation_id: str) -> None:
-        if self._audit is None:
+        if self.audit is None:
             return
-        self._audit.record(
+        self.audit.record(
             AuditRecord(
-                at=self._clock(),
+                at=self.clock(),
                 interface="sync",
                 operation="reconcile transfer",
                 resource_id=entry.tx_id,

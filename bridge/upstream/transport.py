@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import requests
@@ -77,23 +77,16 @@ SOAP12 = SoapVersion(SOAP12_ENV, "application/soap+xml")
 VERSIONS = {"1.1": SOAP11, "1.2": SOAP12}
 
 
+@dataclass(eq=False)
 class SoapTransport:
     """One upstream's address, pooled session, timeout over the whole call and reply cap."""
 
-    def __init__(
-        self,
-        name: str,
-        address: str,
-        session: requests.Session,
-        *,
-        timeout: float,
-        max_reply_bytes: int = MAX_REPLY_BYTES,
-    ) -> None:
-        self.name = name
-        self.address = address
-        self.session = session
-        self.timeout = timeout
-        self.max_reply_bytes = max_reply_bytes
+    name: str
+    address: str
+    session: requests.Session
+    _: KW_ONLY
+    timeout: float
+    max_reply_bytes: int = MAX_REPLY_BYTES
 
     def post(
         self,

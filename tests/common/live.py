@@ -53,3 +53,18 @@ def serve_bridge(*, default_credentials: bool = True, **overrides: Any) -> Itera
         thread.join(timeout=10)
         server.server_close()
         bridge.close()  # and its simulator server
+
+
+@contextmanager
+def serve_wsgi(app: Any) -> Iterator[str]:
+    """Any WSGI app on a free loopback port in a thread of this process; yields its base URL
+    (`http://127.0.0.1:PORT`)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-wsgi", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

@@ -257,3 +257,16 @@ def test_an_invalid_imported_schema_is_named_by_its_own_file_and_line(tmp_path: 
     # The file's xsd:include (taken out before libxml2 compiles it) does not shift the line.
     assert detail.startswith(f"{orders}:{line}: invalid XML Schema:")
     assert "Nope" in detail
+
+
+def test_an_rpc_part_of_a_misspelt_built_in_type_is_refused_naming_it(tmp_path: Path) -> None:
+    text = byo("rpc_builtin_parts/greeter.wsdl").read_text(encoding="utf-8")
+    wsdl = tmp_path / "greeter.wsdl"
+    wsdl.write_text(text.replace('type="xsd:int"', 'type="xsd:integr"'), encoding="utf-8")
+
+    detail = _refusal(wsdl)
+
+    assert detail == (
+        f"{wsdl}:12: operation greet: part times of message greetRequest names the type "
+        "{http://www.w3.org/2001/XMLSchema}integr, not a built-in type of XSD"
+    )

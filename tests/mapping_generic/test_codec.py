@@ -258,3 +258,18 @@ def test_the_registry_leaves_imported_services_to_the_catalog(tmp_path: Path) ->
     (services / "broken.yaml").write_text("element: [not a spec")
     (services / "vat" / "checkVat.input.yaml").write_text("model: json\n")
     assert Mappings.load(root).names() == Mappings.load(source).names()
+
+
+def test_mixed_text_is_one_optional_text_field() -> None:
+    memo = _codec(f"{C}Memo")
+    reply = _reply('<Memo xmlns="urn:test:constructs">Call <em>now</em>, please</Memo>')
+    assert memo.read(reply) == {"#text": "Call , please", "em": ["now"]}
+    assert memo.read(memo.write({"em": ["now"]})) == {"em": ["now"]}
+
+
+def test_an_element_of_any_type_carries_its_text_and_any_elements() -> None:
+    blob = _codec(f"{C}Blob")
+    reply = _reply('<Blob xmlns="urn:test:constructs">raw <x:y xmlns:x="urn:x">1</x:y></Blob>')
+    data = blob.read(reply)
+    assert data == {"#text": "raw ", "##any": ['<x:y xmlns:x="urn:x">1</x:y>']}
+    assert blob.read(blob.write(data)) == data

@@ -3,6 +3,8 @@ and contract, the same for a seed, and described by the codec's JSON Schema."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from jsonschema import Draft202012Validator
 from lxml import etree
@@ -61,10 +63,17 @@ def test_decimal_ranges_and_digits_hold() -> None:
         assert len((integer + fraction).lstrip("0")) <= 4
 
 
+def test_name_and_word_escapes_are_drawn_from_ascii_classes_they_contain() -> None:
+    names = SimpleType(None, "string", Facets(patterns=("\\i\\c*\\W\\w+",)))
+    for seed in SEEDS:
+        text = sample_text(names, seed)
+        assert re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9._\-]*[ !,][a-zA-Z0-9]+", text), text
+
+
 def test_a_pattern_it_cannot_honour_is_a_configuration_error() -> None:
-    word = SimpleType(None, "string", Facets(patterns=("\\w+",)))
-    with pytest.raises(ConfigurationError, match="has no ECMA-262 form"):
-        sample_text(word, 1)
+    not_word = SimpleType(None, "string", Facets(patterns=("[^\\w]",)))
+    with pytest.raises(ConfigurationError, match="in a negated class is not generated"):
+        sample_text(not_word, 1)
     impossible = SimpleType(None, "string", Facets(patterns=("[a-c]{5}",), max_length=3))
     with pytest.raises(ConfigurationError, match="no value of string found"):
         sample_text(impossible, 1)

@@ -43,7 +43,9 @@ def _child(ctype: ComplexType, name: str) -> Element:
 
 def test_global_elements_are_listed_by_clark_name() -> None:
     assert fixture_schema("constructs").elements() == [
+        f"{C}Blob",
         f"{C}Echo",
+        f"{C}Memo",
         f"{C}Order",
         f"{C}Ping",
         f"{C}Settings",
@@ -258,3 +260,14 @@ def test_a_schema_of_three_thousand_types_builds_lazily() -> None:
     root = schemas.element("{urn:test:generated}E0")  # reaches every type, each built once
     assert len(built()) == 3000
     assert root.type is schemas.type("{urn:test:generated}T0")
+
+
+def test_mixed_content_and_any_type() -> None:
+    schemas = fixture_schema("constructs")
+    assert _content(schemas, f"{C}Memo").mixed
+    blob = _content(schemas, f"{C}Blob")
+    assert (blob.name, blob.mixed) == ("{http://www.w3.org/2001/XMLSchema}anyType", True)
+    assert blob.content is not None
+    wildcard = blob.content.particles[0]
+    assert isinstance(wildcard, Wildcard)
+    assert (wildcard.process_contents, wildcard.min_occurs, wildcard.max_occurs) == ("lax", 0, None)

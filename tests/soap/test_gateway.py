@@ -285,7 +285,7 @@ def test_a_failure_of_the_gateway_itself_is_a_server_fault(
     def broken(element: object) -> None:
         raise RuntimeError("validator state lost at 0x7f00")
 
-    monkeypatch.setattr(door.gateway._validator, "check", broken)
+    monkeypatch.setattr(door.gateway.validator, "check", broken)
     response = door.post(transfer())
     fault = _refused(door, response, "Server")
     assert fault.kind == "internal-error"

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from bridge.mapping.generic import ANY, TEXT
 from bridge.mapping.jsonschema import INTEGER_BOUNDS, translate_pattern
-from bridge.mapping.samples import temporal_bounds
+from bridge.mapping.samples import generation_pattern, temporal_bounds
 from bridge.mapping.xsdtree import (
     FLOATS,
     INTEGERS,
@@ -71,6 +71,8 @@ def content(ctype: ComplexType, depth: int) -> st.SearchStrategy[dict[str, Any]]
                 obj["@" + attribute.name] = draw(_attribute(attribute))
         if ctype.simple is not None:
             obj[TEXT] = draw(scalar(ctype.simple))
+        elif ctype.mixed and draw(st.booleans()):  # read back only when not all whitespace
+            obj[TEXT] = draw(st.from_regex("[a-zA-Z][a-zA-Z ]{0,12}", fullmatch=True))
         if ctype.content is not None:
             _group(draw, ctype.content, obj, depth, repeated=False)
         return {key: value for key, value in obj.items() if value != []}
@@ -212,7 +214,7 @@ def _has_space(text: str) -> bool:
 
 
 def _patterned(simple: SimpleType) -> st.SearchStrategy[Any]:
-    checks = [re.compile(translate_pattern(p)) for p in simple.facets.patterns]
+    checks = [re.compile(translate_pattern(generation_pattern(p))) for p in simple.facets.patterns]
     low, high = _lengths(simple, 30)
     numeric = simple.builtin in INTEGERS or simple.builtin == "decimal"
 
