@@ -17,7 +17,7 @@ cluster-wide scheduler lock (bridge.sync.leader).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -44,7 +44,12 @@ from bridge.security.events import SecurityEvents
 from bridge.services.banking import BankingService
 from bridge.services.classification import ClassificationService
 from bridge.services.hr import HrService
-from bridge.services.imported import ImportedServices, Service, declared_scopes
+from bridge.services.imported import (
+    ImportedServices,
+    Service,
+    ServiceUpstream,
+    declared_scopes,
+)
 from bridge.services.retry import RetryPolicy
 from bridge.services.shipping import ShippingService
 from bridge.settings import UPSTREAMS, Settings
@@ -73,7 +78,7 @@ from bridge.ui import create_ui
 from bridge.upstream.breakers import circuit_breakers
 from bridge.upstream.corebank import CoreBank, GuardedCoreBank, build_corebank
 from bridge.upstream.generic import service_upstream
-from bridge.upstream.soap import SoapUpstream, build_upstream
+from bridge.upstream.soap import SoapUpstream
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,8 @@ class Overrides:
 
     `corebank` stands in for core banking's zeep client (behind the app's breaker, like the
     client it replaces); `classifier` for the classifier's; `banking_retry` and
-    `classification_retry` for the services' retry policies; `deliverers` for the sync jobs'."""
+    `classification_retry` for the services' retry policies; `deliverers` for the sync jobs';
+    `imported_upstreams` for the clients of imported services, by service name."""
 
     corebank: CoreBank | None = None
     classifier: Classifier | None = None
@@ -93,6 +99,7 @@ class Overrides:
     deliverers: Callable[[ClassificationService, ShippingService], dict[str, Deliverer]] | None = (
         None
     )
+    imported_upstreams: Mapping[str, ServiceUpstream] | None = None
 
 
 def create_app(
@@ -189,7 +196,8 @@ def create_app(
         audit=audit,
         upstreams=upstreams,
         imported=ImportedServices(
-            Service(catalog[name], client) for name, client in service_clients.items()
+            Service(catalog[name], (seams.imported_upstreams or {}).get(name, client))
+            for name, client in service_clients.items()
         ),
         reconciler=Reconciler(
             transfer_store,
@@ -292,7 +300,7 @@ def soap_upstream(
     or this process's simulator (`upstreams`)."""
     upstreams = upstreams or Upstreams(settings)
     contract = contract_path(name, settings.contracts_dir)
-    return build_upstream(
+    return SoapUpstream(
         name,
         contract,
         upstreams.address(name),
@@ -300,6 +308,7 @@ def soap_upstream(
         operations,
         timeout=settings.upstream_timeout,
         session=upstreams.session(name),
+        checked=True,
     )
 
 

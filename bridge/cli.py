@@ -153,7 +153,7 @@ def sync_status(config: Path | None) -> None:
     widths = dict(zip(QUEUE_STATES, (8, 9, 11, 6), strict=True))  # each state's column
     click.echo("queue".ljust(14) + "".join(state.rjust(width) for state, width in widths.items()))
     for job in read.jobs(last_runs=0):
-        counts = (str(job.queue[state]).rjust(width) for state, width in widths.items())
+        counts = (str(getattr(job.queue, state)).rjust(width) for state, width in widths.items())
         click.echo(job.name.ljust(14) + "".join(counts))
     click.echo("\nlast runs")
     for run in read.runs(limit=10):

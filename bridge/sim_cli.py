@@ -34,11 +34,12 @@ from bridge.contracts.catalog import Catalog, ImportedService
 from bridge.domain.errors import ConfigurationError
 from bridge.settings import Settings
 from bridge.sims.recording import FALLBACKS, Recording, Replay
-from bridge.sims.recording_proxy import RecordingProxy
-from bridge.sims.services import MOUNT, ServiceSimulator
 from bridge.store.db import make_engine, migrate
-from bridge.upstream.soap import pooled_session
 from bridge.upstream.transport import SoapTransport
+
+# The simulator, the proxy and the pooled session are imported by the commands that run them:
+# they import prometheus-client, which `bridge serve` (this module is loaded with every
+# command) must import only after it has set the metrics directory.
 
 
 @click.group()
@@ -130,6 +131,9 @@ def record(
     parts = urlsplit(upstream)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise click.BadParameter(f"{upstream!r} is not an http(s) URL", param_hint="'--upstream'")
+    from bridge.sims.recording_proxy import RecordingProxy
+    from bridge.upstream.soap import pooled_session
+
     service = _service(settings_or_exit(config), name)
     folder.mkdir(parents=True, exist_ok=True)
     transport = SoapTransport(
@@ -167,6 +171,8 @@ def replay(
 ) -> None:
     """Serve the generated simulator of imported service NAME, answering from the exchanges
     recorded in FOLDER (`bridge sim record`)."""
+    from bridge.sims.services import MOUNT, ServiceSimulator
+
     settings = settings_or_exit(config)
     service = _service(settings, name)
     try:

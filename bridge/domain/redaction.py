@@ -44,7 +44,7 @@ _PERSONAL_NAME = re.compile(
     r"[_-]?(?:name|surname|forename)",
     re.IGNORECASE,
 )
-_PERSONAL_WORD = re.compile(r"holder|owner|signatory", re.IGNORECASE)
+_PERSONAL_WORD = re.compile(r"[a-z_-]*(?:holder|owner|signatory)", re.IGNORECASE)
 # An IBAN, or a run of digits that is an account or card number, not the whole part of an
 # amount (1234.50); one pattern, so that the digits of an IBAN are not a run of their own.
 _ACCOUNT = re.compile(rf"(?P<iban>{_IBAN.pattern})|(?<![\d.,])\d{{8,}}(?!\d|[.,]\d)")

@@ -28,18 +28,30 @@ from bridge.mapping.xsdtree import INTEGERS, Facets, SimpleType
 
 JsonSchema = dict[str, Any]
 
-_ZONE = "(?:Z|[+-][0-9]{2}:[0-9]{2})?"
-_YEAR = "-?[0-9]{4,}"
-_SECONDS = "[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?"
+# The XSD lexical forms exactly as libxml2 checks them, so that a schema-valid value is one the
+# contract takes: months, days of the month (29 February in leap years only), hours up to
+# 24:00:00, zones up to 14:00, no year 0000 (XSD 1.0), and a year of more than four digits
+# without a leading zero, at most 18.
+_ZONE = "(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
+_YEAR = "-?(?:[1-9][0-9]{4,17}|(?!0000)[0-9]{4})"  # libxml2 reads a year as a long
+_MONTH = "(?:0[1-9]|1[0-2])"
+_MONTH_DAY = (
+    "(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    "|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+_LEAP = "(?=-?[0-9]*(?:0[48]|[2468][048]|[13579][26]|(?:[02468][048]|[13579][26])00)-)"
+_DATE = f"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP}{_YEAR}-02-29)"
+_SECONDS = "(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]+)?|24:00:00(?:\\.0+)?)"
 LEXICAL = {
-    "date": f"^{_YEAR}-[0-9]{{2}}-[0-9]{{2}}{_ZONE}$",
-    "dateTime": f"^{_YEAR}-[0-9]{{2}}-[0-9]{{2}}T{_SECONDS}{_ZONE}$",
+    "date": f"^{_DATE}{_ZONE}$",
+    "dateTime": f"^{_DATE}T{_SECONDS}{_ZONE}$",
     "time": f"^{_SECONDS}{_ZONE}$",
     "gYear": f"^{_YEAR}{_ZONE}$",
-    "gYearMonth": f"^{_YEAR}-[0-9]{{2}}{_ZONE}$",
-    "gMonthDay": f"^--[0-9]{{2}}-[0-9]{{2}}{_ZONE}$",
-    "gDay": f"^---[0-9]{{2}}{_ZONE}$",
-    "gMonth": f"^--[0-9]{{2}}{_ZONE}$",
+    "gYearMonth": f"^{_YEAR}-{_MONTH}{_ZONE}$",
+    "gMonthDay": f"^--(?:{_MONTH_DAY}|02-29){_ZONE}$",
+    "gDay": f"^---(?:0[1-9]|[12][0-9]|3[01]){_ZONE}$",
+    "gMonth": f"^--{_MONTH}{_ZONE}$",
+    "language": "^[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*$",
     "duration": (
         "^-?P(?=[0-9T])(?:[0-9]+Y)?(?:[0-9]+M)?(?:[0-9]+D)?"
         "(?:T(?=[0-9])(?:[0-9]+H)?(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?)?$"

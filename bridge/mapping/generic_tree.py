@@ -308,6 +308,8 @@ class Complex:
         if self.text is not None:
             assert self.text_key is not None
             content = obj.get(self.text_key) if self.mixed else obj[self.text_key]
+            if content is None and not self.mixed:  # "" is the empty text; null is no value
+                raise MappingError(self.text_key, "a value (null is not allowed here)", "null")
             if content is not None:
                 out.append(_text(self.text, content, self.text_key))
         if self.particles is not None:

@@ -69,6 +69,11 @@ def _write_bool(value: Any) -> str:
 
 
 def _write_int(value: Any) -> str:
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        # JSON (and JSON Schema's "integer") has 7.0 an integer; the REST door reads it exactly
+        if value.adjusted() > _MAX_DECIMAL_DIGITS:
+            raise Invalid(f"an integer of at most {_MAX_DECIMAL_DIGITS} digits", value)
+        value = int(value)
     if not isinstance(value, int) or isinstance(value, bool):
         raise Invalid("an integer", value)
     try:

@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from flask import Response, url_for
-from flask_openapi3.types import ResponseDict
 from pydantic import Field
 
 from bridge.domain.classification import (
@@ -34,8 +33,8 @@ from bridge.rest.blueprint import resource
 from bridge.rest.cursor import decode_after, encode_after, one_page
 from bridge.rest.fields import SparseFields, fields_parameter, project
 from bridge.rest.idempotency import idempotent
-from bridge.rest.openapi import request_body, responses, success
-from bridge.rest.params import Parameters, cursor_parameter, limit_parameter
+from bridge.rest.openapi import queued_or_settled, request_body, responses, success
+from bridge.rest.params import Parameters, cursor_parameter, limit_parameter, reference_parameter
 from bridge.rest.schemas import ClassificationList, JsonBody
 from bridge.rest.wire import bridge, canonical_response, correlation_id
 
@@ -62,10 +61,8 @@ class SubmitQuery(Parameters):
 
 
 class ClassificationPath(Parameters):
-    id: str = Field(
-        min_length=1,
-        max_length=64,
-        description="The classification's id, or the document_id it was submitted with",
+    id: str = reference_parameter(
+        64, "The classification's id, or the document_id it was submitted with"
     )
 
 
@@ -87,26 +84,6 @@ class ListQuery(Parameters):
     fields: str | None = fields_parameter(FIELDS_EXAMPLE, of="of each item")
 
 
-def _submit_responses() -> ResponseDict:
-    documented = responses(
-        202,
-        success(
-            "Classification",
-            "Queued: the classification job (or a later `wait=true`) will classify it; when "
-            "`wait=true` found the classifier unavailable, `error` says why",
-            {"Location": "Where the classification can be read"},
-        ),
-        problems=(400, 415, 422),
-    )
-    documented[200] = success(
-        "Classification",
-        "Settled: classified (label, confidence, entities, needs_review), or dead with the "
-        "reason in `error`",
-        {"Location": "Where the classification can be read"},
-    )
-    return documented
-
-
 @classifications.post(
     "/classifications",
     operation_id="createClassification",
@@ -116,7 +93,15 @@ def _submit_responses() -> ResponseDict:
     "classifier is unavailable. `document_id` is your reference and the key the classifier "
     "deduplicates on: the same document again answers the existing classification; the same "
     "`document_id` with another text, kind or language is a 422.",
-    responses=_submit_responses(),
+    responses=queued_or_settled(
+        "Classification",
+        "Queued: the classification job (or a later `wait=true`) will classify it; when "
+        "`wait=true` found the classifier unavailable, `error` says why",
+        "Settled: classified (label, confidence, entities, needs_review), or dead with the "
+        "reason in `error`",
+        "Where the classification can be read",
+        problems=(400, 415, 422),
+    ),
     openapi_extensions=request_body(
         CLASSIFICATION_REQUEST, "The document; `document_id` is your reference"
     ),

@@ -107,6 +107,17 @@ def responses(status: int, answer: dict[str, Any], problems: tuple[int, ...]) ->
     return documented
 
 
+def queued_or_settled(
+    component: str, queued: str, settled: str, location: str, problems: tuple[int, ...]
+) -> ResponseDict:
+    """The responses of a POST that hands work to a job: 202 while it is queued, 200 when it
+    was settled already; both answer `component` and say where it is read (`location`)."""
+    where = {"Location": location}
+    documented = responses(202, success(component, queued, where), problems)
+    documented[200] = success(component, settled, where)
+    return documented
+
+
 def _problem(status: int) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": _PROBLEM_DESCRIPTIONS[status],

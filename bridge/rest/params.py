@@ -48,6 +48,12 @@ def cursor_parameter(description: str = "The `next_cursor` of the previous page"
     return Field(default=None, max_length=MAX_CURSOR, description=description)
 
 
+def reference_parameter(most: int, description: str) -> Any:
+    """A resource's `id` in its path: the bridge's id for it, or the reference the client gave
+    it, 1 to `most` characters (the longer of the two columns)."""
+    return Field(min_length=1, max_length=most, description=description)
+
+
 class StoredInteger(IntegerConverter):
     """`<int:...>` in routes: ASCII digits only (werkzeug's `\\d` also takes Arabic-Indic and
     other Unicode digits, so `/deliveries/٣` named delivery 3), at most a BIGINT. Anything

@@ -9,6 +9,7 @@ Everything is built once, at import: no schema work happens per request.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,6 +37,7 @@ from bridge.rest.jsonrules import check_unique_keys, exact_decimals
 from bridge.rest.params import MAX_ID
 from bridge.rest.problems import InvalidFields, InvalidJson, Problem
 from bridge.store.audit import AuditInterface, AuditOutcome, AuditRecord
+from bridge.sync import status
 
 T = TypeVar("T")
 
@@ -141,52 +143,24 @@ class AcceptedChanges:
 # -- sync jobs and their deliveries (the outbox) ------------------------------------------------
 
 
-@dataclass(slots=True, kw_only=True)
-class QueueDepth:
-    """How many of a job's deliveries are in each state."""
-
-    pending: int = 0
-    claimed: int = 0
-    delivered: int = 0
-    dead: int = 0
-
-
-@dataclass(slots=True, kw_only=True)
-class JobRun:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobRun(status.Run):
     """One run of a sync job: who started it (`schedule`; `join`, another node draining beside a
     scheduled run; `manual` from the command line; `api`; `ui`), on which node, and what became
     of the rows it claimed. `error` says why a run stopped
     early (the upstream unavailable, its circuit open)."""
 
-    id: int
-    job: str
-    trigger: str
-    node: str
-    started_at: datetime
-    ended_at: datetime | None = None
-    claimed: int
-    delivered: int
-    retried: int
-    dead: int
-    error: str | None = None
 
-
-@dataclass(slots=True, kw_only=True)
-class SyncJob:
+@dataclass(frozen=True, slots=True)
+class SyncJob(status.JobStatus):
     """A sync job: its schedule (a crontab in UTC, or every <n>s|m|h), its queue and its last
     runs. `scheduled` is false when the scheduler is switched off (`BRIDGE_SCHEDULER=false`: the
     job runs only by hand); `running` is true while the process that answered is running the job."""
 
-    name: str
-    topic: str
-    upstream: str
-    schedule: str
-    scheduled: bool
-    batch_size: int
+    # As documented since the first version: the circuit's states in this order, the runs as
+    # `JobRun`s; every other field is the read model's.
     circuit: Literal["closed", "open", "half-open"]
-    running: bool
-    queue: QueueDepth
-    last_runs: list[JobRun] = field(default_factory=list)
+    last_runs: Sequence[JobRun] = field(default_factory=list)
 
 
 @dataclass(slots=True, kw_only=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from flask import Response, url_for
-from flask_openapi3.types import ResponseDict
 from pydantic import Field
 
 from bridge.domain.errors import MappingError
@@ -38,8 +37,8 @@ from bridge.rest.auth import principal, protect
 from bridge.rest.blueprint import resource
 from bridge.rest.fields import SparseFields, fields_parameter, project
 from bridge.rest.idempotency import idempotent
-from bridge.rest.openapi import request_body, responses, success
-from bridge.rest.params import Parameters, cursor_parameter, limit_parameter
+from bridge.rest.openapi import queued_or_settled, request_body, responses, success
+from bridge.rest.params import Parameters, cursor_parameter, limit_parameter, reference_parameter
 from bridge.rest.schemas import JsonBody, ShipmentList
 from bridge.rest.wire import bridge, canonical_response, correlation_id
 from bridge.services.shipping import After
@@ -60,10 +59,8 @@ FIELDS_EXAMPLE = "shipment_ref,status,tracking_no,events.status"
 
 
 class ShipmentPath(Parameters):
-    id: str = Field(
-        min_length=1,
-        max_length=35,
-        description="The shipment's shipment_ref, or the order_ref it was created with",
+    id: str = reference_parameter(
+        35, "The shipment's shipment_ref, or the order_ref it was created with"
     )
 
 
@@ -85,25 +82,6 @@ class ListQuery(Parameters):
     fields: str | None = fields_parameter(FIELDS_EXAMPLE, of="of each item")
 
 
-def _create_responses() -> ResponseDict:
-    documented = responses(
-        202,
-        success(
-            "Shipment",
-            "Stored, its booking queued: the shipments job books it with the logistics partner",
-            {"Location": "Where the shipment can be read"},
-        ),
-        problems=(400, 415, 422),
-    )
-    documented[200] = success(
-        "Shipment",
-        "The order was handed over before and its booking is settled: booked (tracking_no, "
-        "label_url, estimated_delivery), or dead with the reason in `booking_error`",
-        {"Location": "Where the shipment can be read"},
-    )
-    return documented
-
-
 @shipments.post(
     "/shipments",
     operation_id="createShipment",
@@ -112,7 +90,14 @@ def _create_responses() -> ResponseDict:
     "`order_ref` is your reference and the partner's idempotency key: the same order again "
     "answers the existing shipment (200 once booked); the same `order_ref` with another order, "
     "or a `shipment_ref` already in use, is a 422.",
-    responses=_create_responses(),
+    responses=queued_or_settled(
+        "Shipment",
+        "Stored, its booking queued: the shipments job books it with the logistics partner",
+        "The order was handed over before and its booking is settled: booked (tracking_no, "
+        "label_url, estimated_delivery), or dead with the reason in `booking_error`",
+        "Where the shipment can be read",
+        problems=(400, 415, 422),
+    ),
     openapi_extensions=request_body(
         SHIPMENT_ORDER, "The order; `order_ref` is your reference, `shipment_ref` the partner's"
     ),

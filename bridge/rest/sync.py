@@ -28,17 +28,16 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import orjson
 from flask import Response, request, url_for
-from flask_openapi3.blueprint import APIBlueprint
-from flask_openapi3.models.tag import Tag
 from pydantic import Field
 
 from bridge.domain.errors import Conflict, MappingError, NotFound
 from bridge.rest import cursor
 from bridge.rest.audit import record_admin_action
 from bridge.rest.auth import protect
+from bridge.rest.blueprint import resource
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
-from bridge.rest.params import MAX_ID, Parameters
+from bridge.rest.params import MAX_ID, Parameters, cursor_parameter, limit_parameter
 from bridge.rest.schemas import (
     Delivery,
     DeliveryList,
@@ -46,7 +45,6 @@ from bridge.rest.schemas import (
     JobRun,
     JobRunList,
     JsonBody,
-    QueueDepth,
     ReplayRequest,
     ReplayResult,
     RunRequest,
@@ -63,16 +61,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 W = TypeVar("W", bound="DataclassInstance")
 
-sync = APIBlueprint(
-    "sync",
-    __name__,
-    url_prefix="/api/v1",
-    abp_tags=[
-        Tag(
-            name="sync",
-            description="Scheduled sync jobs, their queues and dead letters (operators only)",
-        )
-    ],
+sync = resource(
+    "sync", __name__, "Scheduled sync jobs, their queues and dead letters (operators only)"
 )
 
 # The scope an operator's credentials need for every route here.
@@ -95,10 +85,8 @@ class DeliveryPath(Parameters):
 
 
 class RunsQuery(Parameters):
-    limit: int = Field(default=20, ge=1, le=200, description="Runs per page")
-    cursor: str | None = Field(
-        default=None, max_length=200, description="The `next_cursor` of the previous page"
-    )
+    limit: int = limit_parameter(20, 200, "Runs")
+    cursor: str | None = cursor_parameter()
 
 
 class DeliveriesQuery(Parameters):
@@ -106,10 +94,8 @@ class DeliveriesQuery(Parameters):
         default=None, description="Only deliveries in this state; `dead` for the dead letters"
     )
     job: str | None = Field(default=None, pattern=JOB_NAME, description="Only this job's")
-    limit: int = Field(default=50, ge=1, le=500, description="Deliveries per page")
-    cursor: str | None = Field(
-        default=None, max_length=200, description="The `next_cursor` of the previous page"
-    )
+    limit: int = limit_parameter(50, 500, "Deliveries")
+    cursor: str | None = cursor_parameter()
     include: Literal["payload"] | None = Field(
         default=None,
         description="`payload` adds each delivery's message (personal data: ask only when needed)",
@@ -361,12 +347,7 @@ def _wire(wire: type[W], item: object, **given: Any) -> W:
 
 
 def _job(job: status.JobStatus) -> SyncJob:
-    return _wire(
-        SyncJob,
-        job,
-        queue=QueueDepth(**job.queue),
-        last_runs=[_wire(JobRun, run) for run in job.last_runs],
-    )
+    return _wire(SyncJob, job, last_runs=[_wire(JobRun, run) for run in job.last_runs])
 
 
 def _delivery(delivery: status.Delivery) -> Delivery:

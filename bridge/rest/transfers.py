@@ -9,7 +9,6 @@ first response on top).
 from __future__ import annotations
 
 from flask import Response, url_for
-from pydantic import Field
 
 from bridge.domain import TransferRequest, TransferResult, TransferStatusQuery
 from bridge.domain.errors import NotFound
@@ -18,7 +17,7 @@ from bridge.rest.blueprint import resource
 from bridge.rest.fields import SparseFields, fields_parameter
 from bridge.rest.idempotency import idempotent
 from bridge.rest.openapi import request_body, responses, success
-from bridge.rest.params import Parameters
+from bridge.rest.params import Parameters, reference_parameter
 from bridge.rest.schemas import JsonBody
 from bridge.rest.wire import DOOR, bridge, canonical_response, client_id, correlation_id
 
@@ -29,11 +28,7 @@ TRANSFER_FIELDS = SparseFields(TransferResult)
 
 
 class TransferPath(Parameters):
-    id: str = Field(
-        min_length=1,
-        max_length=35,
-        description="The transfer's tx_id, or the msg_id the client gave it",
-    )
+    id: str = reference_parameter(35, "The transfer's tx_id, or the msg_id the client gave it")
 
 
 class ReadQuery(Parameters):

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select
+from sqlalchemy import ColumnElement, and_, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from bridge.domain.clock import Clock, as_utc, utcnow
+from bridge.domain.clock import as_utc
 from bridge.domain.errors import Conflict, InvalidInput, MappingError, NotFound
 from bridge.security.access import Principal
 from bridge.security.clients import ApiClient
+from bridge.store.base import Store
 from bridge.store.tables import account_links
 
 HolderKind = Literal["client", "organisation"]
@@ -45,11 +46,7 @@ class AccountLink:
     created_at: datetime
 
 
-class AccountLinks:
-    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
-        self.engine = engine
-        self.clock = clock
-
+class AccountLinks(Store):
     def link(self, client: ApiClient, account: str, *, organisation: bool = False) -> AccountLink:
         """Let `client` (or, with `organisation`, every client of its organisation) read
         `account`'s statements; `Conflict` when that link exists already."""

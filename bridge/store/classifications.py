@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import Connection, Engine, Row, and_, insert, or_, update
+from sqlalchemy import Connection, Row, and_, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 
 from bridge.domain.classification import (
@@ -28,9 +28,10 @@ from bridge.domain.classification import (
     ClassificationStatus,
     Entity,
 )
-from bridge.domain.clock import Clock, as_utc, utcnow
+from bridge.domain.clock import as_utc
 from bridge.mapping import canonical_json
 from bridge.store import outbox
+from bridge.store.base import Store
 from bridge.store.tables import classifications
 
 TOPIC = "classification"
@@ -67,11 +68,7 @@ class StoredDocument:
     classification: Classification
 
 
-class ClassificationStore:
-    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
-        self._engine = engine
-        self._clock = clock
-
+class ClassificationStore(Store):
     # -- storing and holding ---------------------------------------------------------------------
 
     def add(
@@ -86,9 +83,9 @@ class ClassificationStore:
         new outbox row is held for it for `hold` in the same transaction. Whether it is held,
         or None when the document was stored meanwhile by another request."""
         payload = canonical_json.dumps(request).decode()
-        now = self._clock()
+        now = self.clock()
         try:
-            with self._engine.begin() as connection:
+            with self.engine.begin() as connection:
                 connection.execute(
                     insert(classifications).values(
                         id=str(uuid.uuid4()),
@@ -109,8 +106,8 @@ class ClassificationStore:
 
     def hold(self, document_id: str, holder: str, hold: timedelta) -> bool:
         """Hold the document's outbox row for `holder` (see `bridge.store.outbox.hold`)."""
-        now = self._clock()
-        with self._engine.begin() as connection:
+        now = self.clock()
+        with self.engine.begin() as connection:
             return self._hold(connection, document_id, holder, now + hold, now)
 
     @staticmethod
@@ -124,8 +121,8 @@ class ClassificationStore:
     def failed(self, document_id: str, holder: str, error: str, *, dead: bool) -> None:
         """End `holder`'s hold on a failed attempt: dead, or pending again (due at once: the
         next run of the job takes it)."""
-        now = self._clock()
-        with self._engine.begin() as connection:
+        now = self.clock()
+        with self.engine.begin() as connection:
             outbox.settle_held(
                 connection,
                 topic=TOPIC,
@@ -138,9 +135,9 @@ class ClassificationStore:
 
     def release(self, document_id: str, holder: str) -> None:
         """Give `holder`'s row back untouched: the attempt said nothing about the document."""
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             outbox.release_held(
-                connection, topic=TOPIC, key=document_id, holder=holder, now=self._clock()
+                connection, topic=TOPIC, key=document_id, holder=holder, now=self.clock()
             )
 
     # -- recording answers -----------------------------------------------------------------------
@@ -149,8 +146,8 @@ class ClassificationStore:
         """Record the classifier's answers in one transaction (a batch); how many changed a row.
         A result for an unknown document, or one already classified, changes nothing: the first
         one is kept. `review_below`: a confidence under it flags the result for review."""
-        now = self._clock()
-        with self._engine.begin() as connection:
+        now = self.clock()
+        with self.engine.begin() as connection:
             return sum(_record(connection, result, review_below, now) for result in results)
 
     def record_held(
@@ -163,8 +160,8 @@ class ClassificationStore:
     ) -> None:
         """Record a waiting caller's answer and, in the same transaction, settle the outbox row
         it holds (with `summary` as its result): the job never sends the document again."""
-        now = self._clock()
-        with self._engine.begin() as connection:
+        now = self.clock()
+        with self.engine.begin() as connection:
             _record(connection, result, review_below, now)
             if holder is not None:
                 outbox.settle_held(
@@ -179,7 +176,7 @@ class ClassificationStore:
     # -- reading ---------------------------------------------------------------------------------
 
     def document(self, document_id: str) -> StoredDocument | None:
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             row = connection.execute(
                 _VIEW.where(classifications.c.document_id == document_id)
             ).first()
@@ -189,7 +186,7 @@ class ClassificationStore:
 
     def get(self, id_or_document_id: str) -> Classification | None:
         """By the bridge's id first, then by the caller's document id."""
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             for column in (classifications.c.id, classifications.c.document_id):
                 row = connection.execute(_VIEW.where(column == id_or_document_id)).first()
                 if row is not None:
@@ -215,7 +212,7 @@ class ClassificationStore:
             )
         query = query.order_by(classifications.c.created_at, classifications.c.id)
         query = query.limit(filters.get("limit", DEFAULT_LIMIT))
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             return [_view(row) for row in connection.execute(query)]
 
 

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, select
+from sqlalchemy import Connection, Row, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bridge.domain import EmployeeChange
-from bridge.domain.clock import Clock, utcnow
 from bridge.mapping import canonical_json
 from bridge.store import outbox
+from bridge.store.base import Store
 from bridge.store.tables import employees
 from bridge.store.tables import outbox as outbox_table
 
@@ -37,18 +37,14 @@ class QueuedChange:
     status: str
 
 
-class EmployeeStore:
-    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
-        self._engine = engine
-        self._clock = clock
-
+class EmployeeStore(Store):
     def add(self, changes: Sequence[EmployeeChange], *, correlation_id: str | None) -> bool:
         """Store each change as its employee's latest record and queue it for payroll, all in
         one transaction: every change is queued, or none is. False (and nothing stored) when
         one of their record ids is queued already, by a concurrent request."""
-        now = self._clock()
+        now = self.clock()
         try:
-            with self._engine.begin() as connection:
+            with self.engine.begin() as connection:
                 for change in changes:
                     record = canonical_json.dumps(change).decode()
                     _upsert(connection, change.employee_no, record, now)
@@ -73,7 +69,7 @@ class EmployeeStore:
         }
 
     def _queued(self, record_ids: Sequence[str], *columns: Any) -> Iterator[Row[Any]]:
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             for start in range(0, len(record_ids), _LOOKUP_CHUNK):
                 yield from connection.execute(
                     select(outbox_table.c.key, *columns).where(
@@ -84,7 +80,7 @@ class EmployeeStore:
 
     def employee(self, employee_no: str) -> EmployeeChange | None:
         """The employee's latest record, or None for an unknown employee number."""
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             record = connection.execute(
                 select(employees.c.record).where(employees.c.employee_no == employee_no)
             ).scalar()

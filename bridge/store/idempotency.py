@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, and_, delete, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bridge.domain.clock import Clock, as_utc, utcnow
+from bridge.domain.clock import as_utc
+from bridge.store.base import Store
 from bridge.store.tables import idempotency_keys
 
 RUNNING = "running"
@@ -80,21 +81,17 @@ class KeyRecord:
         return {name: getattr(self, name) for name in names}
 
 
-class IdempotencyStore:
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        keep: timedelta = timedelta(hours=24),
-        lease: timedelta = timedelta(minutes=2),
-        clock: Clock = utcnow,
-    ) -> None:
-        if keep < timedelta(hours=24):
+@dataclass(eq=False, kw_only=True)
+class IdempotencyStore(Store):
+    """Keys are kept `keep` (at least the 24 hours clients are told) and a running request
+    holds its key for `lease`."""
+
+    keep: timedelta = timedelta(hours=24)
+    lease: timedelta = timedelta(minutes=2)
+
+    def __post_init__(self) -> None:
+        if self.keep < timedelta(hours=24):
             raise ValueError("idempotency keys must be kept at least 24 hours")
-        self._engine = engine
-        self._keep = keep
-        self._lease = lease
-        self._clock = clock
 
     def claim(self, client_id: str, key: str, fingerprint: str) -> tuple[KeyRecord, bool]:
         """(the key's record, whether this caller now holds it and must run the request).
@@ -103,9 +100,9 @@ class IdempotencyStore:
         still running, or made with another fingerprint; the caller tells which from the record.
         """
         for _ in range(3):
-            now = self._clock()
+            now = self.clock()
             try:
-                with self._engine.begin() as connection:
+                with self.engine.begin() as connection:
                     # An expired row is as good as absent: drop it in the same transaction.
                     connection.execute(
                         delete(idempotency_keys).where(
@@ -116,18 +113,18 @@ class IdempotencyStore:
                             )
                         )
                     )
-                    claimed = KeyRecord.claimed(client_id, key, fingerprint, now, self._lease)
+                    claimed = KeyRecord.claimed(client_id, key, fingerprint, now, self.lease)
                     connection.execute(insert(idempotency_keys).values(**claimed.columns()))
                 return claimed, True
             except IntegrityError:
                 existing = self.find(client_id, key)
-                if existing is not None and existing.expires_at > self._clock():
+                if existing is not None and existing.expires_at > self.clock():
                     return existing, False
                 # Gone or expired in between (another claimant replaced it): try again.
         raise RuntimeError(f"idempotency key {key!r} kept changing hands; giving up")
 
     def find(self, client_id: str, key: str) -> KeyRecord | None:
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             row = connection.execute(
                 select(idempotency_keys).where(
                     and_(idempotency_keys.c.client_id == client_id, idempotency_keys.c.key == key)
@@ -137,8 +134,8 @@ class IdempotencyStore:
 
     def complete(self, record: KeyRecord, response: StoredResponse) -> bool:
         """Store the response of the attempt holding `record`; False if it lost the key."""
-        now = self._clock()
-        with self._engine.begin() as connection:
+        now = self.clock()
+        with self.engine.begin() as connection:
             stored = connection.execute(
                 update(idempotency_keys)
                 .where(self._held_by(record))
@@ -148,21 +145,21 @@ class IdempotencyStore:
                     content_type=response.content_type,
                     headers=orjson.dumps(dict(response.headers)).decode(),
                     body=response.body,
-                    expires_at=now + self._keep,
+                    expires_at=now + self.keep,
                 )
             ).rowcount
         return bool(stored)
 
     def release(self, record: KeyRecord) -> None:
         """Forget the key without a response, so that a retry with it runs again."""
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             connection.execute(delete(idempotency_keys).where(self._held_by(record)))
 
     def purge_expired(self) -> int:
         """Delete every expired row; the number deleted. For a housekeeping job."""
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             deleted: int = connection.execute(
-                delete(idempotency_keys).where(idempotency_keys.c.expires_at <= self._clock())
+                delete(idempotency_keys).where(idempotency_keys.c.expires_at <= self.clock())
             ).rowcount
         return deleted
 

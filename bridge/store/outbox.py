@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Engine,
     Select,
     Table,
     and_,
@@ -38,7 +37,8 @@ from sqlalchemy import (
     update,
 )
 
-from bridge.domain.clock import Clock, utcnow
+from bridge.domain.clock import utcnow
+from bridge.store.base import Store
 from bridge.store.tables import outbox
 
 PENDING, CLAIMED, DELIVERED, DEAD = "pending", "claimed", "delivered", "dead"
@@ -206,11 +206,7 @@ def release_held(
 # -- batches, for the sync workers ---------------------------------------------------------------
 
 
-class OutboxStore:
-    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
-        self._engine = engine
-        self._clock = clock
-
+class OutboxStore(Store):
     def claim(self, topic: str, limit: int, *, lease: timedelta, worker: str) -> list[OutboxRow]:
         """Up to `limit` rows due now (or abandoned by a dead worker), held for `lease`.
 
@@ -221,11 +217,11 @@ class OutboxStore:
         claim costs the same with 100 or 100,000 rows queued or delivered before it. (Ordered
         by id, with an OR of the two conditions, every claim read and sorted every row the
         topic ever had: 40 ms a claim at 100,000 rows on SQLite.)"""
-        now = self._clock()
+        now = self.clock()
         token = f"{worker}:{uuid.uuid4().hex[:12]}"
         abandoned = _abandoned(now)
         due = and_(outbox.c.status == PENDING, outbox.c.available_at <= now)
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             ids: list[int] = []
             for condition, order in (
                 (abandoned, (outbox.c.id,)),
@@ -269,16 +265,16 @@ class OutboxStore:
         statement = (
             update(outbox)
             .where(outbox.c.id == bindparam("row_id"))
-            .values(**_delivered(bindparam("row_result"), self._clock()))
+            .values(**_delivered(bindparam("row_result"), self.clock()))
         )
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             connection.execute(statement, rows)
         return len(rows)
 
     def settle_failed(self, row_id: int, error: str, *, retry_at: datetime | None) -> None:
         """Record a failed attempt: pending again from `retry_at`, or dead without one."""
-        now = self._clock()
-        with self._engine.begin() as connection:
+        now = self.clock()
+        with self.engine.begin() as connection:
             connection.execute(
                 update(outbox).where(outbox.c.id == row_id).values(**_failed(error, retry_at, now))
             )
@@ -288,22 +284,22 @@ class OutboxStore:
         ids = [row.id for row in rows]
         if not ids:
             return
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             connection.execute(
                 update(outbox)
                 .where(and_(outbox.c.id.in_(ids), outbox.c.status == CLAIMED))
-                .values(**_released(self._clock()))
+                .values(**_released(self.clock()))
             )
 
     def replay(self, *, topic: str | None = None, ids: Iterable[int] | None = None) -> int:
         """Put dead letters back in the queue, all of them or the named ones."""
-        now = self._clock()
+        now = self.clock()
         condition = outbox.c.status == DEAD
         if topic is not None:
             condition = and_(condition, outbox.c.topic == topic)
         if ids is not None:
             condition = and_(condition, outbox.c.id.in_(list(ids)))
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             replayed: int = connection.execute(
                 update(outbox)
                 .where(condition)
@@ -313,7 +309,7 @@ class OutboxStore:
 
     def depth(self) -> dict[str, dict[str, int]]:
         """{topic: {status: count}} for every topic with rows."""
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             rows = connection.execute(
                 select(outbox.c.topic, outbox.c.status, func.count()).group_by(
                     outbox.c.topic, outbox.c.status

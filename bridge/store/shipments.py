@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from bridge.domain.clock import Clock, as_utc, utcnow
+from bridge.domain.clock import as_utc
 from bridge.domain.errors import NotFound
 from bridge.domain.shipping import (
     BookingState,
@@ -36,6 +36,7 @@ from bridge.domain.shipping import (
 )
 from bridge.mapping import canonical_json
 from bridge.store import outbox
+from bridge.store.base import Store
 from bridge.store.tables import delivery_events, shipments
 
 TOPIC = "shipments"
@@ -140,19 +141,15 @@ class LockedShipment:
         )
 
 
-class ShipmentStore:
-    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
-        self._engine = engine
-        self._clock = clock
-
+class ShipmentStore(Store):
     def add(self, order: ShipmentOrder, *, partner_id: str, correlation_id: str | None) -> bool:
         """Store the shipment of `order` for `partner_id` with its outbox row, in one
         transaction; False when a shipment with its order_ref or shipment_ref was stored
         meanwhile (by a concurrent request)."""
-        now = self._clock()
+        now = self.clock()
         payload = canonical_json.dumps(order).decode()
         try:
-            with self._engine.begin() as connection:
+            with self.engine.begin() as connection:
                 connection.execute(
                     insert(shipments).values(
                         shipment_ref=order.shipment_ref,
@@ -173,7 +170,7 @@ class ShipmentStore:
     def orders_like(self, order: ShipmentOrder) -> list[tuple[str, ShipmentOrder]]:
         """(partner id, order) of the stored shipments with the order_ref or the shipment_ref
         of `order`."""
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             rows = connection.execute(
                 select(shipments.c.partner_id, shipments.c.order).where(
                     or_(
@@ -193,8 +190,8 @@ class ShipmentStore:
         condition: ColumnElement[bool] = shipments.c.shipment_ref == shipment_ref
         if partner_id is not None:
             condition = and_(condition, shipments.c.partner_id == partner_id)
-        now = self._clock()
-        with self._engine.begin() as connection:
+        now = self.clock()
+        with self.engine.begin() as connection:
             # The row written to itself: the transaction's first statement, a write, locks it.
             touched = connection.execute(
                 update(shipments).where(condition).values(updated_at=shipments.c.updated_at)
@@ -207,7 +204,7 @@ class ShipmentStore:
 
     def details(self, shipment_ref: str, *, partner_id: str) -> ShipmentDetails | None:
         """One of `partner_id`'s shipments as the partner contract describes it."""
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             row = connection.execute(
                 select(shipments).where(
                     shipments.c.shipment_ref == shipment_ref,
@@ -233,7 +230,7 @@ class ShipmentStore:
         """The shipment whose shipment_ref is `reference`, else whose order_ref is; only among
         `partner_id`'s when given."""
         view = _VIEW if partner_id is None else _VIEW.where(shipments.c.partner_id == partner_id)
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             for column in (shipments.c.shipment_ref, shipments.c.order_ref):
                 row = connection.execute(view.where(column == reference)).first()
                 if row is not None:
@@ -262,7 +259,7 @@ class ShipmentStore:
             )
         query = query.order_by(shipments.c.created_at, shipments.c.shipment_ref)
         query = query.limit(filters.get("limit", DEFAULT_LIMIT))
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             return _shipments(connection, connection.execute(query).all())
 
 

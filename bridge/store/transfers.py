@@ -12,10 +12,11 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bridge.domain.clock import Clock, as_utc, utcnow
+from bridge.domain.clock import as_utc
+from bridge.store.base import Store
 from bridge.store.tables import transfers
 
 RECEIVED = "RCVD"  # stored, core banking has not answered yet
@@ -51,11 +52,7 @@ class TransferRecord:
         return cls(**values | {"lease_until": lease_until, "created_at": created_at})
 
 
-class TransferStore:
-    def __init__(self, engine: Engine, clock: Clock = utcnow) -> None:
-        self._engine = engine
-        self._clock = clock
-
+class TransferStore(Store):
     def claim(
         self,
         *,
@@ -70,7 +67,7 @@ class TransferStore:
         """(the transfer, whether this caller now holds it). A new transfer is always held, and
         its first PostPayment is counted with it (attempts=1): the caller posts next, and a
         crash in between only makes the resumer look before posting."""
-        now = self._clock()
+        now = self.clock()
         record = TransferRecord(
             tx_id=tx_id,
             client_id=client_id,
@@ -88,7 +85,7 @@ class TransferStore:
             created_at=now,
         )
         try:
-            with self._engine.begin() as connection:
+            with self.engine.begin() as connection:
                 connection.execute(insert(transfers).values(**asdict(record), updated_at=now))
         except IntegrityError:
             existing = self.find(client_id, msg_id=msg_id)
@@ -100,8 +97,8 @@ class TransferStore:
         return record, True
 
     def _take_over(self, record: TransferRecord, lease: timedelta) -> tuple[TransferRecord, bool]:
-        now = self._clock()
-        with self._engine.begin() as connection:
+        now = self.clock()
+        with self.engine.begin() as connection:
             taken = connection.execute(
                 update(transfers)
                 .where(
@@ -125,17 +122,17 @@ class TransferStore:
             query = query.where(transfers.c.tx_id == tx_id)
         if msg_id is not None:
             query = query.where(transfers.c.msg_id == msg_id)
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             row = connection.execute(query).first()
         return None if row is None else TransferRecord.from_row(row)
 
     def count_attempt(self, tx_id: str) -> None:
         """Called, and committed, before each PostPayment is sent."""
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             connection.execute(
                 update(transfers)
                 .where(transfers.c.tx_id == tx_id)
-                .values(attempts=transfers.c.attempts + 1, updated_at=self._clock())
+                .values(attempts=transfers.c.attempts + 1, updated_at=self.clock())
             )
 
     def finish(
@@ -148,7 +145,7 @@ class TransferStore:
         booking_date: date | None,
         payment_id: str | None,
     ) -> None:
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             connection.execute(
                 update(transfers)
                 .where(transfers.c.tx_id == tx_id)
@@ -159,17 +156,17 @@ class TransferStore:
                     booking_date=booking_date,
                     payment_id=payment_id,
                     lease_until=None,
-                    updated_at=self._clock(),
+                    updated_at=self.clock(),
                 )
             )
 
     def release(self, tx_id: str) -> None:
         """Give the transfer up unfinished: the next request with its MsgId resumes it."""
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             connection.execute(
                 update(transfers)
                 .where(transfers.c.tx_id == tx_id)
-                .values(lease_until=None, updated_at=self._clock())
+                .values(lease_until=None, updated_at=self.clock())
             )
 
     # -- reconciliation (bridge.sync.reconcile) ----------------------------------------------------
@@ -195,11 +192,11 @@ class TransferStore:
         a batch run out before it is settled. On PostgreSQL `FOR UPDATE SKIP LOCKED` keeps two
         reconcilers off the same row; the conditional UPDATE (as in `_take_over`) decides
         against a request taking the transfer over at the same moment, on any database."""
-        now = self._clock()
+        now = self.clock()
         due = self._due(now, pending_before)
         passed = set(skip)
         while True:
-            with self._engine.begin() as connection:
+            with self.engine.begin() as connection:
                 query = select(transfers.c.tx_id).where(due)
                 if passed:
                     query = query.where(transfers.c.tx_id.not_in(passed))
@@ -222,7 +219,7 @@ class TransferStore:
 
     def unsettled(self, *, older_than: datetime) -> dict[str, int]:
         """How many transfers created before `older_than` are still RCVD or PDNG, by status."""
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             rows = connection.execute(
                 select(transfers.c.status, func.count())
                 .where(

@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import Engine
-
-from bridge.domain.clock import Clock, utcnow
 from bridge.store.outbox import CLAIMED as CLAIMED
 from bridge.store.outbox import DEAD as DEAD
 from bridge.store.outbox import DELIVERED as DELIVERED
@@ -42,20 +39,17 @@ class Backoff:
         return timedelta(seconds=raw * (0.5 + rng()))  # full spread 0.5x..1.5x
 
 
+@dataclass(eq=False, kw_only=True)
 class Outbox(OutboxStore):
     """The outbox store with the retry policy of the sync workers."""
 
-    def __init__(
-        self, engine: Engine, *, backoff: Backoff | None = None, clock: Clock = utcnow
-    ) -> None:
-        super().__init__(engine, clock=clock)
-        self.backoff = backoff or Backoff()
+    backoff: Backoff = field(default_factory=Backoff)
 
     def failed(self, row: OutboxRow, error: str, *, permanent: bool) -> str:
         """Record a failed attempt; returns the row's new state (pending again, or dead)."""
         attempts = row.attempts + 1
         dead = permanent or attempts >= self.backoff.max_attempts
         reason = error if permanent or not dead else f"retries exhausted ({attempts}): {error}"
-        retry_at = None if dead else self._clock() + self.backoff.delay(attempts)
+        retry_at = None if dead else self.clock() + self.backoff.delay(attempts)
         self.settle_failed(row.id, reason, retry_at=retry_at)
         return DEAD if dead else PENDING

@@ -13,7 +13,7 @@ skips nor repeats rows while new ones arrive.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,7 +31,7 @@ QUEUE_STATES = (PENDING, CLAIMED, DELIVERED, DEAD)
 LAST_RUNS = 5  # per job, unless asked otherwise
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Run:
     """One run of a job: who started it (`trigger`), where, and what became of its rows."""
 
@@ -40,12 +40,12 @@ class Run:
     trigger: str
     node: str
     started_at: datetime
-    ended_at: datetime | None
+    ended_at: datetime | None = None
     claimed: int
     delivered: int
     retried: int
     dead: int
-    error: str | None
+    error: str | None = None
 
     @property
     def seconds(self) -> float | None:
@@ -77,6 +77,16 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueDepth:
+    """How many of a job's deliveries are in each state."""
+
+    pending: int = 0
+    claimed: int = 0
+    delivered: int = 0
+    dead: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class JobStatus:
     """A job as a whole. `scheduled` is false when this bridge's scheduler is off (the job runs
     only by hand); `running` says whether this process runs it now; `circuit` is its upstream's
@@ -91,8 +101,8 @@ class JobStatus:
     batch_size: int
     circuit: CircuitState
     running: bool
-    queue: dict[str, int]
-    last_runs: list[Run] = field(default_factory=list)
+    queue: QueueDepth
+    last_runs: Sequence[Run] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +255,7 @@ class SyncStatus:
             batch_size=deliverer.batch_size,
             circuit=breaker_states(self._sync.breakers)[deliverer.upstream],
             running=name in self._sync.running,
-            queue=depth,
+            queue=QueueDepth(**depth),
             last_runs=self.runs(job=name, limit=last_runs) if last_runs else [],
         )
 

@@ -8,7 +8,10 @@ any `CoreBank` (`bridge.upstream.breakers`): while it is open, every call fails 
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Protocol, TypeVar
 
 import pybreaker
 import requests
@@ -27,7 +30,9 @@ from bridge.domain.errors import NotFound, UpstreamRejected
 from bridge.mapping import Mappings
 from bridge.settings import Settings
 from bridge.upstream.breakers import guarded
-from bridge.upstream.soap import SoapUpstream, build_upstream
+from bridge.upstream.soap import SoapUpstream
+
+T = TypeVar("T")
 
 OPERATIONS = {
     "PostPayment": ("corebank/post_payment", "corebank/post_payment_result"),
@@ -102,49 +107,40 @@ class SoapCoreBank:
         return result
 
 
+@dataclass(eq=False)
 class GuardedCoreBank:
     """`corebank` behind its circuit breaker. Unavailability counts against it (a timeout, an
     unknown outcome, and a PostPayment answered with code 91, "system unavailable"); a Client
     fault or an unknown account does not."""
 
-    def __init__(self, corebank: CoreBank, breaker: pybreaker.CircuitBreaker) -> None:
-        self.corebank = corebank
-        self.breaker = breaker
+    corebank: CoreBank
+    breaker: pybreaker.CircuitBreaker
 
     def post_payment(
         self, posting: PaymentPosting, correlation_id: str | None = None
     ) -> PostingResult:
-        return guarded(
-            self.breaker,
-            "corebank",
-            lambda: self.corebank.post_payment(posting, correlation_id),
-            unavailable=_unavailable,
-        )
+        posted = partial(self.corebank.post_payment, posting, correlation_id)
+        return self._guarded(posted, unavailable=_unavailable)
 
     def inquire_payment(
         self, external_ref: str, correlation_id: str | None = None
     ) -> PaymentInquiryResult:
-        return guarded(
-            self.breaker,
-            "corebank",
-            lambda: self.corebank.inquire_payment(external_ref, correlation_id),
-        )
+        return self._guarded(partial(self.corebank.inquire_payment, external_ref, correlation_id))
 
     def validate_account(
         self, validation: AccountValidation, correlation_id: str | None = None
     ) -> AccountValidationResult:
-        return guarded(
-            self.breaker,
-            "corebank",
-            lambda: self.corebank.validate_account(validation, correlation_id),
-        )
+        return self._guarded(partial(self.corebank.validate_account, validation, correlation_id))
 
     def statement(
         self, query: TransactionsQuery, correlation_id: str | None = None
     ) -> TransactionPage:
-        return guarded(
-            self.breaker, "corebank", lambda: self.corebank.statement(query, correlation_id)
-        )
+        return self._guarded(partial(self.corebank.statement, query, correlation_id))
+
+    def _guarded(
+        self, call: Callable[[], T], *, unavailable: Callable[[T], str | None] | None = None
+    ) -> T:
+        return guarded(self.breaker, "corebank", call, unavailable=unavailable)
 
 
 def _unavailable(result: PostingResult) -> str | None:
@@ -163,7 +159,7 @@ def build_corebank(
     process's simulator server and a session carrying its secret, `bridge.components.Upstreams`);
     `breaker`: core banking's circuit breaker, if calls should go through one."""
     soap = SoapCoreBank(
-        build_upstream(
+        SoapUpstream(
             "corebank",
             settings.contracts_dir / "upstream" / "corebank.wsdl",
             address or settings.upstream_url("corebank"),
@@ -171,6 +167,7 @@ def build_corebank(
             OPERATIONS,
             timeout=settings.upstream_timeout,
             session=session,
+            checked=True,
         )
     )
     return soap if breaker is None else GuardedCoreBank(soap, breaker)

@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 __all__ = [
     "SoapUpstream",
     "UpstreamTimeout",
-    "build_upstream",
     "hardened_settings",
     "pooled_session",
 ]
@@ -64,28 +63,6 @@ def hardened_settings() -> Settings:
         forbid_dtd=True,
         forbid_entities=True,
         forbid_external=True,
-    )
-
-
-def build_upstream(
-    name: str,
-    contract: Path,
-    address: str,
-    mappings: Mappings,
-    operations: dict[str, tuple[str, str]],
-    *,
-    timeout: float,
-    session: requests.Session | None = None,
-) -> SoapUpstream:
-    return SoapUpstream(
-        name,
-        contract,
-        address,
-        mappings,
-        operations,
-        timeout=timeout,
-        session=session,
-        schema=file_validator(contract),
     )
 
 
@@ -117,8 +94,10 @@ class SoapUpstream:
         *,
         timeout: float,
         session: requests.Session | None = None,
-        schema: ContractSchema | None = None,
+        checked: bool = False,
     ) -> None:
+        """`checked`: messages can be checked against the contract before they are sent
+        (`refusal`); the schema is compiled once, here."""
         self.name = name
         self.address = address
         self._timeout = timeout
@@ -144,7 +123,7 @@ class SoapUpstream:
         self._mappings = mappings
         # Messages are checked against it on request (`refusal`, before a sync batch is
         # built), not on every call.
-        self._schema = schema
+        self._schema: ContractSchema | None = file_validator(contract) if checked else None
 
     def refusal(self, operation: str, message: Any) -> str | None:
         """Why the upstream's contract would refuse this message, or None if it fits.

@@ -63,7 +63,7 @@ def zeep_reading(client: zeep.Client, operation: str, envelope: bytes) -> Any:
     return serialize_object(binding_operation.output.deserialize(etree.fromstring(envelope)))
 
 
-class _Received(MessagePlugin):  # type: ignore[misc]
+class _Received(MessagePlugin):
     """Keeps the last reply suds received, as it arrived."""
 
     def __init__(self) -> None:

@@ -7,20 +7,23 @@ upstream; for each:
    valid OpenAPI, and so is the whole document;
 2. JSON drawn from the XSD (tests/strategies/xsd.py) for every message of every operation is
    written as XML valid against the XSD and reads back as the same JSON, through the codecs the
-   bridge serves with (compiled from the mapping specs the import wrote);
+   bridge serves with (compiled from the mapping specs the import wrote), and fits the JSON
+   Schema the OpenAPI document gives the message;
 3. schemathesis, every check, against its REST operations finds no failure;
 4. zeep and suds call its SOAP pass-through and get the simulator's answer: the reply's Body
    child is the simulator's sample for the seed it answered with, and each client reads the
    live reply as it reads that sample.
 
-What cannot pass for a reason outside the bridge (a client library's reading of the WSDL, a
-contract no server can route) is listed in `KNOWN`, with the reason; any other failure fails.
+What cannot pass today is listed in `KNOWN`, each with its reason and who decides it (a client
+library's reading of the WSDL, a contract no server can route, a JSON form its JSON Schema
+cannot state exactly); any other failure fails its case.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import pytest
@@ -28,6 +31,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 from lxml import etree
 from openapi_spec_validator import validate
 from schemathesis import engine
@@ -37,6 +41,7 @@ from schemathesis.engine import Status, events
 from bridge.contracts.catalog import message_root
 from bridge.contracts.messages import decode_from_wire
 from bridge.contracts.model import Operation
+from bridge.mapping.generic import MessageCodec
 from bridge.mapping.samples import sample
 from bridge.services.imported import Service
 from bridge.sims.control import SimControl
@@ -62,7 +67,8 @@ EXAMPLES = 3  # schemathesis examples per operation and phase
 # generated trouble (5xx) are the contract's answers, not the door's mistakes.
 ACCEPTED = ["2xx", "401", "403", "404", "422", "429", "5xx"]
 # (check, contract id, operation) -> why that check cannot pass on that operation, and who
-# decides it. A check is "zeep", "suds" or "schemathesis". Delete an entry once its cause is gone.
+# decides it. A check is "zeep", "suds" or "schemathesis <its check>". Delete an entry once its
+# cause is gone.
 _AMBIGUOUS = (
     "the contract binds two operations to the same input element and the same SOAPAction, so "
     "no server can tell them apart on the wire (WS-I Basic Profile R2710): the simulator and the "
@@ -74,10 +80,37 @@ _SUDS_HEADERS = (
     "the message goes in the Body), so it writes the parts bound to `<soap:header>` into the "
     "Body as well; zeep and the bridge leave them out"
 )
+_DECIMAL_NUMBERS = (
+    "an xs:decimal given as a JSON number (`0`, `0.5`, read exactly) is accepted, as the issue "
+    "says (string or number without float loss), but the JSON Schema documents the string form "
+    "only. Documenting the number too cannot carry totalDigits or a pattern: H7's and the "
+    "lead's call (schema `anyOf` string | number, or the codec refusing numbers)"
+)
 KNOWN: dict[tuple[str, str, str], str] = {
     ("zeep", "corpus/zeep/soap.wsdl", "GetLastTradePriceNoOutput"): _AMBIGUOUS,
     ("suds", "corpus/zeep/soap.wsdl", "GetLastTradePriceNoOutput"): _AMBIGUOUS,
-    ("schemathesis", "corpus/zeep/soap.wsdl", "GetLastTradePriceNoOutput"): _AMBIGUOUS,
+    ("schemathesis not_a_server_error", "corpus/zeep/soap.wsdl", "GetLastTradePriceNoOutput"): (
+        _AMBIGUOUS
+    ),
+    ("schemathesis positive_data_acceptance", "byo/arrays/orders.wsdl", "SubmitOrder"): (
+        "a repeated sequence (tagKey, tagValue)* is two JSON arrays, and JSON Schema cannot say "
+        "that they have the same length: the codec refuses unequal ones with a 400 naming the "
+        "field. An array of objects for a repeated group would be exact: H7's and the lead's call"
+    ),
+    **{
+        ("schemathesis negative_data_rejection", contract, operation): _DECIMAL_NUMBERS
+        for contract, operation in (
+            ("byo/decimals/interest.wsdl", "CalculateInterest"),
+            ("byo/faults/transfers.wsdl", "TransferMoney"),
+            ("byo/rpc_builtin_parts/greeter.wsdl", "round"),
+            ("byo/simple_content/quotes.wsdl", "Quote"),
+            ("services_byo/vat", "registerCompany"),
+            ("services_byo/vat12", "registerCompany"),
+            ("own/partner.wsdl", "UpdateDeliveryStatus"),
+            ("own/upstream/payroll.wsdl", "SubmitPayrollBatch"),
+            ("own/upstream/payroll.wsdl", "UpsertEmployee"),
+        )
+    },
     ("zeep", "byo/rpc_builtin_parts/greeter.wsdl", "round"): (
         "an RPC `<soap:body>` without `namespace` (which WS-I Basic Profile R2717 requires): "
         "zeep writes the wrapper `round` unqualified, the bridge (like suds) qualifies it with "
@@ -142,7 +175,9 @@ def test_the_contracts_part_of_the_openapi_document_is_valid(
 ) -> None:
     service = served(proof, contract)
     prefix = f"/api/v1/services/{service.name}/"
-    paths = {path: item for path, item in proof.document["paths"].items() if path.startswith(prefix)}
+    paths = {
+        path: item for path, item in proof.document["paths"].items() if path.startswith(prefix)
+    }
 
     assert set(paths) == {prefix + operation for operation in service.imported.contract.operations}
     validate(_with_components(proof.document, paths))
@@ -193,6 +228,13 @@ def test_json_drawn_from_the_xsd_round_trips_through_xml_valid_against_the_xsd(
 
         assert contract_.schema.validator.violation(written) is None, (operation, kind)
         assert codec.read(written) == value, (operation, kind)
+        assert list(_json_schema(codec).iter_errors(value)) == [], (operation, kind)
+
+
+@cache
+def _json_schema(codec: MessageCodec) -> Draft202012Validator:
+    """The JSON Schema the OpenAPI document gives the message, as a validator."""
+    return Draft202012Validator(codec.json_schema())
 
 
 # -- 3. schemathesis -----------------------------------------------------------------------------
@@ -227,7 +269,7 @@ def test_schemathesis_finds_no_failure_in_the_contracts_rest_operations(
                     f"{event.label}: {check.name}: {_describe(check, event.recorder, case_id)}"
                     for check in checks
                     if check.status != Status.SUCCESS
-                    and not _known(contract, event.label)
+                    and not _known(contract, event.label, check.name)
                 ]
         elif isinstance(event, events.NonFatalError | events.FatalError):
             failures.append(f"error: {getattr(event, 'label', '')} {_error(event)}")
@@ -239,9 +281,9 @@ def test_schemathesis_finds_no_failure_in_the_contracts_rest_operations(
     }
 
 
-def _known(contract: ProofContract, label: str | None) -> bool:
+def _known(contract: ProofContract, label: str | None, check: str) -> bool:
     operation = (label or "").rsplit("/", 1)[-1]
-    return ("schemathesis", contract.id, operation) in KNOWN
+    return (f"schemathesis {check}", contract.id, operation) in KNOWN
 
 
 def _describe(check: Any, recorder: Any, case_id: str) -> str:
@@ -275,6 +317,7 @@ def test_zeep_calls_the_pass_through_and_gets_the_simulators_answer(
     )
     for name, operation in _callable(service, "zeep", contract):
         request = sample(message_root(service.imported.contract, operation, "input")[0], 1)
+        _simulator(proof, service).reset()
 
         answer = zeep_call(client, name, request)
 
@@ -299,6 +342,7 @@ def test_suds_calls_the_pass_through_and_gets_the_simulators_answer(
     )
     for name, operation in _callable(service, "suds", contract):
         request = sample(message_root(service.imported.contract, operation, "input")[0], 1)
+        _simulator(proof, service).reset()
 
         answer = suds_call(client, name, request, rpc=operation.style == "rpc")
 
@@ -312,7 +356,9 @@ def test_suds_calls_the_pass_through_and_gets_the_simulators_answer(
         assert answer == suds_reading(client, name, _envelope(service, expected)), name
 
 
-def _callable(service: Service, client: str, contract: ProofContract) -> list[tuple[str, Operation]]:
+def _callable(
+    service: Service, client: str, contract: ProofContract
+) -> list[tuple[str, Operation]]:
     """The operations `client` is expected to call (all but those `KNOWN` says it cannot)."""
     return [
         (name, operation)
@@ -329,13 +375,13 @@ def _simulator(proof: Proof, service: Service) -> SimControl:
 
 
 def _simulators_answer(proof: Proof, service: Service, operation: Operation) -> Any:
-    """The sample the simulator answered the operation's last call with (None for a one-way
-    operation): its output element for the seed that call recorded."""
-    calls = _simulator(proof, service).calls(operation.name)
-    assert calls, f"{operation.name}: nothing reached the simulator"
+    """The sample the simulator answered the call with (None for a one-way operation): its
+    output element for the seed the call recorded. The one call since the simulator was reset."""
+    calls = _simulator(proof, service).calls()
+    assert [call["operation"] for call in calls] == [operation.name], calls
     if operation.output is None:
         return None
-    summary = calls[-1]["summary"]
+    summary = calls[0]["summary"]
     assert summary["outcome"] == "answered", summary
     root, _ = message_root(service.imported.contract, operation, "output")
     return sample(root, int(summary["seed"]))

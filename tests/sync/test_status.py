@@ -4,6 +4,7 @@ status` and /metrics all render, read from one SQLite outbox and a sync engine w
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict, fields
 from datetime import UTC, datetime
 
 import pytest
@@ -15,7 +16,7 @@ from bridge.store.tables import outbox as outbox_table
 from bridge.sync import outbox
 from bridge.sync.engine import Outcome, SyncEngine
 from bridge.sync.outbox import Outbox, OutboxRow
-from bridge.sync.status import QUEUE_STATES, SyncStatus
+from bridge.sync.status import QUEUE_STATES, QueueDepth, SyncStatus
 from tests.common.hr import FakePayroll
 
 SCHEDULE = "*/15 * * * *"
@@ -74,9 +75,9 @@ def test_a_job_counts_every_queue_state_zeros_included(engine: Engine, read: Syn
 
     [job] = read.jobs()
 
-    assert job.queue == {"pending": 2, "claimed": 0, "delivered": 0, "dead": 1}
-    assert list(job.queue) == list(QUEUE_STATES)
-    assert read.depth_by_job() == {"payroll": job.queue}
+    assert job.queue == QueueDepth(pending=2, claimed=0, delivered=0, dead=1)
+    assert [state.name for state in fields(QueueDepth)] == list(QUEUE_STATES)
+    assert read.depth_by_job() == {"payroll": asdict(job.queue)}
 
 
 def test_a_job_shows_its_schedule_circuit_and_newest_runs(

@@ -13,6 +13,7 @@ ones become dead letters, with the classifier's reason.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
 
 from bridge.domain.classification import (
     ClassificationBatch,
@@ -20,8 +21,7 @@ from bridge.domain.classification import (
     ClassificationRequest,
     ClassificationResult,
 )
-from bridge.domain.errors import InvalidInput, MappingError, UpstreamRejected, UpstreamUnavailable
-from bridge.mapping import canonical_json
+from bridge.domain.errors import InvalidInput, UpstreamRejected, UpstreamUnavailable
 from bridge.services.classification import (
     CLASSIFY_BATCH,
     CLASSIFY_TEXT,
@@ -30,39 +30,35 @@ from bridge.services.classification import (
 )
 from bridge.services.classification import OPERATIONS as OPERATIONS
 from bridge.store.classifications import TOPIC
+from bridge.sync.deliveries import read_rows
 from bridge.sync.engine import Dead, Delivered, Outcome, Retry
 from bridge.sync.outbox import OutboxRow
 
 
+@dataclass(eq=False)
 class ClassificationDeliverer:
     topic = TOPIC
     upstream = "classifier"
 
-    def __init__(self, service: ClassificationService, *, batch_size: int = 50) -> None:
-        self._service = service
-        self._classifier = service.classifier
-        self.batch_size = batch_size
+    service: ClassificationService
+    _: KW_ONLY
+    batch_size: int = 50
 
     def deliver(self, rows: Sequence[OutboxRow]) -> dict[int, Outcome]:
-        outcomes: dict[int, Outcome] = {}
+        outcomes, read, rows_by_document = read_rows(
+            rows, ClassificationRequest, lambda document: document.document_id
+        )
         documents: list[ClassificationRequest] = []
-        rows_by_document: dict[str, int] = {}
-        for row in rows:
-            try:
-                document = canonical_json.loads(ClassificationRequest, row.payload)
-            except MappingError as exc:
-                outcomes[row.id] = Dead(f"mapping: {exc.detail}")
-                continue
-            reason = self._classifier.refusal(CLASSIFY_TEXT, document)
-            if reason is not None:
-                outcomes[row.id] = Dead(reason)
-                continue
-            documents.append(document)
-            rows_by_document[document.document_id] = row.id
+        for document in read:
+            reason = self.service.classifier.refusal(CLASSIFY_TEXT, document)
+            if reason is None:
+                documents.append(document)
+            else:
+                outcomes[rows_by_document.pop(document.document_id)] = Dead(reason)
         if not documents:
             return outcomes
         try:
-            reply: ClassificationBatchResult = self._classifier.call(
+            reply: ClassificationBatchResult = self.service.classifier.call(
                 CLASSIFY_BATCH,
                 ClassificationBatch(documents=documents),
                 correlation_id=rows[0].correlation_id,
@@ -74,7 +70,7 @@ class ClassificationDeliverer:
                 outcomes.update(self._one_by_one(documents, rows, rows_by_document))
             return outcomes
         answered = [r for r in reply.results if r.document_id in rows_by_document]
-        self._service.record_results(answered)
+        self.service.record_results(answered)
         for result in answered:
             outcomes[rows_by_document[result.document_id]] = Delivered(result_summary(result))
         for document in documents:
@@ -97,7 +93,7 @@ class ClassificationDeliverer:
         for index, document in enumerate(documents):
             row_id = rows_by_document[document.document_id]
             try:
-                result: ClassificationResult = self._classifier.call(
+                result: ClassificationResult = self.service.classifier.call(
                     CLASSIFY_TEXT, document, correlation_id=correlation[row_id]
                 )
             except UpstreamUnavailable as exc:
@@ -110,6 +106,6 @@ class ClassificationDeliverer:
             if result.document_id != document.document_id:
                 outcomes[row_id] = Retry("the classifier answered for another document")
                 continue
-            self._service.record_result(result)
+            self.service.record_result(result)
             outcomes[row_id] = Delivered(result_summary(result))
         return outcomes

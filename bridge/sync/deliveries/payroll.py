@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
 
 from bridge.domain import EmployeeChange, PayrollBatch, PayrollBatchResult, RecordStatus
 from bridge.domain.clock import utcnow
-from bridge.domain.errors import MappingError
 from bridge.domain.upstream import Payroll
-from bridge.mapping import canonical_json
 from bridge.store.employees import TOPIC
+from bridge.sync.deliveries import read_rows
 from bridge.sync.engine import Dead, Delivered, Outcome, Retry
 from bridge.sync.outbox import OutboxRow
 
@@ -32,31 +32,24 @@ def batch_id(records: Sequence[EmployeeChange]) -> str:
     return f"B-{digest[:40]}"
 
 
+@dataclass(eq=False)
 class PayrollDeliverer:
     topic = TOPIC
     upstream = "payroll"
 
-    def __init__(self, payroll: Payroll, *, batch_size: int = 200) -> None:
-        self._payroll = payroll
-        self.batch_size = batch_size
+    payroll: Payroll
+    _: KW_ONLY
+    batch_size: int = 200
 
     def deliver(self, rows: Sequence[OutboxRow]) -> dict[int, Outcome]:
-        outcomes: dict[int, Outcome] = {}
-        records: list[EmployeeChange] = []
-        rows_by_record: dict[str, int] = {}
-        for row in rows:
-            try:
-                change = canonical_json.loads(EmployeeChange, row.payload)
-            except MappingError as exc:
-                outcomes[row.id] = Dead(f"mapping: {exc.detail}")
-                continue
-            records.append(change)
-            rows_by_record[change.record_id] = row.id
+        outcomes, records, rows_by_record = read_rows(
+            rows, EmployeeChange, lambda change: change.record_id
+        )
         sendable = self._fitting(records, outcomes, rows_by_record)
         if not sendable:
             return outcomes
         batch = PayrollBatch(batch_id=batch_id(sendable), submitted_at=utcnow(), records=sendable)
-        result: PayrollBatchResult = self._payroll.call(
+        result: PayrollBatchResult = self.payroll.call(
             "SubmitPayrollBatch", batch, correlation_id=rows[0].correlation_id
         )
         for answer in result.results:
@@ -86,14 +79,14 @@ class PayrollDeliverer:
         if not records:
             return []
         whole = PayrollBatch(batch_id=batch_id(records), submitted_at=utcnow(), records=records)
-        if self._payroll.refusal("SubmitPayrollBatch", whole) is None:
+        if self.payroll.refusal("SubmitPayrollBatch", whole) is None:
             return records
         fitting = []
         for record in records:
             alone = PayrollBatch(
                 batch_id="check", submitted_at=whole.submitted_at, records=[record]
             )
-            reason = self._payroll.refusal("SubmitPayrollBatch", alone)
+            reason = self.payroll.refusal("SubmitPayrollBatch", alone)
             if reason is None:
                 fitting.append(record)
             else:

@@ -22,13 +22,14 @@ failed row and the rows not yet sent as retries.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
 
-from bridge.domain.errors import MappingError, NotFound, UpstreamRejected, UpstreamUnavailable
+from bridge.domain.errors import NotFound, UpstreamRejected, UpstreamUnavailable
 from bridge.domain.shipping import ShipmentBooking, ShipmentOrder
 from bridge.domain.upstream import Logistics
-from bridge.mapping import canonical_json
 from bridge.services.shipping import ShippingService
 from bridge.store.shipments import TOPIC
+from bridge.sync.deliveries import payload_of
 from bridge.sync.engine import Dead, Delivered, Outcome, Retry
 from bridge.sync.outbox import OutboxRow
 
@@ -36,16 +37,15 @@ CREATE_SHIPMENT = "CreateShipment"
 OPERATIONS = {CREATE_SHIPMENT: ("logistics/shipment_order", "logistics/shipment_booking")}
 
 
+@dataclass(eq=False)
 class ShipmentsDeliverer:
     topic = TOPIC
     upstream = "logistics"
 
-    def __init__(
-        self, logistics: Logistics, shipping: ShippingService, *, batch_size: int = 50
-    ) -> None:
-        self._logistics = logistics
-        self._shipping = shipping
-        self.batch_size = batch_size
+    logistics: Logistics
+    shipping: ShippingService
+    _: KW_ONLY
+    batch_size: int = 50
 
     def deliver(self, rows: Sequence[OutboxRow]) -> dict[int, Outcome]:
         outcomes: dict[int, Outcome] = {}
@@ -63,15 +63,14 @@ class ShipmentsDeliverer:
 
     def _book(self, row: OutboxRow) -> Outcome:
         """One row's outcome; `UpstreamUnavailable` when the partner gave no answer to go by."""
-        try:
-            order = canonical_json.loads(ShipmentOrder, row.payload)
-        except MappingError as exc:
-            return Dead(f"mapping: {exc.detail}")
-        reason = self._logistics.refusal(CREATE_SHIPMENT, order)
+        order = payload_of(row, ShipmentOrder)
+        if isinstance(order, Dead):
+            return order
+        reason = self.logistics.refusal(CREATE_SHIPMENT, order)
         if reason is not None:
             return Dead(reason)
         try:
-            booking: ShipmentBooking = self._logistics.call(
+            booking: ShipmentBooking = self.logistics.call(
                 CREATE_SHIPMENT, order, correlation_id=row.correlation_id
             )
         except UpstreamRejected as exc:
@@ -81,7 +80,7 @@ class ShipmentsDeliverer:
                 f"logistics answered for OrderRef {booking.order_ref!r}, not {order.order_ref!r}"
             )
         try:
-            self._shipping.record_booking(order.shipment_ref, booking)
+            self.shipping.record_booking(order.shipment_ref, booking)
         except NotFound as exc:  # the row outlived its shipment: nothing to record it on
             return Dead(f"booked as {booking.tracking_no}, but {exc.detail}")
         return Delivered(
