@@ -10,8 +10,7 @@ itself, one documented rule per construct (the README's "Bring your own WSDL" sh
     xs:choice                  exactly one branch's keys present (JSON Schema `oneOf`)
     nillable                   null (xsi:nil="true")
     xs:decimal                 a string in xs:decimal's lexical form: exact, ASCII digits, no
-                               exponent (a `decimal.Decimal` or an integer is accepted too,
-                               never a float: its digits may already be lost)
+                               exponent; never a JSON number (as at every door of the bridge)
     integers                   JSON integers of any size
     xs:boolean                 true / false
     xs:float, xs:double        numbers

@@ -64,11 +64,14 @@ def test_the_xml_carries_each_construct_as_the_contract_declares_it() -> None:
     assert tail == ["step", "month", "step"]
 
 
-def test_decimals_read_back_as_written_and_a_decimal_object_is_accepted() -> None:
+def test_decimals_read_back_as_written_and_a_json_number_is_refused() -> None:
     codec = _codec(f"{C}Order")
     data = _order()
-    data["discount"] = Decimal("0.10")
+    data["discount"] = "0.10"
     assert codec.read(codec.write(data))["discount"] == "0.10"
+    for number in (Decimal("0.10"), 1):
+        with pytest.raises(MappingError, match="discount: .*not a JSON number"):
+            codec.write({**data, "discount": number})
 
 
 def test_unqualified_children_repeated_choice_and_nested_choice() -> None:

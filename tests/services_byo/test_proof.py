@@ -80,12 +80,6 @@ _SUDS_HEADERS = (
     "the message goes in the Body), so it writes the parts bound to `<soap:header>` into the "
     "Body as well; zeep and the bridge leave them out"
 )
-_DECIMAL_NUMBERS = (
-    "an xs:decimal given as a JSON number (`0`, `0.5`, read exactly) is accepted, as the issue "
-    "says (string or number without float loss), but the JSON Schema documents the string form "
-    "only. Documenting the number too cannot carry totalDigits or a pattern: H7's and the "
-    "lead's call (schema `anyOf` string | number, or the codec refusing numbers)"
-)
 KNOWN: dict[tuple[str, str, str], str] = {
     ("zeep", "corpus/zeep/soap.wsdl", "GetLastTradePriceNoOutput"): _AMBIGUOUS,
     ("suds", "corpus/zeep/soap.wsdl", "GetLastTradePriceNoOutput"): _AMBIGUOUS,
@@ -97,20 +91,6 @@ KNOWN: dict[tuple[str, str, str], str] = {
         "that they have the same length: the codec refuses unequal ones with a 400 naming the "
         "field. An array of objects for a repeated group would be exact: H7's and the lead's call"
     ),
-    **{
-        ("schemathesis negative_data_rejection", contract, operation): _DECIMAL_NUMBERS
-        for contract, operation in (
-            ("byo/decimals/interest.wsdl", "CalculateInterest"),
-            ("byo/faults/transfers.wsdl", "TransferMoney"),
-            ("byo/rpc_builtin_parts/greeter.wsdl", "round"),
-            ("byo/simple_content/quotes.wsdl", "Quote"),
-            ("services_byo/vat", "registerCompany"),
-            ("services_byo/vat12", "registerCompany"),
-            ("own/partner.wsdl", "UpdateDeliveryStatus"),
-            ("own/upstream/payroll.wsdl", "SubmitPayrollBatch"),
-            ("own/upstream/payroll.wsdl", "UpsertEmployee"),
-        )
-    },
     ("zeep", "byo/rpc_builtin_parts/greeter.wsdl", "round"): (
         "an RPC `<soap:body>` without `namespace` (which WS-I Basic Profile R2717 requires): "
         "zeep writes the wrapper `round` unqualified, the bridge (like suds) qualifies it with "
