@@ -41,7 +41,7 @@ from werkzeug.wrappers import Request
 from werkzeug.wsgi import get_input_stream
 
 from bridge.contracts.catalog import ImportedService
-from bridge.contracts.messages import body_element
+from bridge.contracts.messages import body_element, decode_from_wire, encode_for_wire
 from bridge.contracts.model import Contract, Operation
 from bridge.contracts.published import asked_document, served_documents
 from bridge.domain.clock import Clock, utcnow
@@ -188,6 +188,8 @@ class ServiceSimulator:
         if output is None:
             return _reply(start_response, "202 Accepted", content_type(self.version), b"")
         reply = sample(output, int(answer["seed"]))
+        if operation.output is not None:
+            reply = encode_for_wire(operation, operation.output, reply)
         payload = self.version.envelope_of(etree.tostring(reply, encoding="UTF-8"))
         return _reply(start_response, "200 OK", content_type(self.version), payload)
 
@@ -233,6 +235,8 @@ class ServiceSimulator:
             candidates = [op for op in candidates if op.soap_action in (action, "")]
         if not candidates:
             raise InvalidInput(f"no operation of {self.service.name} takes {body.tag}")
+        if candidates[0].input.use == "encoded":
+            body = decode_from_wire(body)  # xsi:type and encodingStyle: not the schema's
         violation = self.contract.schema.validator.violation(body)
         if violation is not None:
             raise InvalidInput(f"{violation.field or 'the message'}: {violation.reason}")

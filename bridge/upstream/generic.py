@@ -22,6 +22,7 @@ import pybreaker
 from lxml import etree
 
 from bridge.contracts.catalog import ImportedService
+from bridge.contracts.messages import decode_from_wire, encode_for_wire
 from bridge.contracts.model import Contract, Operation
 from bridge.domain.errors import BridgeError, OutcomeUnknown, UpstreamFault, UpstreamUnavailable
 from bridge.observability import metrics
@@ -94,6 +95,9 @@ class ServiceUpstream:
         correlation_id = correlation_id or current_correlation_id()
         if correlation_id:
             headers["X-Request-ID"] = correlation_id
+        # RPC/encoded: the parts go out with xsi:type and the wrapper with encodingStyle
+        # (a literal body comes back as it is).
+        body = encode_for_wire(op, op.input, body)
         envelope = version.envelope_of(
             etree.tostring(body, encoding="UTF-8"),
             b"".join(etree.tostring(entry, encoding="UTF-8") for entry in entries),
@@ -112,6 +116,11 @@ class ServiceUpstream:
             declared=lambda fault, entry: self._declared(op, version, fault, entry),
         )
         expected = None if op.output is None else op.output.element
+        if op.output is not None and op.output.use == "encoded" and reply.tag == expected:
+            try:
+                reply = decode_from_wire(reply)
+            except BridgeError as exc:
+                raise OutcomeUnknown(self.name, f"{op.name}: {exc.detail}") from None
         if reply.tag != expected:
             raise OutcomeUnknown(
                 self.name,

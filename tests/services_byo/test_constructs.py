@@ -23,7 +23,7 @@ from tests.common.live import LiveBridge, serve_bridge
 from tests.credentials import Credentials, grant
 
 BYO = Path(__file__).resolve().parents[1] / "data" / "contracts" / "byo"
-# What the bridge serves (multipart document messages, rpc/encoded, WSDL 2.0 and the hostile
+# What the bridge serves (multipart document messages, rpc/encoded arrays, WSDL 2.0 and the hostile
 # and invalid contracts are refused at import, by tests/contracts).
 CONSTRUCTS = (
     "arrays",
@@ -39,6 +39,8 @@ CONSTRUCTS = (
     "imports",
     "nillable",
     "patterns",
+    "rpc_builtin_parts",
+    "rpc_encoded",
     "rpc_literal",
     "several_ports",
     "simple_content",
@@ -101,7 +103,7 @@ def test_every_operation_answers_a_sample_of_its_input_over_rest(
             assert answer.status_code in (200, 204), (operation, seed, answer.text)
 
 
-@pytest.mark.parametrize("construct", ["imports", "rpc_literal", "soap12"])
+@pytest.mark.parametrize("construct", ["imports", "rpc_encoded", "rpc_literal", "soap12"])
 def test_zeep_reads_the_served_wsdl_and_calls_the_pass_through(
     constructs: LiveBridge, everyone: Credentials, construct: str
 ) -> None:
