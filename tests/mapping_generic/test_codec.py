@@ -70,7 +70,7 @@ def test_decimals_read_back_as_written_and_a_json_number_is_refused() -> None:
     data["discount"] = "0.10"
     assert codec.read(codec.write(data))["discount"] == "0.10"
     for number in (Decimal("0.10"), 1):
-        with pytest.raises(MappingError, match="discount: .*not a JSON number"):
+        with pytest.raises(MappingError, match=r"discount: .*not a JSON number"):
             codec.write({**data, "discount": number})
 
 
