@@ -14,12 +14,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bridge.observability.logging import correlated
+from bridge.wsgi import WSGIApp
 
 ENVIRON_KEY = "bridge.correlation_id"
 HEADER = "X-Request-ID"
 _ACCEPTABLE = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def correlation_id(environ: dict[str, Any]) -> str:

@@ -61,11 +61,11 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bridge.domain.errors import UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
+from bridge.wsgi import WSGIApp
 
 log = logging.getLogger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # Doors that authenticate callers, and the reasons a credential is refused: declared with zero
 # samples, so an alert on a rise sees a zero first.

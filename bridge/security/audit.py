@@ -41,8 +41,7 @@ from bridge.observability.correlation import ENVIRON_KEY as CORRELATION_KEY
 from bridge.observability.logging import current_correlation_id
 from bridge.security.access import CLIENT_ID_KEY, PRINCIPAL_KEY, Principal
 from bridge.store.audit import AuditLog, AuditRecord
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+from bridge.wsgi import WSGIApp
 
 AUDITED_DOORS = frozenset({"rest", "soap", "sims"})
 # The dashboard (bridge.ui) writes its own entries, with interface "ui", saying what was done.

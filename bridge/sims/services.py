@@ -62,6 +62,7 @@ from bridge.upstream.envelopes import (
     requested_action,
 )
 from bridge.upstream.transport import VERSIONS, SoapVersion
+from bridge.wsgi import reply as _reply
 
 MOUNT = "/sims/services"
 DECLARED_FAULT = "declared_fault"
@@ -146,7 +147,7 @@ class ServiceSimulator:
             "405 Method Not Allowed",
             TEXT,
             b"POST a SOAP request, or GET ?wsdl\n",
-            [("Allow", "GET, POST")],
+            extra=[("Allow", "GET, POST")],
         )
 
     def _call(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -305,18 +306,6 @@ def read_request(environ: WSGIEnvironment) -> bytes:
     if len(body) > MAX_BODY:
         raise InvalidInput(f"the request is longer than {MAX_BODY} bytes")
     return body
-
-
-def _reply(
-    start_response: StartResponse,
-    status: str,
-    media_type: str,
-    body: bytes,
-    extra: list[tuple[str, str]] | None = None,
-) -> Iterable[bytes]:
-    headers = [("Content-Type", media_type), ("Content-Length", str(len(body))), *(extra or [])]
-    start_response(status, headers)
-    return [body]
 
 
 def create_service_simulators(

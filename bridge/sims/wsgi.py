@@ -41,6 +41,7 @@ from bridge.sims.control import SimControl, control_response
 from bridge.sims.faults import InjectedFault
 from bridge.sims.records import CALL_ID
 from bridge.sims.soap import fault_envelope
+from bridge.wsgi import reply as _reply
 
 MAX_BODY = 10 * 1024 * 1024
 XML = "text/xml; charset=utf-8"
@@ -86,7 +87,7 @@ class SimulatorApp:
                 "405 Method Not Allowed",
                 TEXT,
                 b"POST a SOAP 1.1 request, or GET ?wsdl\n",
-                [("Allow", "GET, POST")],
+                extra=[("Allow", "GET, POST")],
             )
         segment, _, rest = path[1:].partition("/")
         page = self.sim.pages.get(segment)
@@ -244,15 +245,3 @@ def _fault_summary(status: str, payload: bytes) -> dict[str, Any]:
         summary["faultcode"] = fault.findtext("faultcode")
         summary["faultstring"] = (fault.findtext("faultstring") or "")[:500]
     return summary
-
-
-def _reply(
-    start_response: StartResponse,
-    status: str,
-    content_type: str,
-    body: bytes,
-    extra: list[tuple[str, str]] | None = None,
-) -> Iterable[bytes]:
-    headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), *(extra or [])]
-    start_response(status, headers)
-    return [body]

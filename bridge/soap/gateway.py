@@ -63,6 +63,7 @@ from bridge.soap.faults import (
 )
 from bridge.soap.operations import Operation
 from bridge.soap.schema import ContractValidator
+from bridge.wsgi import reply as _reply
 
 if TYPE_CHECKING:
     from bridge.security import Security
@@ -145,7 +146,7 @@ class SoapGateway:
             return rpc
         if method in ("GET", "HEAD") and _asks_for_wsdl(environ.get("QUERY_STRING", "")):
             body = b"" if method == "HEAD" else self.wsdl
-            return _reply(start_response, "200 OK", XML_CONTENT, body, len(self.wsdl))
+            return _reply(start_response, "200 OK", XML_CONTENT, body, length=len(self.wsdl))
         return _reply(
             start_response,
             "405 Method Not Allowed",
@@ -342,16 +343,3 @@ def _discard(stream: Any, length: int) -> None:
 
 def _asks_for_wsdl(query: str) -> bool:
     return any(name.lower() == "wsdl" for name in parse_qs(query, keep_blank_values=True))
-
-
-def _reply(
-    start_response: Callable[..., Any],
-    status: str,
-    content_type: str,
-    body: bytes,
-    length: int | None = None,
-    extra: list[tuple[str, str]] | None = None,
-) -> Iterable[bytes]:
-    headers = [("Content-Type", content_type), ("Content-Length", str(length or len(body)))]
-    start_response(status, headers + (extra or []))
-    return [body]

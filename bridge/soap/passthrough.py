@@ -70,6 +70,7 @@ from bridge.upstream.envelopes import (
     requested_action,
 )
 from bridge.upstream.transport import SOAP11, SOAP12, VERSIONS, SoapVersion
+from bridge.wsgi import reply as _reply
 
 if TYPE_CHECKING:
     from bridge.security import Security
@@ -134,7 +135,7 @@ class PassThrough:
             document = asked_document(self.documents, query)
             if document is not None:
                 body = b"" if method == "HEAD" else document
-                return _reply(start_response, "200 OK", XML_CONTENT, body, len(document))
+                return _reply(start_response, "200 OK", XML_CONTENT, body, length=len(document))
         return _reply(
             start_response,
             "405 Method Not Allowed" if method not in ("GET", "HEAD") else "404 Not Found",
@@ -311,22 +312,6 @@ def fault_info(
     if retry_after is not None:
         etree.SubElement(info, f"{{{FAULT_NS}}}RetryAfter").text = str(retry_after)
     return [info]
-
-
-def _reply(
-    start_response: Callable[..., Any],
-    status: str,
-    media_type: str,
-    body: bytes,
-    length: int | None = None,
-    extra: list[tuple[str, str]] | None = None,
-) -> Iterable[bytes]:
-    headers = [
-        ("Content-Type", media_type),
-        ("Content-Length", str(len(body) if length is None else length)),
-    ]
-    start_response(status, headers + (extra or []))
-    return [body]
 
 
 def passthrough_apps(
