@@ -12,6 +12,7 @@ from bridge.contracts.config import ServiceConfig
 from bridge.contracts.importer import import_contract, remove_contract
 from bridge.domain.errors import ConfigurationError, NotFound
 from tests.common.contracts import PROJECT_CONTRACTS, byo, corpus_wsdls
+from tests.common.proof import BYO_SERVED
 
 
 class Dirs:
@@ -151,27 +152,7 @@ def test_remove_deletes_contract_and_specs(dirs: Dirs) -> None:
 
 
 def test_every_fixture_the_bridge_serves_imports_and_the_catalog_loads_them(dirs: Dirs) -> None:
-    served = [
-        "arrays/orders.wsdl",
-        "attributes/hotel.wsdl",
-        "choice/billing.wsdl",
-        "dates/meetings.wsdl",
-        "decimals/interest.wsdl",
-        "default_namespace/echo.wsdl",
-        "enumerations/tickets.wsdl",
-        "extension/customers.wsdl",
-        "faults/transfers.wsdl",
-        "header/accounts.wsdl",
-        "imports/orders.wsdl",
-        "nillable/contacts.wsdl",
-        "patterns/vat.wsdl",
-        "rpc_builtin_parts/greeter.wsdl",
-        "rpc_encoded/claims.wsdl",
-        "rpc_literal/quotes.wsdl",
-        "several_ports/inventory.wsdl",
-        "simple_content/quotes.wsdl",
-        "soap12/weather.wsdl",
-    ]
+    served = BYO_SERVED
     names = [relative.split("/")[0].replace("_", "-") for relative in served]
     for relative, name in zip(served, names, strict=True):
         dirs.import_(byo(relative), name)

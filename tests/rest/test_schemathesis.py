@@ -40,6 +40,7 @@ from bridge.domain.iban import IBAN_PATTERN, iban_valid
 from bridge.rest import cursor
 from bridge.rest.accounts import DEFAULT_LIMIT
 from tests.common.live import serve_bridge
+from tests.common.schemathesis_report import describe, error
 from tests.credentials import grant
 from tests.strategies.common import IBANS, LOCAL_ACCOUNT_NUMBERS, with_check_digits
 
@@ -181,13 +182,13 @@ def test_every_operation_does_what_the_document_says(served_document: Any) -> No
                 failures.append(f"{event.label}: skipped ({event.skip_reason})")
             for case_id, checks in event.recorder.checks.items():
                 failures += [
-                    f"{event.label}: {check.name}: {_describe(check, event.recorder, case_id)}"
+                    f"{event.label}: {check.name}: {describe(check, event.recorder, case_id)}"
                     for check in checks
                     if check.status != Status.SUCCESS
                     and not _known(event.label, check, event.recorder, case_id)
                 ]
         elif isinstance(event, events.NonFatalError | events.FatalError):
-            failures.append(f"error: {getattr(event, 'label', '')} {_error(event)}")
+            failures.append(f"error: {getattr(event, 'label', '')} {error(event)}")
 
     assert not failures, "\n".join(sorted(set(failures)))
     assert tested >= {
@@ -198,26 +199,8 @@ def test_every_operation_does_what_the_document_says(served_document: Any) -> No
 
 
 def _known(label: str | None, check: Any, recorder: Any, case_id: str) -> bool:
-    text = _describe(check, recorder, case_id)
+    text = describe(check, recorder, case_id)
     return any(
         label == operation and check.name == name and clue in text
         for operation, name, clue in KNOWN
     )
-
-
-def _describe(check: Any, recorder: Any, case_id: str) -> str:
-    info = check.failure_info
-    if info is None:
-        return str(check.status)
-    interaction = recorder.interactions.get(case_id)
-    answer = ""
-    if interaction is not None and interaction.response is not None:
-        answer = f" [{interaction.response.status_code}: {interaction.response.content[:300]!r}]"
-    return f"{info.failure.title}: {info.failure.message[:300]} -- {info.code_sample[:600]}{answer}"
-
-
-def _error(event: Any) -> str:
-    info = getattr(event, "info", None)
-    if info is not None:
-        return f"{info.title}: {info.message[:600]}"
-    return repr(getattr(event, "exception", event))[:600]

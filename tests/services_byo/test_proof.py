@@ -48,6 +48,7 @@ from bridge.sims.control import SimControl
 from bridge.upstream.transport import VERSIONS
 from tests.common.live import LiveBridge, serve_bridge
 from tests.common.proof import ProofContract, import_every_contract, proof_contracts
+from tests.common.schemathesis_report import describe, error
 from tests.common.soap_clients import (
     suds_call,
     suds_client,
@@ -246,13 +247,13 @@ def test_schemathesis_finds_no_failure_in_the_contracts_rest_operations(
                 tested.add(event.label)
             for case_id, checks in event.recorder.checks.items():
                 failures += [
-                    f"{event.label}: {check.name}: {_describe(check, event.recorder, case_id)}"
+                    f"{event.label}: {check.name}: {describe(check, event.recorder, case_id)}"
                     for check in checks
                     if check.status != Status.SUCCESS
                     and not _known(contract, event.label, check.name)
                 ]
         elif isinstance(event, events.NonFatalError | events.FatalError):
-            failures.append(f"error: {getattr(event, 'label', '')} {_error(event)}")
+            failures.append(f"error: {getattr(event, 'label', '')} {error(event)}")
 
     assert not failures, "\n".join(sorted(set(failures)))
     assert tested >= {
@@ -264,24 +265,6 @@ def test_schemathesis_finds_no_failure_in_the_contracts_rest_operations(
 def _known(contract: ProofContract, label: str | None, check: str) -> bool:
     operation = (label or "").rsplit("/", 1)[-1]
     return (f"schemathesis {check}", contract.id, operation) in KNOWN
-
-
-def _describe(check: Any, recorder: Any, case_id: str) -> str:
-    info = check.failure_info
-    if info is None:
-        return str(check.status)
-    interaction = recorder.interactions.get(case_id)
-    answer = ""
-    if interaction is not None and interaction.response is not None:
-        answer = f" [{interaction.response.status_code}: {interaction.response.content[:300]!r}]"
-    return f"{info.failure.title}: {info.failure.message[:300]} -- {info.code_sample[:600]}{answer}"
-
-
-def _error(event: Any) -> str:
-    info = getattr(event, "info", None)
-    if info is not None:
-        return f"{info.title}: {info.message[:600]}"
-    return repr(getattr(event, "exception", event))[:600]
 
 
 # -- 4. zeep and suds through the SOAP pass-through ----------------------------------------------
