@@ -21,6 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 
 from bridge.domain.errors import UnstorableText
+from bridge.store.sqlite_writer import WriterLock, before_write, writer_connection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # What no database stores as text: NUL (PostgreSQL) and unpaired surrogates (UTF-8).
@@ -47,8 +48,14 @@ def make_engine(url: str) -> Engine:
         database = url.split("///", 1)[-1]
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        connect_args: dict[str, Any] = {"timeout": 30, "check_same_thread": False}
+        if database and database != ":memory:":
+            # one writer at a time, queued (bridge.store.sqlite_writer)
+            lock = WriterLock(Path(database).with_name(Path(database).name + ".writer"))
+            connect_args["factory"] = writer_connection(lock)
+        engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "before_cursor_execute", before_write)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     event.listen(engine, "before_cursor_execute", refuse_unstorable_text)

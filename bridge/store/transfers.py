@@ -8,11 +8,11 @@ knows to reconcile with core banking before posting again.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bridge.domain.clock import as_utc
@@ -21,6 +21,21 @@ from bridge.store.tables import transfers
 
 RECEIVED = "RCVD"  # stored, core banking has not answered yet
 PENDING = "PDNG"  # core banking has it and has not decided yet
+
+# The statements of every transfer, built once: values go in as bound parameters, so
+# SQLAlchemy compiles each statement once per engine (its compiled cache) instead of coercing
+# and cache-keying a dozen literal values per request.
+_INSERT = insert(transfers)
+_BY_TX_ID = transfers.c.tx_id == bindparam("b_tx_id")
+_FINISH = update(transfers).where(_BY_TX_ID)
+_COUNT_ATTEMPT = (
+    update(transfers)
+    .where(_BY_TX_ID)
+    .values(attempts=transfers.c.attempts + 1, updated_at=bindparam("b_now"))
+)
+_RELEASE = (
+    update(transfers).where(_BY_TX_ID).values(lease_until=None, updated_at=bindparam("b_now"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +65,9 @@ class TransferRecord:
         values = {name: getattr(row, name) for name in cls.__dataclass_fields__}
         lease_until, created_at = as_utc(row.lease_until), as_utc(row.created_at)
         return cls(**values | {"lease_until": lease_until, "created_at": created_at})
+
+
+_COLUMNS = tuple(field.name for field in fields(TransferRecord))
 
 
 class TransferStore(Store):
@@ -84,9 +102,10 @@ class TransferStore(Store):
             lease_until=now + lease,
             created_at=now,
         )
+        row = {name: getattr(record, name) for name in _COLUMNS}
         try:
             with self.engine.begin() as connection:
-                connection.execute(insert(transfers).values(**asdict(record), updated_at=now))
+                connection.execute(_INSERT, row | {"updated_at": now})
         except IntegrityError:
             existing = self.find(client_id, msg_id=msg_id)
             if existing is None:  # a concurrent delete cannot happen; be explicit anyway
@@ -129,11 +148,7 @@ class TransferStore(Store):
     def count_attempt(self, tx_id: str) -> None:
         """Called, and committed, before each PostPayment is sent."""
         with self.engine.begin() as connection:
-            connection.execute(
-                update(transfers)
-                .where(transfers.c.tx_id == tx_id)
-                .values(attempts=transfers.c.attempts + 1, updated_at=self.clock())
-            )
+            connection.execute(_COUNT_ATTEMPT, {"b_tx_id": tx_id, "b_now": self.clock()})
 
     def finish(
         self,
@@ -145,29 +160,23 @@ class TransferStore(Store):
         booking_date: date | None,
         payment_id: str | None,
     ) -> None:
+        values = {
+            "b_tx_id": tx_id,
+            "status": status,
+            "reason_code": reason_code,
+            "reason_info": reason_info,
+            "booking_date": booking_date,
+            "payment_id": payment_id,
+            "lease_until": None,
+            "updated_at": self.clock(),
+        }
         with self.engine.begin() as connection:
-            connection.execute(
-                update(transfers)
-                .where(transfers.c.tx_id == tx_id)
-                .values(
-                    status=status,
-                    reason_code=reason_code,
-                    reason_info=reason_info,
-                    booking_date=booking_date,
-                    payment_id=payment_id,
-                    lease_until=None,
-                    updated_at=self.clock(),
-                )
-            )
+            connection.execute(_FINISH, values)
 
     def release(self, tx_id: str) -> None:
         """Give the transfer up unfinished: the next request with its MsgId resumes it."""
         with self.engine.begin() as connection:
-            connection.execute(
-                update(transfers)
-                .where(transfers.c.tx_id == tx_id)
-                .values(lease_until=None, updated_at=self.clock())
-            )
+            connection.execute(_RELEASE, {"b_tx_id": tx_id, "b_now": self.clock()})
 
     # -- reconciliation (bridge.sync.reconcile) ----------------------------------------------------
 
