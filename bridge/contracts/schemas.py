@@ -128,7 +128,7 @@ def compile_validator(documents: Sequence[SchemaDocument]) -> ContractSchema:
     parser.resolvers.add(_Memory(served))
     root = etree.fromstring(etree.tostring(wrapper), parser, base_url=f"{_BASE}wrapper.xsd")
     try:
-        return ContractSchema(etree.XMLSchema(root))
+        return ContractSchema(etree.XMLSchema(root), lambda: etree.XMLSchema(root))
     except etree.XMLSchemaParseError as exc:
         raise _located(exc, served, copies) from None
 

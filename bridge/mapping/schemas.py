@@ -66,6 +66,11 @@ def contract_schema(contract: str, root: Path = CONTRACTS_ROOT) -> Any:
 
 @cache
 def compile_schema(path: Path) -> Any:
+    """The schema of the WSDL at `path`, compiled once per process."""
+    return _compile(path)
+
+
+def _compile(path: Path) -> Any:
     try:
         return etree.XMLSchema(extract_schema(path))
     except etree.XMLSchemaParseError as exc:
@@ -73,12 +78,13 @@ def compile_schema(path: Path) -> Any:
 
 
 def contract_validator(contract: str, root: Path = CONTRACTS_ROOT) -> ContractSchema:
-    """The one validator of a contract's schema in `root` in this process (one lock per schema:
-    the same as `file_validator` of its file, which the upstream clients use)."""
+    """The one validator of a contract's schema in `root` in this process: the same as
+    `file_validator` of its file, which the upstream clients use."""
     return file_validator(contract_path(contract, root))
 
 
 @cache
 def file_validator(path: Path) -> ContractSchema:
-    """The one validator of the schema in the WSDL at `path` in this process."""
-    return ContractSchema(compile_schema(path))
+    """The one validator of the schema in the WSDL at `path` in this process (each thread
+    validating with a copy of its own, `ContractSchema`)."""
+    return ContractSchema(compile_schema(path), lambda: _compile(path))

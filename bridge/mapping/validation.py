@@ -9,8 +9,12 @@ gives libxml2's reason without Clark-notation namespaces; each caller turns that
 wording (an element path for SOAP, a canonical path for REST).
 
 lxml keeps a schema's error log on the schema object, so two threads validating at once could
-read each other's errors: validating and reading the log happen under one lock per schema
-(libxml2 validates a TransferFunds in microseconds).
+read each other's errors. Each thread therefore validates with a compiled schema of its own,
+built on its first message from the same documents (`build`). One schema behind a lock was the
+earlier answer, but libxml2 validates without the GIL: a thread that finished validating then
+waited for the GIL while holding the lock, and under eight concurrent requests the other
+threads queued behind it (bench/banking.py's profile). A schema given without `build` is
+shared under a lock, as before.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,21 +60,47 @@ class Violation:
 
 
 class ContractSchema:
-    """One compiled contract schema, safe to share between threads."""
+    """One contract schema, safe to share between threads: `schema` compiled, and `build`
+    compiling it again, for each further thread that validates (see above)."""
 
-    def __init__(self, schema: Any) -> None:
+    def __init__(self, schema: Any, build: Callable[[], Any] | None = None) -> None:
         self._schema = schema
+        self._build = build
         self._lock = threading.Lock()
+        self._given = False  # whether a thread has `schema` as its own
+        self._local = threading.local()
 
     def violation(self, element: Any) -> Violation | None:
         """None if `element` fits the schema, else the first `Violation`."""
-        with self._lock:
-            if self._schema.validate(element):
-                return None
-            errors = list(self._schema.error_log)
+        if self._build is None:
+            with self._lock:
+                errors = _errors(self._schema, element)
+        else:
+            errors = _errors(self._own(), element)
+        if errors is None:
+            return None
         if not errors:
             return Violation(None, "the message does not match the contract")
         return _violation(element, errors[0].message, errors[0].path)
+
+    def _own(self) -> Any:
+        """This thread's compiled schema: the first thread takes `schema`, the others build."""
+        schema = getattr(self._local, "schema", None)
+        if schema is None:
+            with self._lock:
+                first, self._given = not self._given, True
+            assert self._build is not None
+            schema = self._schema if first else self._build()
+            self._local.schema = schema
+        return schema
+
+
+def _errors(schema: Any, element: Any) -> list[Any] | None:
+    """None if `element` is valid, else the errors libxml2 logged (read before anyone else
+    validates with `schema`)."""
+    if schema.validate(element):
+        return None
+    return list(schema.error_log)
 
 
 def _violation(root: Any, message: str, path: str | None) -> Violation:

@@ -17,6 +17,7 @@ door can pass stricter limits from its settings (`xml_max_elements`, `xml_max_de
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -38,7 +39,10 @@ _HARDENED: dict[str, Any] = {
     "remove_pis": True,
     "collect_ids": False,
 }
-_PARSER = etree.XMLParser(**_HARDENED)
+# A parser per thread: lxml guards each parser with a lock and parses without the GIL, so one
+# parser shared by a worker's threads made them queue behind whichever held it while waiting
+# for the GIL (bench/banking.py's profile under eight concurrent requests).
+_PARSERS = threading.local()
 MAX_ELEMENTS = 20_000
 MAX_DEPTH = 64
 # The fewest bytes an element takes ("<a/>") and a level of nesting ("<a></a>"), in any encoding.
@@ -83,7 +87,7 @@ def parse(data: bytes, limits: XmlLimits = LIMITS) -> Any:
 def _parse_short(data: bytes, limits: XmlLimits) -> Any:
     """A document too short to exceed the element limit: one call to libxml2, then the depth."""
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError:
         # Read again counting, so that a limit passed before the error is the reason given
         # (libxml2 gives up at 256 levels with a syntax error of its own).
@@ -91,6 +95,13 @@ def _parse_short(data: bytes, limits: XmlLimits) -> Any:
     if _may_be_deeper(data, root, limits.max_depth) and _deeper_than(limits.max_depth)(root):
         raise _too_deep(limits)
     return root
+
+
+def _parser() -> Any:
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.XMLParser(**_HARDENED)
+    return parser
 
 
 def _may_be_deeper(data: bytes, root: Any, max_depth: int) -> bool:
