@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bridge.domain.clock import as_utc
 from bridge.store.base import Store
+from bridge.store.db import one_statement
 from bridge.store.tables import transfers
 
 RECEIVED = "RCVD"  # stored, core banking has not answered yet
@@ -104,7 +105,7 @@ class TransferStore(Store):
         )
         row = {name: getattr(record, name) for name in _COLUMNS}
         try:
-            with self.engine.begin() as connection:
+            with one_statement(self.engine) as connection:
                 connection.execute(_INSERT, row | {"updated_at": now})
         except IntegrityError:
             existing = self.find(client_id, msg_id=msg_id)
@@ -147,7 +148,7 @@ class TransferStore(Store):
 
     def count_attempt(self, tx_id: str) -> None:
         """Called, and committed, before each PostPayment is sent."""
-        with self.engine.begin() as connection:
+        with one_statement(self.engine) as connection:
             connection.execute(_COUNT_ATTEMPT, {"b_tx_id": tx_id, "b_now": self.clock()})
 
     def finish(
@@ -170,12 +171,12 @@ class TransferStore(Store):
             "lease_until": None,
             "updated_at": self.clock(),
         }
-        with self.engine.begin() as connection:
+        with one_statement(self.engine) as connection:
             connection.execute(_FINISH, values)
 
     def release(self, tx_id: str) -> None:
         """Give the transfer up unfinished: the next request with its MsgId resumes it."""
-        with self.engine.begin() as connection:
+        with one_statement(self.engine) as connection:
             connection.execute(_RELEASE, {"b_tx_id": tx_id, "b_now": self.clock()})
 
     # -- reconciliation (bridge.sync.reconcile) ----------------------------------------------------
