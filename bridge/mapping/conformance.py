@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
-
 from bridge.domain.errors import MappingError
+from bridge.mapping import xml
 from bridge.mapping.compiler import CompiledMapping
 from bridge.mapping.registry import Mappings
 from bridge.mapping.schemas import CONTRACTS_ROOT, contract_validator
@@ -50,7 +49,9 @@ class Conformance:
         self._paths = canonical_paths(mapping.spec.fields, mapping.spec.element)
 
     def check(self, message: Any) -> None:
-        document = etree.fromstring(self._mapping.write(message))  # our own output: no DTD
+        # Our own output, through the one parser (lxml's default parser is one for the process,
+        # behind a lock: threads would queue for it).
+        document = xml.parse(self._mapping.write(message))
         violation = self._schema.violation(document)
         if violation is None:
             return
