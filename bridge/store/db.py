@@ -24,7 +24,13 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 
 from bridge.domain.errors import UnstorableText
-from bridge.store.sqlite_writer import WriterLock, before_write, writer_connection
+from bridge.store.sqlite_writer import (
+    WriterLock,
+    after_write,
+    before_write,
+    write_failed,
+    writer_connection,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # What no database stores as text: NUL (PostgreSQL) and unpaired surrogates (UTF-8).
@@ -59,6 +65,8 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "before_cursor_execute", before_write)
+        event.listen(engine, "after_cursor_execute", after_write)
+        event.listen(engine, "handle_error", write_failed)
     else:
         engine = create_engine(url, pool_size=10, max_overflow=10)
         ping_when_idle(engine)
@@ -99,17 +107,30 @@ _RETURNED = "bridge.returned_at"
 
 @contextmanager
 def one_statement(engine: Engine) -> Iterator[Connection]:
-    """A connection for a write that is one statement: a transaction by itself, durable when
-    the statement returns. On PostgreSQL it runs in autocommit, one round trip instead of three
-    (BEGIN, the statement, COMMIT); elsewhere (SQLite, where a transaction costs no round trip)
-    in a transaction committed on leaving the block."""
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
+    """A connection for a write that is one statement: a transaction by itself, committed (as
+    durably as any commit) when the statement returns. On PostgreSQL one round trip instead of
+    three (BEGIN, the statement, COMMIT); on SQLite one call into SQLite instead of two, so the
+    writer lock (`bridge.store.sqlite_writer`) is held for the statement alone.
+
+    PostgreSQL goes through SQLAlchemy's AUTOCOMMIT isolation level. SQLite's resets that level
+    with a PRAGMA on every checkin, so there pysqlite's own switch is flipped for the block and
+    back (`isolation_level` None: no implicit BEGIN); what SQLAlchemy then commits or rolls back
+    on leaving is nothing."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
             connection.execution_options(isolation_level="AUTOCOMMIT")
             yield connection
-    else:
-        with engine.begin() as connection:
+            return
+        dbapi = connection.connection.dbapi_connection
+        if engine.dialect.name != "sqlite" or dbapi is None or dbapi.in_transaction:
+            with connection.begin():
+                yield connection
+            return
+        before, dbapi.isolation_level = dbapi.isolation_level, None
+        try:
             yield connection
+        finally:
+            dbapi.isolation_level = before
 
 
 def refuse_unstorable_text(

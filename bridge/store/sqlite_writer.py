@@ -11,7 +11,8 @@ process and an exclusive `flock` on `<database>.writer` between processes, both 
 the next waiter the moment the holder lets go. It is taken just before the transaction's
 first INSERT, UPDATE, DELETE or REPLACE (where pysqlite itself begins the transaction, so the
 span is the span of SQLite's own write lock) and let go once that transaction has committed or
-rolled back (a connection given back to the pool is rolled back) or its connection closed.
+rolled back (a connection given back to the pool is rolled back) or its connection closed; a
+statement run on its own in autocommit (`bridge.store.db.one_statement`) lets go as it returns.
 Reads (WAL) take no lock. A thread that waits longer than the busy timeout gets SQLite's own
 "database is locked", as before. SQLite's busy timeout stays the guard against writers outside
 the bridge's processes (the CLI takes the lock too; another program on the file does not).
@@ -83,6 +84,12 @@ def writer_connection(lock: WriterLock) -> type[sqlite3.Connection]:
                 lock.acquire()
                 self.holds_writer = True
 
+        def statement_done(self) -> None:
+            """After a statement, done or failed: one that ran outside a transaction
+            (autocommit, `bridge.store.db.one_statement`) has committed, or failed, already."""
+            if not self.in_transaction:
+                self._let_go()
+
         def commit(self) -> None:
             try:
                 super().commit()
@@ -123,3 +130,21 @@ def before_write(
         take = getattr(cursor.connection, "take_writer", None)
         if take is not None:
             take()
+
+
+def after_write(connection: Any, cursor: Any, *_: Any) -> None:
+    """The engine's `after_cursor_execute` listener (`statement_done`)."""
+    _statement_done(cursor.connection)
+
+
+def write_failed(context: Any) -> None:
+    """The engine's `handle_error` listener (`statement_done`)."""
+    connection = context.connection
+    if connection is not None and not connection.invalidated:
+        _statement_done(connection.connection.dbapi_connection)
+
+
+def _statement_done(dbapi_connection: Any) -> None:
+    done = getattr(dbapi_connection, "statement_done", None)
+    if done is not None:
+        done()

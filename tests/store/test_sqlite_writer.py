@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from bridge.store.db import make_engine, migrate
+from bridge.store.db import make_engine, migrate, one_statement
 from bridge.store.sqlite_writer import WriterLock
 from bridge.store.tables import employees
 
@@ -167,3 +167,22 @@ def test_a_thread_waiting_longer_than_the_timeout_is_told_the_database_is_locked
     worker.join(timeout=10)
     lock.release()
     assert [str(exc) for exc in failed] == ["database is locked"]
+
+
+def test_a_one_statement_write_lets_go_as_it_returns(url: str) -> None:
+    """`one_statement` runs the write in autocommit: the lock is free again before the block
+    ends, and the row is committed (another connection reads it)."""
+    engine = impatient_engine(url)
+    try:
+        with one_statement(engine) as connection:
+            connection.execute(insert(employees), employee_row("alone", 0))
+            result: list[int] = []
+            worker = threading.Thread(
+                target=lambda: result.append(write_rows_once(engine, "meanwhile"))
+            )
+            worker.start()
+            worker.join(timeout=10)
+            assert result == [1]
+        assert count(url) == 2
+    finally:
+        engine.dispose()
