@@ -10,8 +10,9 @@ and bridge.observability.metrics imports Flask).
 
 Choices, and why:
 
-- Storage: in this process's memory by default; in Redis when ``BRIDGE_REDIS_URL`` is set, so
-  every worker and node spends from one budget. In memory each gunicorn worker counts alone.
+- Storage: in this process's memory by default (`bridge.security.counters`); in Redis when
+  ``BRIDGE_REDIS_URL`` is set, so every worker and node spends from one budget. In memory each
+  gunicorn worker counts alone.
 - Strategy: the fixed window of the `limits` library. A client's counter starts with its first
   call and expires one window later: one INCR+EXPIRE script and one key per client in Redis.
   Counts are exact within a window and the reset time is the key's TTL, so "exactly N calls" holds
@@ -47,6 +48,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from bridge.domain.errors import ConfigurationError, RateLimited
+from bridge.security.counters import Counters, LocalCounters
 from bridge.settings import DEFAULT_PLAN, Settings, parse_plans
 
 log = logging.getLogger(__name__)
@@ -82,17 +84,20 @@ class QuotaExceeded(RateLimited):
         self.quota = quota
 
 
-def _storage(url: str, key_prefix: str) -> Storage:
-    options: dict[str, Any] = {"wrap_exceptions": True}
-    if not url.startswith("memory://"):
-        options |= {
-            "key_prefix": key_prefix,
-            "socket_connect_timeout": STORAGE_TIMEOUT,
-            "socket_timeout": STORAGE_TIMEOUT,
-            # One quick retry gets past a pooled connection Redis closed (a restart);
-            # redis-py's default backs off for seconds, which a request cannot wait for.
-            "retry": Retry(NoBackoff(), 1),
-        }
+def _storage(url: str, key_prefix: str) -> Counters:
+    """This process's own counters for "memory://" (`bridge.security.counters`: `limits`'
+    MemoryStorage starts a thread every few calls), else the `limits` storage at `url`."""
+    if url.startswith("memory://"):
+        return LocalCounters()
+    options: dict[str, Any] = {
+        "wrap_exceptions": True,
+        "key_prefix": key_prefix,
+        "socket_connect_timeout": STORAGE_TIMEOUT,
+        "socket_timeout": STORAGE_TIMEOUT,
+        # One quick retry gets past a pooled connection Redis closed (a restart);
+        # redis-py's default backs off for seconds, which a request cannot wait for.
+        "retry": Retry(NoBackoff(), 1),
+    }
     storage = storage_from_string(url, **options)
     if not isinstance(storage, Storage):
         raise ConfigurationError(f"rate limits need a synchronous storage, not {url!r}")
@@ -114,7 +119,7 @@ class FailOpenStore:
         self._paused_until = 0.0
         self._failing = False
 
-    def run(self, call: Callable[[Storage], T]) -> T | None:
+    def run(self, call: Callable[[Counters], T]) -> T | None:
         """`call`'s answer on the storage, or None: the storage is unreachable (or paused)."""
         if time.monotonic() < self._paused_until:
             return None
@@ -233,7 +238,7 @@ class RateLimiter:
     def _count(self, key: str, window: int) -> tuple[int, int] | None:
         """(calls in the window so far, seconds until it resets), or None: not counted."""
 
-        def spend(storage: Storage) -> tuple[int, float | None]:
+        def spend(storage: Counters) -> tuple[int, float | None]:
             count = storage.incr(key, window)
             # The first call of a window created the key: it resets a whole window from now.
             return count, None if count == 1 else storage.get_expiry(key)

@@ -41,9 +41,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from limits.storage import Storage
-
 from bridge.domain.errors import RateLimited
+from bridge.security.counters import Counters
 from bridge.security.ratelimit import STORAGE_PAUSE, FailOpenStore
 
 if TYPE_CHECKING:
@@ -130,12 +129,12 @@ class AuthThrottle:
         return counters
 
 
-def _count(storage: Storage, *, key: str, window: int) -> int:
+def _count(storage: Counters, *, key: str, window: int) -> int:
     count: int = storage.incr(key, window)
     return count
 
 
-def _retry_after(storage: Storage, *, key: str, limit: int) -> int:
+def _retry_after(storage: Counters, *, key: str, limit: int) -> int:
     """0 when `key` is under `limit`, else the seconds until its window ends (at least 1)."""
     if storage.get(key) < limit:
         return 0

@@ -90,14 +90,15 @@ class BankingService:
         correlation_id: str | None = None,
     ) -> TransferResult:
         self._check(request)
-        fingerprint = hashlib.sha256(canonical_json.dumps(request)).hexdigest()
+        stored = canonical_json.dumps(request)  # written once: stored, and fingerprinted
+        fingerprint = hashlib.sha256(stored).hexdigest()
         tx_id = self.new_tx_id()
         record, held = self.transfers.claim(
             tx_id=tx_id,
             client_id=client_id,
             msg_id=request.msg_id,
             fingerprint=fingerprint,
-            request=canonical_json.dumps(request).decode(),
+            request=stored.decode(),
             door=door,
             lease=self.lease,
         )
