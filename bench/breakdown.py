@@ -111,7 +111,7 @@ SYNC_STAGES = [
     Stage("claim a batch", ("bridge.store.outbox.OutboxStore.claim",)),
     Stage(
         "rows -> canonical, batch",
-        ("bridge.sync.deliveries.payroll.PayrollDeliverer.deliver",),
+        ("bridge.sync.deliveries.payroll.PayrollDeliverer.prepare",),
     ),
     Stage("contract check (XML + XSD)", ("bridge.upstream.soap.SoapUpstream.refusal",)),
     Stage("upstream: breaker, metrics", ("bridge.upstream.soap.SoapUpstream.call",)),

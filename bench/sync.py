@@ -12,7 +12,7 @@ once-per-RecordId rule cannot turn one contender's records into the other's dupl
           job with a progress bar: claim a batch, check it against the contract, map it, send
           SubmitPayrollBatch, record each row's outcome, until the queue is empty.
   zeep    a separate process builds a zeep client from the same contract (same hardened
-          settings, same pooled session) and sends the same records in the same batches (same
+          settings, a requests session) and sends the same records in the same batches (same
           batch ids, same batch size) with `client.service.SubmitPayrollBatch(Batch={...})`,
           making each batch as it goes: no database, no outbox, no mapping layer.
 
@@ -96,11 +96,24 @@ def employee_change(n: int) -> EmployeeChange:
 
 
 class UpstreamClock:
-    """Time spent inside `requests.Session.send`: waiting for the simulator's answers."""
+    """Time spent inside `requests.Session.send` (zeep) or `SoapTransport.post` (the bridge):
+    waiting for the simulator's answers."""
 
     def __init__(self) -> None:
+        from bridge.upstream.transport import SoapTransport
+
         self.calls: list[float] = []
         send = requests.Session.send
+        post = SoapTransport.post
+
+        def timed_post(transport: SoapTransport, *args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return post(transport, *args, **kwargs)
+            finally:
+                self.calls.append(time.perf_counter() - start)
+
+        setattr(SoapTransport, "post", timed_post)  # noqa: B010 (a method, swapped for timing)
 
         def timed(session: requests.Session, *args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
@@ -177,10 +190,12 @@ def zeep_worker(payroll_url: str, size: int, batch_size: int) -> dict[str, Any]:
     from zeep.transports import Transport
 
     from bridge.sync.deliveries.payroll import batch_id
-    from bridge.upstream.soap import hardened_settings, pooled_session
+    from bridge.upstream.soap import hardened_settings
 
     clock = UpstreamClock()
-    transport = Transport(session=pooled_session(), timeout=120, operation_timeout=120)
+    session = requests.Session()
+    session.trust_env = False  # no proxy looked up in the environment on every call
+    transport = Transport(session=session, timeout=120, operation_timeout=120)
     client = Client(str(CONTRACT), transport=transport, settings=hardened_settings())
     service = client.create_service("{urn:payroll:v1}PayrollBinding", payroll_url)
     rss_start, cpu_start = peak_rss_kb(), cpu_seconds()

@@ -154,7 +154,7 @@ def create_app(
             settings,
             mappings,
             address=upstreams.address("corebank"),
-            session=upstreams.session("corebank"),
+            http=upstreams.http("corebank"),
             breaker=breakers["corebank"],
         )
     )
@@ -307,7 +307,7 @@ def soap_upstream(
         mappings,
         operations,
         timeout=settings.upstream_timeout,
-        session=upstreams.session(name),
+        http=upstreams.http(name),
         checked=True,
     )
 

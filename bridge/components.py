@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import requests
 from sqlalchemy import Engine
 
 from bridge.mapping import Mappings
@@ -30,7 +29,7 @@ from bridge.sync.leader import Leadership
 from bridge.sync.reconcile import Reconciler
 from bridge.sync.scheduler import schedules
 from bridge.sync.status import SyncStatus
-from bridge.upstream.soap import pooled_session
+from bridge.upstream.transport import UpstreamPool, pooled_http
 
 
 class SimulatorEndpoints(Protocol):
@@ -100,7 +99,8 @@ class Bridge:
 @dataclass(frozen=True)
 class Upstreams:
     """Where each upstream's calls go: its configured URL, or else this process's simulator
-    server, through a session that carries the server's secret (and to that server only)."""
+    server, through connections whose calls carry the server's secret (and to that server
+    only)."""
 
     settings: Settings
     simulators: SimulatorEndpoints | None = None
@@ -111,7 +111,9 @@ class Upstreams:
             return configured
         return self.simulators.address(name)
 
-    def session(self, name: str) -> requests.Session:
+    def http(self, name: str) -> UpstreamPool:
+        """The connections of upstream `name`'s client: new ones, carrying the simulator
+        server's secret only when `address(name)` is that server."""
         if self.simulators is None or self.settings.upstream_url(name):
-            return pooled_session()
-        return pooled_session(headers=self.simulators.headers)
+            return pooled_http()
+        return pooled_http(headers=self.simulators.headers)

@@ -35,11 +35,11 @@ from bridge.domain.errors import ConfigurationError
 from bridge.settings import Settings
 from bridge.sims.recording import FALLBACKS, Recording, Replay
 from bridge.store.db import make_engine, migrate
-from bridge.upstream.transport import SoapTransport
+from bridge.upstream.transport import SoapTransport, pooled_http
 
-# The simulator, the proxy and the pooled session are imported by the commands that run them:
-# they import prometheus-client, which `bridge serve` (this module is loaded with every
-# command) must import only after it has set the metrics directory.
+# The simulator and the proxy are imported by the commands that run them: they import
+# prometheus-client, which `bridge serve` (this module is loaded with every command) must
+# import only after it has set the metrics directory.
 
 
 @click.group()
@@ -132,12 +132,11 @@ def record(
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise click.BadParameter(f"{upstream!r} is not an http(s) URL", param_hint="'--upstream'")
     from bridge.sims.recording_proxy import RecordingProxy
-    from bridge.upstream.soap import pooled_session
 
     service = _service(settings_or_exit(config), name)
     folder.mkdir(parents=True, exist_ok=True)
     transport = SoapTransport(
-        service.name, upstream, pooled_session(pool_size=8), timeout=service.config.timeout
+        service.name, upstream, pooled_http(pool_size=8), timeout=service.config.timeout
     )
     server, address = _listening(host, port)
     server.app = RecordingProxy(service, transport, Recording(folder), address=address)

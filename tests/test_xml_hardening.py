@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,8 +69,14 @@ def test_one_element_over_the_limit_is_refused_naming_the_limit() -> None:
         xml.parse(_flat(SMALL.max_elements + 1), SMALL)
 
 
-# Trailing whitespace makes a document too long to be read in one call: it is read counting.
-READS = {"in one call": b"", "counting": b" " * (4 * SMALL.max_elements)}
+# A trailing comment full of "</" makes a document long enough to hold more elements than the
+# limit, and with more "/" than the limit: it is read counting. Trailing spaces make it as long
+# but it still cannot hold more elements (each ends with a "/"): read in one call.
+READS = {
+    "in one call": b"",
+    "in one call, long": b" " * (4 * SMALL.max_elements),
+    "counting": b"<!--" + b"</" * (2 * SMALL.max_elements) + b"-->",
+}
 
 
 @pytest.mark.parametrize("padding", READS.values(), ids=READS.keys())
@@ -135,3 +143,74 @@ def test_largest_message_of_any_contract_fits_the_default_limits() -> None:
 def test_default_limits_are_the_settings_defaults() -> None:
     settings = Settings()
     assert xml.XmlLimits(settings.xml_max_elements, settings.xml_max_depth) == xml.LIMITS
+
+
+# -- which documents are read in one call ---------------------------------------------------------
+
+
+def _read_counting_only(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Makes the one-call read fail the test; returns the documents read counting."""
+    counted: list[bytes] = []
+    count = xml._parse_counting
+
+    def counting(data: bytes, limits: xml.XmlLimits) -> Any:
+        counted.append(data)
+        return count(data, limits)
+
+    monkeypatch.setattr(xml, "_parse_counting", counting)
+    return counted
+
+
+LONG_TEXT = b"<r><a>" + b"x" * (8 * SMALL.max_elements) + b"</a></r>"
+ONE_CALL = {
+    "no declaration": LONG_TEXT,
+    "UTF-8 declared": b'<?xml version="1.0" encoding="UTF-8"?>' + LONG_TEXT,
+    "no encoding declared": b"<?xml version='1.0'?>\n" + LONG_TEXT,
+    "ASCII declared": b"<?xml version='1.0' encoding='us-ascii' standalone='yes'?>" + LONG_TEXT,
+    "byte order mark": b"\xef\xbb\xbf" + LONG_TEXT,
+}
+
+
+@pytest.mark.parametrize("document", ONE_CALL.values(), ids=ONE_CALL.keys())
+def test_a_long_utf8_document_of_few_elements_is_read_in_one_call(
+    document: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted = _read_counting_only(monkeypatch)
+    assert len(document) > 4 * SMALL.max_elements
+    assert xml.parse(document, SMALL)[0].text == "x" * (8 * SMALL.max_elements)
+    assert counted == []
+
+
+COUNTED = {
+    "UTF-16": LONG_TEXT.decode().encode("utf-16"),
+    "UTF-16 without byte order mark": LONG_TEXT.decode().encode("utf-16-le"),
+    "UTF-16 declared, ASCII bytes": b'<?xml version="1.0" encoding="UTF-16"?>' + LONG_TEXT,
+    "Latin-1 declared": b'<?xml version="1.0" encoding="ISO-8859-1"?>' + LONG_TEXT,
+    "leading whitespace": b"\n" + LONG_TEXT,
+    "more / than the limit": LONG_TEXT.replace(b"x", b"/"),
+}
+
+
+@pytest.mark.parametrize("document", COUNTED.values(), ids=COUNTED.keys())
+def test_a_long_document_not_surely_utf8_or_with_many_slashes_is_read_counting(
+    document: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted = _read_counting_only(monkeypatch)
+    with contextlib.suppress(InvalidInput):  # refused or not, it was read counting
+        xml.parse(document, SMALL)
+    assert counted == [document]
+
+
+@pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf", b'<?xml version="1.0"?>'])
+def test_a_utf8_element_flood_is_refused_read_counting(prefix: bytes) -> None:
+    with pytest.raises(HostileDocument, match="more than 100 elements"):
+        xml.parse(prefix + _flat(SMALL.max_elements + 1) + b" " * 400, SMALL)
+
+
+def test_were_a_flood_read_in_one_call_its_elements_would_still_be_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(xml, "_few_elements", lambda data, limits: True)
+    document = ('<?xml version="1.0" encoding="UTF-16"?>' + _flat(101).decode()).encode("utf-16")
+    with pytest.raises(HostileDocument, match="more than 100 elements"):
+        xml.parse(document, SMALL)

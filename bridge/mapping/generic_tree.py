@@ -9,6 +9,7 @@ to a list, the way `bridge.mapping.writer` does; reading walks the element's chi
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -27,7 +28,31 @@ NIL = ' xsi:nil="true"/>'
 _MISSING = object()
 
 
-class Slot:
+class _Keyed:
+    """A particle written from one key of the JSON object: `key`, None when the spec leaves
+    it out. `emit` writes what the object holds under it, if anything (False: nothing)."""
+
+    __slots__ = ()
+    key: str | None
+
+    def emit(
+        self, obj: dict[str, Any], out: list[str], cursors: dict[str, int], once: bool
+    ) -> bool:
+        key = self.key
+        if key is None:
+            return False
+        value = obj.get(key, _MISSING)
+        if value is _MISSING:
+            return False
+        return self._emit_value(key, value, out, cursors, once)
+
+    def _emit_value(
+        self, key: str, value: Any, out: list[str], cursors: dict[str, int], once: bool
+    ) -> bool:
+        raise NotImplementedError
+
+
+class Slot(_Keyed):
     """One element particle of a complex type: its JSON `key` (None: left out by the spec),
     the codec of its value, and whether it is a JSON array."""
 
@@ -63,30 +88,14 @@ class Slot:
 
     # writing
 
-    def emit(
-        self, obj: dict[str, Any], out: list[str], cursors: dict[str, int], once: bool
+    def _emit_value(
+        self, key: str, value: Any, out: list[str], cursors: dict[str, int], once: bool
     ) -> bool:
-        key = self.key
-        if key is None:
-            return False
-        value = obj.get(key, _MISSING)
-        if value is _MISSING:
-            return False
         if not self.array:  # outside a repeated group: reached once per object
             self.write_one(value, out, key)
             return True
-        if not isinstance(value, list):
-            raise MappingError(key, "an array", _shown(value))
-        start = cursors.get(key, 0)
-        if start >= len(value):
-            return False
-        end = len(value)
-        if once and self.own_max is not None:
-            end = min(end, start + self.own_max)
-        for index in range(start, end):
-            self.write_one(value[index], out, f"{key}[{index}]")
-        cursors[key] = end
-        return True
+        per_round = self.own_max if once else None
+        return _emit_items(key, value, "an array", cursors, per_round, out, self.write_one)
 
     def write_one(self, value: Any, out: list[str], path: str) -> None:
         if value is None:
@@ -126,7 +135,7 @@ class Slot:
             raise _under(exc, path) from None
 
 
-class WildcardSlot:
+class WildcardSlot(_Keyed):
     """`xs:any`: elements outside the declared ones, as XML strings under "##any"."""
 
     __slots__ = ("key", "namespace", "target", "wildcard")
@@ -149,33 +158,14 @@ class WildcardSlot:
             or (namespace in allowed)
         )
 
-    def emit(
-        self, obj: dict[str, Any], out: list[str], cursors: dict[str, int], once: bool
+    def _emit_value(
+        self, key: str, value: Any, out: list[str], cursors: dict[str, int], once: bool
     ) -> bool:
-        key = self.key
-        if key is None:
-            return False
-        value = obj.get(key, _MISSING)
-        if value is _MISSING:
-            return False
-        if not isinstance(value, list):
-            raise MappingError(key, "an array of XML strings", _shown(value))
-        start = cursors.get(key, 0)
-        if start >= len(value):
-            return False
-        end = len(value) if not once or self.wildcard.max_occurs is None else start + 1
-        for index in range(start, min(end, len(value))):
-            path = f"{key}[{index}]"
-            text = value[index]
-            if not isinstance(text, str):
-                raise MappingError(path, "an XML element as a string", _shown(text))
-            try:
-                parsed = xml.parse(text.encode("utf-8"))
-            except BridgeError as exc:
-                raise MappingError(path, f"one XML element ({exc.detail})") from None
-            out.append(etree.tostring(parsed, encoding="unicode"))
-        cursors[key] = min(end, len(value))
-        return True
+        # In a round of a repeated group a bounded wildcard takes one element; else all left.
+        per_round = 1 if once and self.wildcard.max_occurs is not None else None
+        return _emit_items(
+            key, value, "an array of XML strings", cursors, per_round, out, _write_element
+        )
 
 
 class Particles:
@@ -366,6 +356,42 @@ class Complex:
             else:
                 found[key] = slot.read_one(child, key)
         return found
+
+
+def _emit_items(
+    key: str,
+    value: Any,
+    expected: str,
+    cursors: dict[str, int],
+    per_round: int | None,
+    out: list[str],
+    write: Callable[[Any, list[str], str], None],
+) -> bool:
+    """Write the items of the JSON array `value` from where `cursors[key]` left off: all the
+    rest, or at most `per_round` of them (one round of a repeated group); False when none was
+    left."""
+    if not isinstance(value, list):
+        raise MappingError(key, expected, _shown(value))
+    start = cursors.get(key, 0)
+    if start >= len(value):
+        return False
+    end = len(value) if per_round is None else min(len(value), start + per_round)
+    for index in range(start, end):
+        write(value[index], out, f"{key}[{index}]")
+    cursors[key] = end
+    return True
+
+
+def _write_element(text: Any, out: list[str], path: str) -> None:
+    """One item of an `xs:any` array: an XML element as a string, parsed (hardened) and
+    written back as XML text."""
+    if not isinstance(text, str):
+        raise MappingError(path, "an XML element as a string", _shown(text))
+    try:
+        parsed = xml.parse(text.encode("utf-8"))
+    except BridgeError as exc:
+        raise MappingError(path, f"one XML element ({exc.detail})") from None
+    out.append(etree.tostring(parsed, encoding="unicode"))
 
 
 def _xml_string(element: Any) -> str:

@@ -326,6 +326,17 @@ def restrict(schema: JsonSchema, restriction: Any) -> JsonSchema:
     return narrow(schema, facets, patterns, enumeration)
 
 
+# The facets that bound a decimal's digits and range, by their XSD names.
+DECIMAL_FACETS = (
+    "totalDigits",
+    "fractionDigits",
+    "minInclusive",
+    "maxInclusive",
+    "minExclusive",
+    "maxExclusive",
+)
+
+
 def narrow(
     schema: JsonSchema, facets: dict[str, str], patterns: list[str], enumeration: list[str]
 ) -> JsonSchema:
@@ -334,14 +345,7 @@ def narrow(
     decimal = schema.get("x-xsd-decimal")
     if decimal is not None:
         decimal = dict(decimal)
-        for name in (
-            "totalDigits",
-            "fractionDigits",
-            "minInclusive",
-            "maxInclusive",
-            "minExclusive",
-            "maxExclusive",
-        ):
+        for name in DECIMAL_FACETS:
             if name in facets:
                 decimal[name] = facets[name]
         schema["x-xsd-decimal"] = decimal

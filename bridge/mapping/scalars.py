@@ -44,8 +44,14 @@ _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", 
 _FRACTION = re.compile(r"\.([0-9]+)")
 
 
+# What `escape` changes or refuses: most texts hold none of it and are returned as they are.
+_SPECIAL = re.compile(f'[&<>"\r{_NOT_XML.pattern[1:-1]}]')
+
+
 def escape(text: str) -> str:
     """Escape text for an element or a double-quoted attribute; refuse what XML cannot carry."""
+    if type(text) is str and _SPECIAL.search(text) is None:
+        return text
     if _NOT_XML.search(text):
         raise Invalid("text without control characters", text)
     return text.translate(_ESCAPE)

@@ -207,9 +207,12 @@ def _leaf_emitter(
 
         return emit_scalars
 
+    # The hot path of every mapping: one call per element, `_field` written out.
     def emit_scalar(obj: Any, out: list[str]) -> None:
-        value = _field(obj, name, required, cpath)
+        value = getattr(obj, name)
         if value is None:
+            if required:
+                raise MappingError(cpath, "a value", "nothing")
             return
         try:
             out.append(f"{open_tag}{fmt(value)}{close_tag}")

@@ -11,7 +11,6 @@ only its holder: a partner the accounts linked to its client or organisation
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 
 from flask import Response
@@ -22,12 +21,12 @@ from bridge.mapping.scalars import parse_account_no
 from bridge.rest import cursor
 from bridge.rest.auth import principal, protect
 from bridge.rest.blueprint import resource
-from bridge.rest.fields import SparseFields, fields_parameter, project
+from bridge.rest.fields import SparseFields, fields_parameter
 from bridge.rest.idempotency import idempotent
-from bridge.rest.openapi import request_body, responses, success
+from bridge.rest.openapi import answers, request_body
 from bridge.rest.params import Parameters, cursor_parameter, limit_parameter
 from bridge.rest.schemas import JsonBody, TransactionList, VerificationRequest
-from bridge.rest.wire import bridge, canonical_response, correlation_id
+from bridge.rest.wire import bridge, canonical_response, correlation_id, page_response
 
 accounts = resource("accounts", __name__, "Account checks and statements")
 
@@ -61,10 +60,8 @@ class TransactionsParams(Parameters):
     description="`MTCH` the name matches, `CMTC` a close match (see `suggested_name`), `NMTC` "
     "no match, `NOAP` the account is unknown. Nothing changes; it is a POST because it sends "
     "a name, which does not belong in a URL.",
-    responses=responses(
-        200,
-        success("AccountVerification", "Whether the name matches the account's holder"),
-        problems=(400, 415, 502, 503),
+    responses=answers(
+        "AccountVerification", "Whether the name matches the account's holder", 415, 502, 503
     ),
     openapi_extensions=request_body(VERIFICATION_REQUEST, "The name to check"),
 )
@@ -87,11 +84,7 @@ def verify_account(path: AccountPath) -> Response:
     "the next page, with the same dates and limit. `next_cursor` is null on the last page. "
     "Partners read the accounts linked to their client or organisation (any other account is "
     "404, like an unknown one); private clients read every account.",
-    responses=responses(
-        200,
-        success("TransactionList", "One page of booked transactions"),
-        problems=(400, 404, 502, 503),
-    ),
+    responses=answers("TransactionList", "One page of booked transactions", 404, 502, 503),
 )
 @protect("accounts:read", "partner", "private")
 def list_transactions(path: AccountPath, query: TransactionsParams) -> Response:
@@ -111,13 +104,5 @@ def list_transactions(path: AccountPath, query: TransactionsParams) -> Response:
         correlation_id=correlation_id(),
     )
     next_cursor = cursor.encode(page_number + 1, digest) if page.more_data else None
-    if fields is None:
-        return canonical_response(
-            TransactionList(transactions=page.transactions, next_cursor=next_cursor)
-        )
-    return canonical_response(
-        {
-            "transactions": [project(asdict(item), fields) for item in page.transactions],
-            "next_cursor": next_cursor,
-        }
-    )
+    listed = TransactionList(transactions=page.transactions, next_cursor=next_cursor)
+    return page_response(listed, "transactions", fields)

@@ -25,7 +25,7 @@ from bridge.observability.correlation import ENVIRON_KEY as CORRELATION_KEY
 from bridge.rest import cursor
 from bridge.rest.auth import protect
 from bridge.rest.blueprint import resource
-from bridge.rest.openapi import responses, success
+from bridge.rest.openapi import answers
 from bridge.rest.params import Parameters, cursor_parameter, limit_parameter
 from bridge.rest.schemas import AuditEntry, AuditList
 from bridge.rest.wire import bridge, canonical_response
@@ -72,7 +72,7 @@ class AuditQuery(Parameters):
     "next page (null on the last). Every call on the REST and SOAP doors, every sync delivery, "
     "admin action and security event has an entry; account numbers are masked and secrets "
     "are never recorded.",
-    responses=responses(200, success("AuditList", "One page of the audit log"), problems=(400,)),
+    responses=answers("AuditList", "One page of the audit log"),
 )
 @protect(AUDIT_SCOPE, "private")
 def list_audit_entries(query: AuditQuery) -> Response:

@@ -18,8 +18,6 @@ at most 20,000 characters), as it would be refused there anyway, only later and 
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from flask import Response, url_for
 from pydantic import Field
 
@@ -31,12 +29,12 @@ from bridge.domain.classification import (
 from bridge.rest.auth import protect
 from bridge.rest.blueprint import resource
 from bridge.rest.cursor import decode_after, encode_after, one_page
-from bridge.rest.fields import SparseFields, fields_parameter, project
+from bridge.rest.fields import SparseFields, fields_parameter
 from bridge.rest.idempotency import idempotent
-from bridge.rest.openapi import queued_or_settled, request_body, responses, success
+from bridge.rest.openapi import answers, queued_or_settled, request_body
 from bridge.rest.params import Parameters, cursor_parameter, limit_parameter, reference_parameter
 from bridge.rest.schemas import ClassificationList, JsonBody
-from bridge.rest.wire import bridge, canonical_response, correlation_id
+from bridge.rest.wire import bridge, canonical_response, correlation_id, page_response
 
 classifications = resource(
     "classifications",
@@ -128,9 +126,7 @@ def create_classification(query: SubmitQuery) -> Response:
     description="`id` is the classification's `id` or the `document_id` you gave it (looked "
     "up as an `id` first). `needs_review` is true when the confidence is under the review "
     "threshold.",
-    responses=responses(
-        200, success("Classification", "The classification as it stands"), problems=(400, 404)
-    ),
+    responses=answers("Classification", "The classification as it stands", 404),
 )
 @protect("classifications:read", "private")
 def get_classification(path: ClassificationPath, query: ReadQuery) -> Response:
@@ -145,9 +141,7 @@ def get_classification(path: ClassificationPath, query: ReadQuery) -> Response:
     description="Oldest first, at most `limit` per page; pass `next_cursor` as `cursor` for "
     "the next page (null on the last). `needs_review=true` lists the results a person should "
     "look at; `status=dead` the documents that could not be classified, with the reason.",
-    responses=responses(
-        200, success("ClassificationList", "One page of classifications"), problems=(400,)
-    ),
+    responses=answers("ClassificationList", "One page of classifications"),
 )
 @protect("classifications:read", "private")
 def list_classifications(query: ListQuery) -> Response:
@@ -162,11 +156,5 @@ def list_classifications(query: ListQuery) -> Response:
         query.limit,
         lambda last: encode_after(last.created_at, last.id),
     )
-    if fields is None:
-        return canonical_response(ClassificationList(classifications=page, next_cursor=next_cursor))
-    return canonical_response(
-        {
-            "classifications": [project(asdict(item), fields) for item in page],
-            "next_cursor": next_cursor,
-        }
-    )
+    listed = ClassificationList(classifications=page, next_cursor=next_cursor)
+    return page_response(listed, "classifications", fields)

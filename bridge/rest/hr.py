@@ -41,7 +41,7 @@ from bridge.rest.auth import protect
 from bridge.rest.blueprint import resource
 from bridge.rest.fields import SparseFields, fields_parameter
 from bridge.rest.idempotency import idempotent
-from bridge.rest.openapi import ref, request_body, responses, success
+from bridge.rest.openapi import answers, ref, request_body
 from bridge.rest.params import Parameters
 from bridge.rest.problems import MEDIA_TYPE, InvalidFields
 from bridge.rest.schemas import (
@@ -100,11 +100,8 @@ def body_limit(limit: int) -> Callable[[Callable[P, Response]], Callable[P, Resp
 
 
 def _accepted_responses(component: str, description: str, *, batch: bool) -> ResponseDict:
-    documented = responses(
-        202,
-        success(component, description, {"Location": "Where the employee's record is read"}),
-        problems=(400, 409, 415, 422),
-    )
+    where = {"Location": "Where the employee's record is read"}
+    documented = answers(component, description, 409, 415, 422, status=202, headers=where)
     if batch:
         documented[413] = {
             "description": f"The body is larger than {MAX_BATCH_BYTES // 1024} KiB",
@@ -154,9 +151,7 @@ def put_employee(path: EmployeePath) -> Response:
     summary="Read an employee's latest HR record",
     description="The latest change stored for the employee, whether or not payroll has it yet "
     "(its delivery is under `/api/v1/sync/deliveries`).",
-    responses=responses(
-        200, success("EmployeeChange", "The employee's latest record"), problems=(400, 404)
-    ),
+    responses=answers("EmployeeChange", "The employee's latest record", 404),
 )
 @protect("hr:read", "private")
 def get_employee(path: EmployeePath, query: EmployeeQuery) -> Response:

@@ -107,6 +107,19 @@ def responses(status: int, answer: dict[str, Any], problems: tuple[int, ...]) ->
     return documented
 
 
+def answers(
+    component: str,
+    description: str,
+    *problems: int,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> ResponseDict:
+    """The responses of an operation that answers `component` with `status` (200 unless
+    said): the 400 of a request that does not read (flask-openapi3 documents a 400 on every
+    operation; ours says it is a problem), the other `problems` it can answer, and the 500."""
+    return responses(status, success(component, description, headers), problems=(400, *problems))
+
+
 def queued_or_settled(
     component: str, queued: str, settled: str, location: str, problems: tuple[int, ...]
 ) -> ResponseDict:

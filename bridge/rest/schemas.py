@@ -282,13 +282,7 @@ class JsonBody(Generic[T]):
         self._validator = SchemaValidator(exact_decimals(TypeAdapter(model).core_schema))
 
     def read(self) -> T:
-        if not _is_json(request.mimetype):
-            raise UnsupportedMediaType(
-                f"send the body as {JSON}, not {request.mimetype or 'without a Content-Type'}"
-            )
-        data = request.get_data(cache=True)
-        check_json_body(data)
-        check_unique_keys(data)
+        data = json_request_data()
         try:
             body: T = self._validator.validate_json(data)
             return body
@@ -303,8 +297,20 @@ class JsonBody(Generic[T]):
         return self.model.__name__
 
 
-def _is_json(mimetype: str) -> bool:
-    return mimetype == JSON or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+def json_request_data() -> bytes:
+    """The request's body, once its media type is JSON (or a `+json` one), its size and
+    nesting are within the door's limits and no object in it names a key twice."""
+    mimetype = request.mimetype
+    if not (
+        mimetype == JSON or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+    ):
+        raise UnsupportedMediaType(
+            f"send the body as {JSON}, not {mimetype or 'without a Content-Type'}"
+        )
+    data = request.get_data(cache=True)
+    check_json_body(data)
+    check_unique_keys(data)
+    return data
 
 
 # Every class the REST door documents; their nested classes come along as components too.

@@ -26,14 +26,11 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, request
-from werkzeug.exceptions import UnsupportedMediaType
+from flask import Blueprint, Response
 
 from bridge.rest.auth import ACCESS_ATTRIBUTE
-from bridge.rest.jsonlimits import check_json_body
-from bridge.rest.jsonrules import check_unique_keys
 from bridge.rest.problems import MEDIA_TYPE, PROBLEM_TYPES, InvalidJson
-from bridge.rest.schemas import JSON, REF_TEMPLATE
+from bridge.rest.schemas import JSON, REF_TEMPLATE, json_request_data
 from bridge.rest.wire import correlation_id
 from bridge.security.access import Scopes
 from bridge.services.imported import ImportedServices, Service
@@ -82,16 +79,7 @@ def _view(services: ImportedServices, name: str, operation: str) -> Callable[[],
 def read_json() -> Any:
     """The body as JSON: media type, size and nesting checked, each key once, fractions read
     as `Decimal` (exact), NaN and Infinity refused."""
-    mimetype = request.mimetype
-    if not (
-        mimetype == JSON or (mimetype.startswith("application/") and mimetype.endswith("+json"))
-    ):
-        raise UnsupportedMediaType(
-            f"send the body as {JSON}, not {mimetype or 'without a Content-Type'}"
-        )
-    data = request.get_data(cache=True)
-    check_json_body(data)
-    check_unique_keys(data)
+    data = json_request_data()
     try:
         return json.loads(data, parse_float=Decimal, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -19,8 +19,6 @@ late does not set it back); `events` is the history as it arrived.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from flask import Response, url_for
 from pydantic import Field
 
@@ -35,12 +33,12 @@ from bridge.domain.shipping import (
 from bridge.rest import cursor
 from bridge.rest.auth import principal, protect
 from bridge.rest.blueprint import resource
-from bridge.rest.fields import SparseFields, fields_parameter, project
+from bridge.rest.fields import SparseFields, fields_parameter
 from bridge.rest.idempotency import idempotent
-from bridge.rest.openapi import queued_or_settled, request_body, responses, success
+from bridge.rest.openapi import answers, queued_or_settled, request_body
 from bridge.rest.params import Parameters, cursor_parameter, limit_parameter, reference_parameter
 from bridge.rest.schemas import JsonBody, ShipmentList
-from bridge.rest.wire import bridge, canonical_response, correlation_id
+from bridge.rest.wire import bridge, canonical_response, correlation_id, page_response
 from bridge.services.shipping import After
 
 shipments = resource(
@@ -144,7 +142,7 @@ def _check_partner_contract(order: ShipmentOrder) -> None:
     description="`id` is the `shipment_ref` or the `order_ref` (looked up as a `shipment_ref` "
     "first). Shows the booking (`booking`, `tracking_no`, `label_url`), the current delivery "
     "`status` (of the latest event by event time) and the event history.",
-    responses=responses(200, success("Shipment", "The shipment as it stands"), problems=(400, 404)),
+    responses=answers("Shipment", "The shipment as it stands", 404),
 )
 @protect("shipments:read", "partner", "private")
 def get_shipment(path: ShipmentPath, query: ReadQuery) -> Response:
@@ -160,7 +158,7 @@ def get_shipment(path: ShipmentPath, query: ReadQuery) -> Response:
     description="Oldest first, at most `limit` per page; pass `next_cursor` as `cursor` for the "
     "next page (null on the last). `status=DELIVERED` lists the delivered ones, "
     "`booking=dead` those the logistics partner refused.",
-    responses=responses(200, success("ShipmentList", "One page of shipments"), problems=(400,)),
+    responses=answers("ShipmentList", "One page of shipments"),
 )
 @protect("shipments:read", "partner", "private")
 def list_shipments(query: ListQuery) -> Response:
@@ -177,11 +175,7 @@ def list_shipments(query: ListQuery) -> Response:
         query.limit,
         _cursor,
     )
-    if fields is None:
-        return canonical_response(ShipmentList(shipments=page, next_cursor=next_cursor))
-    return canonical_response(
-        {"shipments": [project(asdict(item), fields) for item in page], "next_cursor": next_cursor}
-    )
+    return page_response(ShipmentList(shipments=page, next_cursor=next_cursor), "shipments", fields)
 
 
 def _own_partner() -> str | None:

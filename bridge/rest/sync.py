@@ -36,7 +36,7 @@ from bridge.rest.audit import record_admin_action
 from bridge.rest.auth import protect
 from bridge.rest.blueprint import resource
 from bridge.rest.idempotency import idempotent
-from bridge.rest.openapi import request_body, responses, success
+from bridge.rest.openapi import answers, request_body
 from bridge.rest.params import MAX_ID, Parameters, cursor_parameter, limit_parameter
 from bridge.rest.schemas import (
     Delivery,
@@ -67,9 +67,12 @@ sync = resource(
 
 # The scope an operator's credentials need for every route here.
 ADMIN_SCOPE = "sync:admin"
+# The access of every route here: private clients holding `ADMIN_SCOPE`.
+admin_only = protect(ADMIN_SCOPE, "private")
 RUN_REQUEST = JsonBody(RunRequest)
 REPLAY_REQUEST = JsonBody(ReplayRequest)
 JOB_NAME = r"^[a-z][a-z_]{0,31}$"
+RUN_LOCATION = {"Location": "Where the run can be read again"}
 
 
 class JobPath(Parameters):
@@ -123,10 +126,9 @@ def _optional(body: JsonBody[Any], description: str) -> dict[str, Any]:
     description="Every job this bridge runs: its schedule (a crontab in UTC, or every "
     "<n>s|m|h), whether this node schedules it, its queue by state, its upstream's circuit "
     "breaker and its last runs.",
-    # flask-openapi3 documents a 400 on every operation; ours says it is a problem.
-    responses=responses(200, success("SyncJobList", "The jobs"), problems=(400,)),
+    responses=answers("SyncJobList", "The jobs"),
 )
-@protect(ADMIN_SCOPE, "private")
+@admin_only
 def list_jobs() -> Response:
     return canonical_response(SyncJobList(jobs=[_job(job) for job in _status().jobs()]))
 
@@ -136,9 +138,9 @@ def list_jobs() -> Response:
     operation_id="getSyncJob",
     summary="Read a sync job",
     description="The job's schedule, queue, circuit breaker and last runs.",
-    responses=responses(200, success("SyncJob", "The job"), problems=(400, 404)),
+    responses=answers("SyncJob", "The job", 404),
 )
-@protect(ADMIN_SCOPE, "private")
+@admin_only
 def get_job(path: JobPath) -> Response:
     found = _status().job(path.job)
     if found is None:
@@ -152,9 +154,9 @@ def get_job(path: JobPath) -> Response:
     summary="List a job's runs",
     description="Newest first, at most `limit` per page; pass `next_cursor` as `cursor` for "
     "the next page (null on the last).",
-    responses=responses(200, success("JobRunList", "One page of runs"), problems=(400, 404)),
+    responses=answers("JobRunList", "One page of runs", 404),
 )
-@protect(ADMIN_SCOPE, "private")
+@admin_only
 def list_job_runs(path: JobPath, query: RunsQuery) -> Response:
     """Keyset paging on the run id: runs started meanwhile do not shift the pages."""
     read = _status()
@@ -180,15 +182,11 @@ def list_job_runs(path: JobPath, query: RunsQuery) -> Response:
     "and dead (dead letters); `error` says why it stopped early. Without a body, or without "
     "`batches`, the run drains the queue; `batches` stops it after that many. A run of the "
     "job already going in this process is a 409.",
-    responses=responses(
-        201,
-        success("JobRun", "The run, ended", {"Location": "Where the run can be read again"}),
-        problems=(400, 404, 409, 415),
-    ),
+    responses=answers("JobRun", "The run, ended", 404, 409, 415, status=201, headers=RUN_LOCATION),
     openapi_extensions=_optional(RUN_REQUEST, "Optional: how many batches at most"),
 )
 @idempotent
-@protect(ADMIN_SCOPE, "private")
+@admin_only
 def run_job(path: JobPath) -> Response:
     read = _status()
     if read.topic_of(path.job) is None:
@@ -210,9 +208,9 @@ def run_job(path: JobPath) -> Response:
     "/sync/jobs/<job>/runs/<int:run_id>",
     operation_id="getSyncJobRun",
     summary="Read one run of a job",
-    responses=responses(200, success("JobRun", "The run"), problems=(400, 404)),
+    responses=answers("JobRun", "The run", 404),
 )
-@protect(ADMIN_SCOPE, "private")
+@admin_only
 def get_job_run(path: RunPath) -> Response:
     run = _status().run(path.run_id)
     if run is None or run.job != path.job:
@@ -230,9 +228,9 @@ def get_job_run(path: RunPath) -> Response:
     description="Oldest first, at most `limit` per page; pass `next_cursor` as `cursor` for "
     "the next page (null on the last). `status=dead` lists the dead letters, each with the "
     "reason in `last_error`.",
-    responses=responses(200, success("DeliveryList", "One page of deliveries"), problems=(400,)),
+    responses=answers("DeliveryList", "One page of deliveries"),
 )
-@protect(ADMIN_SCOPE, "private")
+@admin_only
 def list_deliveries(query: DeliveriesQuery) -> Response:
     """Keyset paging on the delivery id: new deliveries do not shift the pages."""
     read = _status()
@@ -257,9 +255,9 @@ def list_deliveries(query: DeliveriesQuery) -> Response:
     "/sync/deliveries/<int:id>",
     operation_id="getDelivery",
     summary="Read a delivery",
-    responses=responses(200, success("Delivery", "The delivery"), problems=(400, 404)),
+    responses=answers("Delivery", "The delivery", 404),
 )
-@protect(ADMIN_SCOPE, "private")
+@admin_only
 def get_delivery(path: DeliveryPath, query: DeliveryQuery) -> Response:
     found = _status().delivery(path.id, payload=query.include == "payload")
     return canonical_response(_delivery(_found(found, f"no delivery {path.id}")))
@@ -272,12 +270,10 @@ def get_delivery(path: DeliveryPath, query: DeliveryQuery) -> Response:
     description="Puts the dead letter back in its queue (pending, attempts 0, due now) for the "
     "job's next run, and answers the delivery as it now is. A delivery that is not dead is a "
     "409.",
-    responses=responses(
-        200, success("Delivery", "The delivery, back in the queue"), problems=(400, 404, 409)
-    ),
+    responses=answers("Delivery", "The delivery, back in the queue", 404, 409),
 )
 @idempotent
-@protect(ADMIN_SCOPE, "private")
+@admin_only
 def replay_delivery(path: DeliveryPath) -> Response:
     read, missing = _status(), f"no delivery {path.id}"
     dead = _found(read.delivery(path.id), missing).status == DEAD
@@ -297,13 +293,11 @@ def replay_delivery(path: DeliveryPath) -> Response:
     summary="Replay dead letters",
     description="Puts every dead letter back in its queue, or only those of `job`, or only "
     "those among `ids`; without a body, all of them. Answers how many went back.",
-    responses=responses(
-        200, success("ReplayResult", "How many were replayed"), problems=(400, 415)
-    ),
+    responses=answers("ReplayResult", "How many were replayed", 415),
     openapi_extensions=_optional(REPLAY_REQUEST, "Optional: which dead letters"),
 )
 @idempotent
-@protect(ADMIN_SCOPE, "private")
+@admin_only
 def replay_deliveries() -> Response:
     body = _optional_body(REPLAY_REQUEST, ReplayRequest())
     topic = None if body.job is None else _status().topic_of(_known_job(body.job, "job"))

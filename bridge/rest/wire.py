@@ -54,3 +54,13 @@ def canonical_response(
     return Response(
         canonical_json.dumps(message), status=status, headers=dict(headers or {}), mimetype=JSON
     )
+
+
+def page_response(page: Any, items: str, fields: Selection | None) -> Response:
+    """One page of a list (a canonical dataclass whose member `items` holds the page's items,
+    beside `next_cursor`), each item cut to `fields` if asked: the envelope is always sent."""
+    if fields is None:
+        return canonical_response(page)
+    envelope = dataclasses.asdict(page)
+    envelope[items] = project(envelope[items], fields)
+    return canonical_response(envelope)

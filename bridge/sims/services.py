@@ -53,7 +53,7 @@ from bridge.sims.control import SimControl, control_response
 from bridge.sims.faults import COMMON_KINDS, FaultQueue, InjectedFault
 from bridge.sims.recording import Replay, replay_of
 from bridge.sims.records import Recorder
-from bridge.sims.wsgi import CONTROL, MAX_BODY, TEXT, drop_connection
+from bridge.sims.wsgi import CONTROL, MAX_BODY, TEXT, transport_fault
 from bridge.upstream.envelopes import (
     XML_CONTENT,
     content_type,
@@ -273,14 +273,7 @@ class ServiceSimulator:
         if fault.kind in ("soap_fault", DECLARED_FAULT):
             text = f"Injected fault {fault.id}: the {self.service.name} simulator failed"
             return self._fault(start_response, "Server", text)
-        if fault.kind == "http_500":
-            return _reply(
-                start_response, "500 Internal Server Error", TEXT, b"Internal Server Error\n"
-            )
-        if fault.kind == "timeout":
-            time.sleep(fault.seconds)
-            return _reply(start_response, "504 Gateway Timeout", TEXT, b"Gateway Timeout\n")
-        return drop_connection(environ, start_response)
+        return transport_fault(fault, environ, start_response)
 
     def _fault(self, start_response: StartResponse, code: str, text: str) -> Iterable[bytes]:
         payload = fault_envelope(self.version, code, text[:500], [])

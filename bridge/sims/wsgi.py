@@ -170,14 +170,20 @@ class SimulatorApp:
             return _reply(
                 start_response, "500 Internal Server Error", XML, fault_envelope("Server", text)
             )
-        if fault.kind == "http_500":
-            return _reply(
-                start_response, "500 Internal Server Error", TEXT, b"Internal Server Error\n"
-            )
-        if fault.kind == "timeout":
-            time.sleep(fault.seconds)
-            return _reply(start_response, "504 Gateway Timeout", TEXT, b"Gateway Timeout\n")
-        return drop_connection(environ, start_response)
+        return transport_fault(fault, environ, start_response)
+
+
+def transport_fault(
+    fault: InjectedFault, environ: WSGIEnvironment, start_response: StartResponse
+) -> Iterable[bytes]:
+    """A fault below SOAP, the same in every simulator: an HTTP 500 without an envelope
+    (`http_500`), a 504 after `fault.seconds` (`timeout`), or the connection dropped."""
+    if fault.kind == "http_500":
+        return _reply(start_response, "500 Internal Server Error", TEXT, b"Internal Server Error\n")
+    if fault.kind == "timeout":
+        time.sleep(fault.seconds)
+        return _reply(start_response, "504 Gateway Timeout", TEXT, b"Gateway Timeout\n")
+    return drop_connection(environ, start_response)
 
 
 def drop_connection(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

@@ -23,6 +23,7 @@ from typing import Any
 from lxml import etree
 
 from bridge.domain.errors import ConfigurationError
+from bridge.mapping.jsonschema import DECIMAL_FACETS
 
 NS_WSDL = "http://schemas.xmlsoap.org/wsdl/"
 NS_WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
@@ -32,19 +33,7 @@ SOAP_OVER_HTTP = "http://schemas.xmlsoap.org/soap/http"
 # Contracts are local files: no DTD, no entities, no network.
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
-_NUMERIC_FACETS = frozenset(
-    {
-        "length",
-        "minLength",
-        "maxLength",
-        "totalDigits",
-        "fractionDigits",
-        "minInclusive",
-        "maxInclusive",
-        "minExclusive",
-        "maxExclusive",
-    }
-)
+_NUMERIC_FACETS = frozenset({"length", "minLength", "maxLength", *DECIMAL_FACETS})
 
 
 def _xs(name: str) -> str:

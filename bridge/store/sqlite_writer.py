@@ -24,6 +24,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,20 +92,19 @@ def writer_connection(lock: WriterLock) -> type[sqlite3.Connection]:
                 self._let_go()
 
         def commit(self) -> None:
-            try:
-                super().commit()
-            finally:
-                self._let_go()
+            self._ending(super().commit)
 
         def rollback(self) -> None:
-            try:
-                super().rollback()
-            finally:
-                self._let_go()
+            self._ending(super().rollback)
 
         def close(self) -> None:
+            self._ending(super().close)
+
+        def _ending(self, end: Callable[[], None]) -> None:
+            """End the transaction (or the connection) the way `end` does, then let the
+            writer lock go, whether `end` succeeded or not."""
             try:
-                super().close()
+                end()
             finally:
                 self._let_go()
 

@@ -13,19 +13,30 @@ are handed back untried.
 A process runs one run of a job at a time (whoever asks: the scheduler, the REST API); another
 is refused with `Conflict` while it lasts. Claims would make two runs safe, but a second drain of
 the same queue in the same process only competes with the first for its rows.
+
+A run keeps one batch in flight and gets the next one ready meanwhile: while batch k is with the
+upstream (on the run's sender thread), batch k+1 is claimed and prepared (`Preparing.prepare`:
+read, checked against the contract), and as soon as k's answer is in, k+1 is sent and k's
+outcomes are recorded while it travels. Nothing else changes: one call at a time per run, each
+sent only after the previous one's answer (so a later change of an employee never overtakes an
+earlier one in flight), a row is marked delivered only from the upstream's answer, and a run that
+stops (upstream unavailable, circuit open) gives the prepared batch back untried. A crash leaves
+both batches claimed until their lease runs out, like a crash with one.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import pybreaker
 from sqlalchemy import Engine, insert, update
@@ -71,6 +82,37 @@ class Deliverer(Protocol):
     def deliver(self, rows: Sequence[OutboxRow]) -> dict[int, Outcome]:
         """An outcome for every row id, or an exception that speaks for the whole batch."""
         ...
+
+
+# A prepared batch's upstream call: `deliver`'s answer (or exception), made when it is called.
+Send = Callable[[], dict[int, Outcome]]
+
+
+@runtime_checkable
+class Preparing(Deliverer, Protocol):
+    """A deliverer whose work before the upstream call can run while another batch is in
+    flight: `deliver(rows)` is `prepare(rows)()`."""
+
+    def prepare(self, rows: Sequence[OutboxRow]) -> Send:
+        """Everything `deliver` does before it calls the upstream (reading the rows, checking
+        them against the contract); the returned call sends the batch. No upstream call and
+        no change to the rows here: a batch prepared and never sent is released untried."""
+        ...
+
+
+@dataclass(slots=True)
+class _Flight:
+    """A batch handed to the sender thread, and its answer to come: the outcomes, or the
+    exception that speaks for the whole batch."""
+
+    rows: Sequence[OutboxRow]
+    answer: Future[dict[int, Outcome]]
+
+    def wait(self) -> dict[int, Outcome] | Exception:
+        try:
+            return self.answer.result()
+        except Exception as exc:
+            return exc
 
 
 @dataclass(slots=True)
@@ -165,25 +207,11 @@ class SyncEngine:
         progress: Callable[[int], None] | None,
     ) -> RunReport:
         deliverer = self.deliverers[job]
-        breaker = self.breakers[deliverer.upstream]
         report = RunReport(job=job, trigger=trigger, started_at=utcnow())
         report.run_id = self._start(report)
-        batches = 0
         try:
-            while max_batches is None or batches < max_batches:
-                rows = self.outbox.claim(
-                    deliverer.topic, deliverer.batch_size, lease=self._lease, worker=self.node
-                )
-                if not rows:
-                    break
-                batches += 1
-                report.claimed += len(rows)
-                # A batch goes upstream as one call: it carries (and logs) its first row's id.
-                with correlated(rows[0].correlation_id or current_correlation_id()):
-                    if not self._deliver(deliverer, breaker, rows, report):
-                        break
-                if progress is not None:
-                    progress(len(rows))
+            with ThreadPoolExecutor(1, thread_name_prefix=f"sync-{job}") as sender:
+                self._drain(deliverer, sender, report, max_batches, progress)
         except Exception as exc:  # recorded, then raised: a job run never fails silently
             report.error = f"{type(exc).__name__}: {exc}"
             raise
@@ -193,26 +221,119 @@ class SyncEngine:
             metrics.observe_job_run(report)
         return report
 
-    def _deliver(
-        self, deliverer: Deliverer, breaker: Any, rows: Sequence[OutboxRow], report: RunReport
+    def _drain(
+        self,
+        deliverer: Deliverer,
+        sender: ThreadPoolExecutor,
+        report: RunReport,
+        max_batches: int | None,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        """Claim, prepare, send and settle batches until the queue is empty (or `max_batches`
+        are claimed, or the upstream is unavailable), one in flight while the next is readied.
+        A batch prepared when the run stops is released unsent. On an exception the batch in
+        flight is waited for (the executor's exit) and left claimed, as a crash leaves it: its
+        lease runs out and it is sent again, under the same keys."""
+        breaker = self.breakers[deliverer.upstream]
+        flight: _Flight | None = None
+        batches = 0
+        while True:
+            rows: list[OutboxRow] = []
+            if max_batches is None or batches < max_batches:
+                rows = self.outbox.claim(
+                    deliverer.topic, deliverer.batch_size, lease=self._lease, worker=self.node
+                )
+            send: Send | None = None
+            if rows:
+                batches += 1
+                send = self._prepare(deliverer, rows)
+            answer: dict[int, Outcome] | Exception | None = None
+            if flight is not None:
+                answer = flight.wait()
+                if rows and not _goes_on(answer):
+                    self.outbox.release(rows)  # prepared, never sent
+                    rows, send = [], None
+            following = None
+            if send is not None:
+                report.claimed += len(rows)  # a batch released unsent was never this run's
+                following = self._send(sender, breaker, rows, send)
+            if flight is not None and answer is not None:
+                with correlated(flight.rows[0].correlation_id or current_correlation_id()):
+                    goes_on = self._settle(deliverer, flight.rows, answer, report)
+                if progress is not None:
+                    progress(len(flight.rows))
+                if not goes_on:
+                    return
+            if following is None:
+                return
+            flight = following
+
+    def _prepare(self, deliverer: Deliverer, rows: Sequence[OutboxRow]) -> Send:
+        """The batch's upstream call, with what comes before it done now when the deliverer
+        can split them; an exception there is the batch's answer, as it is from `deliver`."""
+        if not isinstance(deliverer, Preparing):
+            return lambda: deliverer.deliver(rows)
+        with correlated(rows[0].correlation_id or current_correlation_id()):
+            try:
+                return deliverer.prepare(rows)
+            except Exception as exc:
+                failure = exc
+
+        def fail() -> dict[int, Outcome]:
+            raise failure
+
+        return fail
+
+    def _send(
+        self, sender: ThreadPoolExecutor, breaker: Any, rows: Sequence[OutboxRow], send: Send
+    ) -> _Flight:
+        """Hand the batch to the sender thread, through the upstream's breaker. A batch goes
+        upstream as one call: it carries (and logs) its first row's id.
+
+        Returns once the sender thread has started on it: that thread then holds the GIL for its
+        switch interval, enough to write the request and reach the socket, instead of waiting
+        that long for this thread to let go (measured: ~4 ms a batch before the call went out)."""
+        started = threading.Event()
+
+        def go() -> dict[int, Outcome]:
+            started.set()
+            outcomes: dict[int, Outcome] = breaker.call(send)
+            return outcomes
+
+        with correlated(rows[0].correlation_id or current_correlation_id()):
+            context = contextvars.copy_context()
+        flight = _Flight(rows, sender.submit(context.run, go))
+        started.wait()
+        return flight
+
+    def _settle(
+        self,
+        deliverer: Deliverer,
+        rows: Sequence[OutboxRow],
+        answer: dict[int, Outcome] | Exception,
+        report: RunReport,
     ) -> bool:
-        """Deliver one batch; False when the run should stop (upstream unavailable)."""
-        try:
-            outcomes = breaker.call(deliverer.deliver, rows)
-        except pybreaker.CircuitBreakerError:
+        """Record what became of a batch; False when the run should stop (upstream
+        unavailable, circuit open)."""
+        if isinstance(answer, pybreaker.CircuitBreakerError):
             self.outbox.release(rows)
             report.error = f"circuit open for {deliverer.upstream}"
             return False
-        except UpstreamUnavailable as exc:
+        if isinstance(answer, UpstreamUnavailable):
             for row in rows:
-                self._failed(report, row, exc.detail, permanent=False)
-            report.error = exc.detail
-            log.warning("%s: %s; %d rows will be retried", deliverer.topic, exc.detail, len(rows))
+                self._failed(report, row, answer.detail, permanent=False)
+            report.error = answer.detail
+            log.warning(
+                "%s: %s; %d rows will be retried", deliverer.topic, answer.detail, len(rows)
+            )
             return False
-        except (UpstreamRejected, InvalidInput) as exc:
+        if isinstance(answer, UpstreamRejected | InvalidInput):
             for row in rows:
-                self._failed(report, row, exc.detail, permanent=True)
+                self._failed(report, row, answer.detail, permanent=True)
             return True
+        if isinstance(answer, Exception):
+            raise answer
+        outcomes = answer
         delivered = []
         for row in rows:
             outcome = outcomes.get(row.id) or Retry("the deliverer gave no outcome for this row")
@@ -273,3 +394,9 @@ class SyncEngine:
                     error=report.error,
                 )
             )
+
+
+def _goes_on(answer: dict[int, Outcome] | Exception) -> bool:
+    """Whether a run sends its next batch after this answer: not after an upstream that is
+    unavailable, a circuit that is open, or an exception nobody expected."""
+    return not isinstance(answer, Exception) or isinstance(answer, UpstreamRejected | InvalidInput)

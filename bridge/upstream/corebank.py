@@ -14,7 +14,6 @@ from functools import partial
 from typing import Protocol, TypeVar
 
 import pybreaker
-import requests
 
 from bridge.domain import (
     AccountValidation,
@@ -31,6 +30,7 @@ from bridge.mapping import Mappings
 from bridge.settings import Settings
 from bridge.upstream.breakers import guarded
 from bridge.upstream.soap import SoapUpstream
+from bridge.upstream.transport import UpstreamPool
 
 T = TypeVar("T")
 
@@ -152,11 +152,11 @@ def build_corebank(
     mappings: Mappings,
     *,
     address: str | None = None,
-    session: requests.Session | None = None,
+    http: UpstreamPool | None = None,
     breaker: pybreaker.CircuitBreaker | None = None,
 ) -> CoreBank:
-    """`address` and `session`: where to call it and how, when not `settings.corebank_url` (this
-    process's simulator server and a session carrying its secret, `bridge.components.Upstreams`);
+    """`address` and `http`: where to call it and how, when not `settings.corebank_url` (this
+    process's simulator server, connections carrying its secret: `bridge.components.Upstreams`);
     `breaker`: core banking's circuit breaker, if calls should go through one."""
     soap = SoapCoreBank(
         SoapUpstream(
@@ -166,7 +166,7 @@ def build_corebank(
             mappings,
             OPERATIONS,
             timeout=settings.upstream_timeout,
-            session=session,
+            http=http,
             checked=True,
         )
     )

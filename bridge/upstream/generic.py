@@ -3,7 +3,7 @@
 No zeep here: the contract was loaded once by `bridge.contracts.loader`, the messages are
 written and read by the service's codecs (`bridge.mapping.generic`), so all this client does is
 frame the Body child in the SOAP 1.1 or 1.2 envelope its operation's binding names, post it
-through the shared transport (`bridge.upstream.transport`: pooled keep-alive session, one
+through the shared transport (`bridge.upstream.transport`: pooled keep-alive connections, one
 deadline over the whole call, a reply cap, the verdicts of every answer), and say what came
 back. A fault whose detail is one the operation declares (`wsdl:fault`) is read with that
 fault's codec and raised as `UpstreamFault`; any other fault is judged like every upstream's
@@ -28,12 +28,12 @@ from bridge.domain.errors import BridgeError, OutcomeUnknown, UpstreamFault, Ups
 from bridge.observability import metrics
 from bridge.observability.logging import current_correlation_id
 from bridge.upstream.breakers import circuit_breaker, guarded
-from bridge.upstream.soap import pooled_session
 from bridge.upstream.transport import (
     VERSIONS,
     SoapTransport,
     SoapVersion,
     blames_sender,
+    pooled_http,
     reply_body,
 )
 
@@ -171,20 +171,20 @@ def service_upstream(
     service: ImportedService, simulators: SimulatorEndpoints | None
 ) -> ServiceUpstream:
     """The client of `service`: at the URL its import file names, or at its generated
-    simulator on this process's simulator server (`/sims/services/<name>`), through a session
-    carrying that server's secret; with no transport when it names the simulator and this
+    simulator on this process's simulator server (`/sims/services/<name>`), through connections
+    whose calls carry that server's secret; with no transport when it names the simulator and this
     process runs none. Its own circuit breaker, from the import file."""
     config = service.config
     transport: SoapTransport | None = None
     if not config.simulated:
         transport = SoapTransport(
-            service.name, config.upstream, pooled_session(), timeout=config.timeout
+            service.name, config.upstream, pooled_http(), timeout=config.timeout
         )
     elif simulators is not None:
         transport = SoapTransport(
             service.name,
             simulators.address(f"services/{service.name}"),
-            pooled_session(headers=simulators.headers),
+            pooled_http(headers=simulators.headers),
             timeout=config.timeout,
         )
     return ServiceUpstream(

@@ -1,10 +1,11 @@
 """One upstream SOAP system behind one object, built once at start-up.
 
 zeep loads the checked-in contract (never a URL a caller supplied), checks the binding and knows
-each operation's SOAPAction; its `Transport` owns the pooled HTTP session and the timeouts. The
-message bodies are written and read by the compiled mappings: zeep's own reply parsing costs
-about 12x a hardened lxml parse + walk (DESIGN.md, pitfalls), and the mapping is the one place
-where vocabularies are translated.
+each operation's SOAPAction; it makes no call (its own default `Transport` only ever reads the
+contract file). The calls go through `bridge.upstream.transport` (urllib3 keep-alive pools, one
+deadline over the whole call). The message bodies are written and read by the compiled
+mappings: zeep's own reply parsing costs about 12x a hardened lxml parse + walk (DESIGN.md,
+pitfalls), and the mapping is the one place where vocabularies are translated.
 
 Only a SOAP Client fault is a "no" (`UpstreamRejected`). Once a message may have reached the
 upstream, anything else that is not a readable reply (a timeout, a dropped connection, HTTP 5xx,
@@ -19,15 +20,11 @@ imported services.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
 from zeep import Client, Settings
-from zeep.transports import Transport
 
 from bridge.domain.errors import BridgeError, ConfigurationError, OutcomeUnknown, UpstreamTimeout
 from bridge.mapping import Mappings, xml
@@ -35,7 +32,7 @@ from bridge.mapping.schemas import file_validator
 from bridge.mapping.validation import ContractSchema
 from bridge.observability import metrics
 from bridge.observability.logging import current_correlation_id
-from bridge.upstream.transport import SOAP11, SoapTransport, reply_body
+from bridge.upstream.transport import SOAP11, SoapTransport, UpstreamPool, pooled_http, reply_body
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +41,6 @@ __all__ = [
     "SoapUpstream",
     "UpstreamTimeout",
     "hardened_settings",
-    "pooled_session",
 ]
 
 
@@ -66,21 +62,6 @@ def hardened_settings() -> Settings:
     )
 
 
-def pooled_session(
-    pool_size: int = 32, headers: Mapping[str, str] | None = None
-) -> requests.Session:
-    """`headers` go out on every call (this process's simulator secret, `bridge.sims.server`)."""
-    session = requests.Session()
-    session.headers.update(headers or {})
-    # Upstream addresses come from settings; reading proxy variables from the environment on
-    # every call costs more than the rest of the HTTP client's work (measured).
-    session.trust_env = False
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
 class SoapUpstream:
     """`call("PostPayment", posting)` -> the canonical reply, or an `UpstreamError`."""
 
@@ -93,19 +74,17 @@ class SoapUpstream:
         operations: dict[str, tuple[str, str]],
         *,
         timeout: float,
-        session: requests.Session | None = None,
+        http: UpstreamPool | None = None,
         checked: bool = False,
     ) -> None:
-        """`checked`: messages can be checked against the contract before they are sent
+        """`http`: the connections to call it through (`pooled_http()` when not given);
+        `checked`: messages can be checked against the contract before they are sent
         (`refusal`); the schema is compiled once, here."""
         self.name = name
         self.address = address
         self._timeout = timeout
-        self._transport = Transport(
-            session=session or pooled_session(), timeout=timeout, operation_timeout=timeout
-        )
-        self._wire = SoapTransport(name, address, self._transport.session, timeout=timeout)
-        client = Client(str(contract), transport=self._transport, settings=hardened_settings())
+        self._wire = SoapTransport(name, address, http or pooled_http(), timeout=timeout)
+        client = Client(str(contract), settings=hardened_settings())
         bindings = list(client.wsdl.bindings.values())
         if len(bindings) != 1:
             raise ConfigurationError(f"{contract}: expected one binding, found {len(bindings)}")

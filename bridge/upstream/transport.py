@@ -9,17 +9,28 @@ may have reached the upstream, anything else that is not a readable reply (a tim
 connection, HTTP 5xx, a Server fault, an HTML page, an empty, truncated or unreadable body) is
 `OutcomeUnknown`. A message that was never sent (the connection was refused, the address is
 bad) is `UpstreamUnavailable` and nothing more.
+
+The calls go straight through urllib3's connection pools (`UpstreamPool`): requests' own work on
+each call (preparing the request, hooks, the cookie jar, its checks of typing Protocols) cost
+about as much CPU as all the rest of the HTTP exchange (issue 14).
 """
 
 from __future__ import annotations
 
+import functools
+import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import KW_ONLY, dataclass
-from typing import Any
+from dataclasses import KW_ONLY, dataclass, field
+from types import MappingProxyType
+from typing import Any, cast
 
-import requests
+import certifi
 import urllib3
+from urllib3 import HTTPConnectionPool, HTTPResponse, HTTPSConnectionPool, Timeout
+from urllib3.util import parse_url
+from urllib3.util.ssl_ import create_urllib3_context
 
 from bridge.domain.errors import (
     BridgeError,
@@ -35,6 +46,12 @@ SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 # No reply of the upstream contracts comes near this; a longer one is not read to its end.
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 _CHUNK = 64 * 1024
+# The least a wait for more of a reply is given once its deadline has passed: the bytes already
+# on their way are read, a reply that stopped coming is given up on at once.
+_LEAST_WAIT = 0.001
+# What every call asks for besides its own headers (requests asked for the same): a compressed
+# reply is inflated as it is read, and the reply cap counts the inflated bytes.
+_ACCEPT = {"Accept-Encoding": "gzip, deflate"}
 
 # A fault the caller of `reply_body` recognises as its own (a declared wsdl:fault): given the
 # fault element and its detail's first element, the error to raise, or None for the default.
@@ -77,16 +94,88 @@ SOAP12 = SoapVersion(SOAP12_ENV, "application/soap+xml")
 VERSIONS = {"1.1": SOAP11, "1.2": SOAP12}
 
 
+class UpstreamPool:
+    """Keep-alive HTTP connections to upstream addresses: one urllib3 pool per address (scheme,
+    host, port), holding up to `size` idle connections, shared by the threads that call it.
+
+    No retries (a POST sent twice could be applied twice), no redirect followed, no proxy from
+    the environment (upstream addresses come from settings), certificates verified against
+    certifi's bundle as requests did, or against `ca_certs`. `headers` go out on every call:
+    this process's simulator secret (`bridge.sims.server`), so such a pool is only ever handed
+    to the clients of that server (`bridge.components.Upstreams`)."""
+
+    def __init__(
+        self,
+        size: int = 32,
+        headers: Mapping[str, str] | None = None,
+        *,
+        ca_certs: str | None = None,
+    ) -> None:
+        self.size = size
+        self.headers: Mapping[str, str] = MappingProxyType(dict(headers or {}))
+        self._ca_certs = ca_certs
+        self._pools: dict[tuple[str, str, int], HTTPConnectionPool] = {}
+        self._lock = threading.Lock()
+
+    def pool(self, scheme: str, host: str, port: int) -> HTTPConnectionPool:
+        """The pool of connections to one address (made on first use; nothing connects yet)."""
+        key = (scheme, host, port)
+        pool = self._pools.get(key)
+        if pool is None:
+            with self._lock:
+                pool = self._pools.get(key)
+                if pool is None:
+                    pool = self._pools[key] = self._open(*key)
+        return pool
+
+    def _open(self, scheme: str, host: str, port: int) -> HTTPConnectionPool:
+        if scheme == "https":
+            return HTTPSConnectionPool(
+                host,
+                port,
+                maxsize=self.size,
+                block=False,
+                retries=False,
+                ssl_context=_verified_tls(self._ca_certs),
+            )
+        return HTTPConnectionPool(host, port, maxsize=self.size, block=False, retries=False)
+
+
+def pooled_http(
+    pool_size: int = 32, headers: Mapping[str, str] | None = None, *, ca_certs: str | None = None
+) -> UpstreamPool:
+    """The connections of one upstream's client; `headers` go out on every call."""
+    return UpstreamPool(pool_size, headers, ca_certs=ca_certs)
+
+
+@functools.cache
+def _verified_tls(ca_certs: str | None) -> ssl.SSLContext:
+    """One TLS context per trust store, made once: loading a CA bundle costs milliseconds, and
+    every new HTTPS connection would otherwise pay it."""
+    context = create_urllib3_context()  # CERT_REQUIRED; the host name is checked on connect
+    context.load_verify_locations(ca_certs or certifi.where())
+    return context
+
+
 @dataclass(eq=False)
 class SoapTransport:
-    """One upstream's address, pooled session, timeout over the whole call and reply cap."""
+    """One upstream's address, its connections, one deadline over the whole call and a reply
+    cap."""
 
     name: str
     address: str
-    session: requests.Session
+    http: UpstreamPool
     _: KW_ONLY
     timeout: float
     max_reply_bytes: int = MAX_REPLY_BYTES
+    _target: tuple[HTTPConnectionPool, str] | str = field(init=False, repr=False)
+    _headers: dict[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The address is read once: the pool its calls go through and the path they post to,
+        # or why no call can be sent (raised by each call, as "not sent").
+        self._target = _target_of(self.http, self.address)
+        self._headers = {**_ACCEPT, **self.http.headers}
 
     def post(
         self,
@@ -99,38 +188,69 @@ class SoapTransport:
         """(HTTP status, the whole reply body), or the error that says what became of the call.
         `timeout`: this operation's own, instead of the upstream's.
 
-        Streamed: requests' timeout bounds each wait for bytes, not their sum, so the whole
-        reply is read here against one deadline."""
+        One deadline bounds the whole call: the connection, sending, the reply's head (urllib3's
+        `total`) and then each wait for more of its body, so a reply dripping in a byte at a time
+        cannot hold the caller for longer than the deadline."""
         limit = timeout or self.timeout
         deadline = time.monotonic() + limit
+        if isinstance(self._target, str):
+            raise UpstreamUnavailable(self.name, f"{operation}: not sent, {self._target}")
+        pool, path = self._target
         try:
-            response = self.session.post(
-                self.address, data=envelope, headers=dict(headers), timeout=limit, stream=True
+            response = cast(
+                HTTPResponse,
+                pool.urlopen(
+                    "POST",
+                    path,
+                    body=envelope,
+                    headers={**self._headers, **headers},
+                    retries=False,
+                    redirect=False,
+                    assert_same_host=False,
+                    timeout=Timeout(total=limit),
+                    preload_content=False,
+                    release_conn=False,
+                ),
             )
-        except requests.RequestException as exc:
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            # ValueError: http.client refused a header value (as requests' InvalidHeader did).
             raise self._not_answered(operation, exc) from None
         try:
-            return response.status_code, self._read(operation, response, deadline)
-        finally:
+            content = self._read(operation, response, deadline)
+        except BaseException:
+            # Whatever is left of a reply not read to its end must not be taken for the next
+            # call's: the connection is closed, and goes back to the pool to be opened anew.
             response.close()
+            response.release_conn()
+            raise
+        response.release_conn()  # read whole: kept alive for the next call (no-op if closed)
+        return response.status, content
 
-    def _not_answered(self, operation: str, exc: requests.RequestException) -> BridgeError:
+    def _not_answered(self, operation: str, exc: Exception) -> BridgeError:
         """No reply at all. Only a connection never made means the message was not sent."""
-        if isinstance(exc, requests.ConnectTimeout) or _refused(exc):
+        # NewConnectionError (refused, no route, the name not resolved) is a ConnectTimeoutError.
+        if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
             return UpstreamUnavailable(
                 self.name, f"{operation}: not sent, no connection ({type(exc).__name__})"
             )
-        if isinstance(exc, requests.Timeout):
+        if isinstance(exc, urllib3.exceptions.TimeoutError):
             return UpstreamTimeout(self.name, f"{operation}: no answer in time")
         return OutcomeUnknown(self.name, f"{operation}: connection failed ({type(exc).__name__})")
 
-    def _read(self, operation: str, response: requests.Response, deadline: float) -> bytes:
+    def _read(self, operation: str, response: HTTPResponse, deadline: float) -> bytes:
         """The whole body, by `deadline` and within the reply cap (a reply dripping in a byte
         at a time would otherwise hold the caller for as long as the upstream likes)."""
         chunks: list[bytes] = []
         size = 0
         try:
-            while chunk := response.raw.read1(_CHUNK, decode_content=True):
+            while True:
+                # Each wait for bytes gets what is left of the deadline, no more.
+                connection = response.connection
+                if connection is not None and connection.sock is not None:
+                    connection.sock.settimeout(max(deadline - time.monotonic(), _LEAST_WAIT))
+                chunk = response.read1(_CHUNK, decode_content=True)
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > self.max_reply_bytes:
                     raise OutcomeUnknown(
@@ -138,7 +258,7 @@ class SoapTransport:
                         f"{operation}: a reply longer than {self.max_reply_bytes} bytes",
                     )
                 chunks.append(chunk)
-                if time.monotonic() > deadline and response.raw.length_remaining != 0:
+                if time.monotonic() > deadline and response.length_remaining != 0:
                     raise UpstreamTimeout(
                         self.name, f"{operation}: the reply did not arrive whole in time"
                     )
@@ -149,6 +269,18 @@ class SoapTransport:
                 self.name, f"{operation}: the reply broke off ({type(exc).__name__})"
             ) from None
         return b"".join(chunks)
+
+
+def _target_of(http: UpstreamPool, address: str) -> tuple[HTTPConnectionPool, str] | str:
+    """The pool and request path of `address`, or what is wrong with it."""
+    try:
+        url = parse_url(address)
+    except urllib3.exceptions.LocationValueError:
+        return f"a bad address ({address!r})"
+    if url.scheme not in ("http", "https") or not url.host:
+        return f"not an http(s) address ({address!r})"
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return http.pool(url.scheme, url.host, port), url.request_uri
 
 
 def reply_body(
@@ -232,13 +364,3 @@ def blames_sender(fault: Any, version: SoapVersion = SOAP11) -> bool:
     client = "Sender" if version is SOAP12 else "Client"
     local = fault_code(fault, version)
     return local == client or local.startswith(f"{client}.")
-
-
-def _refused(exc: requests.RequestException) -> bool:
-    """The request was never sent: a bad address, or the connection could not be opened."""
-    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema):
-        return True  # MissingSchema and InvalidURL alike: nothing left this process
-    cause = exc.args[0] if exc.args else None
-    if isinstance(cause, urllib3.exceptions.MaxRetryError):
-        cause = cause.reason
-    return isinstance(cause, urllib3.exceptions.NewConnectionError)

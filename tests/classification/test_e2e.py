@@ -242,7 +242,7 @@ def test_a_client_fault_from_the_classifier_is_a_dead_letter_with_its_reason(
         bridge.mappings,
         OPERATIONS,
         timeout=10,
-        session=bridge.upstreams.session("classifier"),
+        http=bridge.upstreams.http("classifier"),
     )
     service = ClassificationService(ClassificationStore(bridge.engine), unchecked, THRESHOLD)
     job = SyncEngine(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from io import BytesIO
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
-import requests
-from requests.adapters import BaseAdapter
-from urllib3 import HTTPResponse
 
 from bridge.domain import AccountRef, AccountValidation
 from bridge.domain.errors import UpstreamUnavailable
@@ -17,70 +14,67 @@ from bridge.observability.logging import correlated
 from bridge.settings import ROOT
 from bridge.upstream.corebank import OPERATIONS
 from bridge.upstream.soap import SoapUpstream
+from tests.common.live import serve_wsgi
 
 VALIDATION = AccountValidation(
     account=AccountRef(iban="DE89370400440532013000"), holder_name="Bäckerei Müller"
 )
 
 
-class RecordingAdapter(BaseAdapter):
-    """The HTTP seam: keeps each request's headers and answers 503 without a SOAP body."""
+class RecordingUpstream:
+    """A loopback HTTP server's app: keeps each request's X-Request-ID (None when the request
+    has none) and answers 503 without a SOAP body."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.request_ids: list[str | None] = []
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
-        self.request_ids.append(request.headers.get("X-Request-ID"))
-        response = requests.Response()
-        response.status_code, response.request = 503, request
-        response.raw = HTTPResponse(BytesIO(b"down"), status=503, preload_content=False)
-        return response
-
-    def close(self) -> None:
-        pass
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        self.request_ids.append(environ.get("HTTP_X_REQUEST_ID"))
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+        return [b"down"]
 
 
 @pytest.fixture
-def adapter() -> RecordingAdapter:
-    return RecordingAdapter()
+def upstream() -> RecordingUpstream:
+    return RecordingUpstream()
 
 
 @pytest.fixture
-def corebank(mappings: Mappings, adapter: RecordingAdapter) -> SoapUpstream:
-    session = requests.Session()
-    session.mount("http://", adapter)
-    return SoapUpstream(
-        "corebank",
-        ROOT / "wsdl" / "upstream" / "corebank.wsdl",
-        "http://corebank.invalid/soap",
-        mappings,
-        OPERATIONS,
-        timeout=5,
-        session=session,
-    )
+def corebank(mappings: Mappings, upstream: RecordingUpstream) -> Iterator[SoapUpstream]:
+    with serve_wsgi(upstream) as url:
+        yield SoapUpstream(
+            "corebank",
+            ROOT / "wsdl" / "upstream" / "corebank.wsdl",
+            f"{url}/soap",
+            mappings,
+            OPERATIONS,
+            timeout=5,
+        )
 
 
 def test_a_call_without_an_id_sends_the_current_one(
-    corebank: SoapUpstream, adapter: RecordingAdapter
+    corebank: SoapUpstream, upstream: RecordingUpstream
 ) -> None:
     with correlated("req-current-1"), pytest.raises(UpstreamUnavailable):
         corebank.call("ValidateAccount", VALIDATION)
 
-    assert adapter.request_ids == ["req-current-1"]
+    assert upstream.request_ids == ["req-current-1"]
 
 
-def test_an_id_given_to_the_call_wins(corebank: SoapUpstream, adapter: RecordingAdapter) -> None:
+def test_an_id_given_to_the_call_wins(corebank: SoapUpstream, upstream: RecordingUpstream) -> None:
     with correlated("req-current-1"), pytest.raises(UpstreamUnavailable):
         corebank.call("ValidateAccount", VALIDATION, correlation_id="req-given-2")
 
-    assert adapter.request_ids == ["req-given-2"]
+    assert upstream.request_ids == ["req-given-2"]
 
 
 def test_outside_any_request_no_id_is_sent(
-    corebank: SoapUpstream, adapter: RecordingAdapter
+    corebank: SoapUpstream, upstream: RecordingUpstream
 ) -> None:
     with pytest.raises(UpstreamUnavailable):
         corebank.call("ValidateAccount", VALIDATION)
 
-    assert adapter.request_ids == [None]
+    assert upstream.request_ids == [None]

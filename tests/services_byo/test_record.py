@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from lxml import etree
 from sqlalchemy import Engine
 from werkzeug.test import Client, TestResponse
@@ -21,8 +20,7 @@ from bridge.sims.recording import Recording, Replay
 from bridge.sims.recording_proxy import RecordingProxy
 from bridge.sims.services import ServiceSimulator
 from bridge.store.db import make_engine, migrate
-from bridge.upstream.soap import pooled_session
-from bridge.upstream.transport import SOAP11_ENV, SoapTransport
+from bridge.upstream.transport import SOAP11_ENV, SoapTransport, pooled_http
 from tests.common.live import serve_wsgi
 
 VAT = "urn:example:vat:v1"
@@ -85,7 +83,7 @@ def recorded(
     folder = tmp_path_factory.mktemp("recordings")
     upstream = ServiceSimulator(vat, engine, base_url="http://upstream.test", seed=7)
     with serve_wsgi(upstream) as url:
-        transport = SoapTransport("vat", f"{url}/", pooled_session(), timeout=10)
+        transport = SoapTransport("vat", f"{url}/", pooled_http(), timeout=10)
         proxy = Client(
             RecordingProxy(vat, transport, Recording(folder), address="http://proxy.test/")
         )
@@ -200,7 +198,7 @@ def test_with_the_sample_fallback_an_unrecorded_request_gets_a_generated_answer(
 def test_the_proxy_refuses_what_no_operation_takes_and_forwards_nothing(
     vat: ImportedService, tmp_path: Path
 ) -> None:
-    transport = SoapTransport("vat", "http://127.0.0.1:9/", requests.Session(), timeout=1)
+    transport = SoapTransport("vat", "http://127.0.0.1:9/", pooled_http(), timeout=1)
     proxy = Client(RecordingProxy(vat, transport, Recording(tmp_path), address="http://p/"))
     other = (
         f'<soap:Envelope xmlns:soap="{SOAP11_ENV}"><soap:Body><x:nothing xmlns:x="urn:x"/>'

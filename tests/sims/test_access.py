@@ -67,9 +67,9 @@ def test_upstream_clients_send_the_secret_to_the_simulator_server_and_nowhere_el
     server = server_of(bridge)
 
     assert bridge.upstreams.address("corebank") == server.address("corebank")
-    assert bridge.upstreams.session("corebank").headers[SECRET_HEADER] == server.secret
+    assert bridge.upstreams.http("corebank").headers[SECRET_HEADER] == server.secret
     assert bridge.upstreams.address("payroll") == PAYROLL
-    assert SECRET_HEADER not in bridge.upstreams.session("payroll").headers
+    assert SECRET_HEADER not in bridge.upstreams.http("payroll").headers
 
 
 def test_every_process_draws_its_own_secret() -> None:

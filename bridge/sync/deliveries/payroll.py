@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass
+from functools import partial
 
 from bridge.domain import EmployeeChange, PayrollBatch, PayrollBatchResult, RecordStatus
 from bridge.domain.clock import utcnow
 from bridge.domain.upstream import Payroll
 from bridge.store.employees import TOPIC
 from bridge.sync.deliveries import read_rows
-from bridge.sync.engine import Dead, Delivered, Outcome, Retry
+from bridge.sync.engine import Dead, Delivered, Outcome, Retry, Send
 from bridge.sync.outbox import OutboxRow
 
 OPERATIONS = {
@@ -42,16 +43,42 @@ class PayrollDeliverer:
     batch_size: int = 200
 
     def deliver(self, rows: Sequence[OutboxRow]) -> dict[int, Outcome]:
+        return self.prepare(rows)()
+
+    def prepare(self, rows: Sequence[OutboxRow]) -> Send:
+        """The rows read and checked against payroll's contract (the sync engine does this
+        while the previous batch is with payroll); the call returned sends the batch."""
         outcomes, records, rows_by_record = read_rows(
             rows, EmployeeChange, lambda change: change.record_id
         )
-        sendable = self._fitting(records, outcomes, rows_by_record)
+        if not records:
+            return lambda: outcomes
+        whole = batch_id(records)
+        sendable = self._fitting(whole, records, outcomes, rows_by_record)
         if not sendable:
-            return outcomes
-        batch = PayrollBatch(batch_id=batch_id(sendable), submitted_at=utcnow(), records=sendable)
-        result: PayrollBatchResult = self.payroll.call(
-            "SubmitPayrollBatch", batch, correlation_id=rows[0].correlation_id
+            return lambda: outcomes
+        return partial(
+            self._send,
+            whole if sendable is records else batch_id(sendable),
+            sendable,
+            outcomes,
+            rows_by_record,
+            rows[0].correlation_id,
         )
+
+    def _send(
+        self,
+        batch_key: str,
+        sendable: list[EmployeeChange],
+        outcomes: dict[int, Outcome],
+        rows_by_record: dict[str, int],
+        correlation_id: str | None,
+    ) -> dict[int, Outcome]:
+        batch = PayrollBatch(batch_id=batch_key, submitted_at=utcnow(), records=sendable)
+        result: PayrollBatchResult = self.payroll.call(
+            "SubmitPayrollBatch", batch, correlation_id=correlation_id
+        )
+        outcomes = dict(outcomes)
         for answer in result.results:
             row_id = rows_by_record.get(answer.record_id or "")
             if row_id is None:
@@ -71,14 +98,14 @@ class PayrollDeliverer:
 
     def _fitting(
         self,
+        whole_id: str,
         records: list[EmployeeChange],
         outcomes: dict[int, Outcome],
         rows_by_record: dict[str, int],
     ) -> list[EmployeeChange]:
-        """The records payroll's contract accepts; the others become dead letters."""
-        if not records:
-            return []
-        whole = PayrollBatch(batch_id=batch_id(records), submitted_at=utcnow(), records=records)
+        """The records payroll's contract accepts (`records` itself when all of them do); the
+        others become dead letters."""
+        whole = PayrollBatch(batch_id=whole_id, submitted_at=utcnow(), records=records)
         if self.payroll.refusal("SubmitPayrollBatch", whole) is None:
             return records
         fitting = []
