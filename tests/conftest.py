@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -100,3 +101,23 @@ def live_bridge(tmp_path: Path) -> Iterator[LiveBridge]:
     """The whole bridge on the embedded default (SQLite, simulators in process), per test."""
     with serve_bridge(database_url=f"sqlite:///{tmp_path / 'bridge.db'}") as live:
         yield live
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what importing and collecting built (the libraries, every test module), as
+    `bridge serve` freezes a worker's start-up objects, so no later collection walks them."""
+    gc.collect()
+    gc.freeze()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """No cyclic collection while a test's body runs: each test builds apps whose garbage is
+    cyclic, and a full collection of it stopped every thread for up to 0.8 s, long enough for
+    an in-process upstream behind a proxy to miss the short timeout the network tests use.
+    Collections run between tests instead, as often as before."""
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        gc.enable()
