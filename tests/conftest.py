@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from bridge.mapping import Mappings
+from tests.common.databases import migrated_engine
 from tests.common.live import LiveBridge, serve_bridge
 from tests.common.no_network import refuse_network
 from tests.common.services import service_unavailable
@@ -94,6 +96,12 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'bridge.db'}"
+
+
+@pytest.fixture
+def engine(sqlite_url: str) -> Iterator[Engine]:
+    """A migrated SQLite database of the test's own (modules that need another override it)."""
+    yield from migrated_engine(sqlite_url)
 
 
 @pytest.fixture

@@ -13,18 +13,9 @@ from bridge.app import Bridge, create_app
 from bridge.security.clients import ApiClient, ClientRegistry
 from bridge.security.tokens import KeyRing, TokenService
 from bridge.settings import Settings
-from bridge.store.db import make_engine, migrate
 from tests.common.clock import Clock
 from tests.common.tokens import AUDIENCE, ISSUER
 from tests.credentials import CHEAP
-
-
-@pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    engine = make_engine(sqlite_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, text
 
-from bridge.store.db import IDLE_BEFORE_PING, make_engine, migrate, one_statement
+from bridge.store.db import IDLE_BEFORE_PING, one_statement
 from bridge.store.transfers import TransferStore
+from tests.common.databases import migrated_engine
 
 pytestmark = pytest.mark.postgres
 CLIENT = uuid.uuid4().hex[:8]  # the session's database outlives a test
@@ -22,10 +23,7 @@ CLIENT = uuid.uuid4().hex[:8]  # the session's database outlives a test
 
 @pytest.fixture
 def engine(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
+    yield from migrated_engine(postgres_url)
 
 
 def backend_pid(engine: Engine) -> int:

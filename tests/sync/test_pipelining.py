@@ -6,17 +6,15 @@ batch it had readied, untried; payroll's deliverer calls payroll only when the b
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, select
 
 from bridge.domain import PayrollBatch, PayrollBatchResult, RecordResult, RecordStatus
 from bridge.domain.errors import UpstreamUnavailable
 from bridge.mapping import canonical_json
-from bridge.store.db import make_engine, migrate
 from bridge.store.tables import outbox as outbox_table
 from bridge.sync import outbox
 from bridge.sync.deliveries.payroll import PayrollDeliverer
@@ -80,14 +78,6 @@ class Pipelined:
 
     def of(self, kind: str) -> list[str]:
         return [batch for event, batch in self.events if event == kind]
-
-
-@pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    engine = make_engine(sqlite_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def queue(engine: Engine, count: int) -> list[str]:

@@ -3,7 +3,7 @@ status` and /metrics all render, read from one SQLite outbox and a sync engine w
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
 
@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from bridge.domain.errors import UpstreamUnavailable
-from bridge.store.db import make_engine, migrate
 from bridge.store.tables import outbox as outbox_table
 from bridge.sync import outbox
 from bridge.sync.engine import Outcome, SyncEngine
@@ -27,14 +26,6 @@ class UnreachablePayroll(FakePayroll):
 
     def deliver(self, rows: Sequence[OutboxRow]) -> dict[int, Outcome]:
         raise UpstreamUnavailable("payroll", "did not answer")
-
-
-@pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    engine = make_engine(sqlite_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
