@@ -371,6 +371,8 @@ def main() -> int:
                 measure(title, stages, run, total_label=label)
             finally:
                 bridge.close()
+        if args.records == 0:  # --records 0: the doors only
+            return 0
         bridge = build_bridge(database, corebank_url, payroll_url, workdir)
         try:
             measure(

@@ -17,3 +17,6 @@ class Store:
     engine: Engine
     _: KW_ONLY
     clock: Clock = utcnow
+
+    def __post_init__(self) -> None:
+        """Where a store builds, once, what it prepares on its engine."""

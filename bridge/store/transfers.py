@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from bridge.domain.clock import as_utc
 from bridge.store.base import Store
 from bridge.store.db import one_statement
+from bridge.store.prepared import PreparedWrite
 from bridge.store.tables import transfers
 
 RECEIVED = "RCVD"  # stored, core banking has not answered yet
@@ -71,7 +72,27 @@ class TransferRecord:
 _COLUMNS = tuple(field.name for field in fields(TransferRecord))
 
 
+_ROW_KEYS = (*_COLUMNS, "updated_at")
+_FINISH_KEYS = (
+    "b_tx_id",
+    "status",
+    "reason_code",
+    "reason_info",
+    "booking_date",
+    "payment_id",
+    "lease_until",
+    "updated_at",
+)
+
+
 class TransferStore(Store):
+    """Claim and finish, the two writes of every transfer, go straight to the driver
+    (`bridge.store.prepared`); the rest through SQLAlchemy."""
+
+    def __post_init__(self) -> None:
+        self._insert = PreparedWrite(self.engine, _INSERT, _ROW_KEYS)
+        self._finish = PreparedWrite(self.engine, _FINISH, _FINISH_KEYS)
+
     def claim(
         self,
         *,
@@ -105,8 +126,7 @@ class TransferStore(Store):
         )
         row = {name: getattr(record, name) for name in _COLUMNS}
         try:
-            with one_statement(self.engine) as connection:
-                connection.execute(_INSERT, row | {"updated_at": now})
+            self._insert.run(row | {"updated_at": now})
         except IntegrityError:
             existing = self.find(client_id, msg_id=msg_id)
             if existing is None:  # a concurrent delete cannot happen; be explicit anyway
@@ -171,8 +191,7 @@ class TransferStore(Store):
             "lease_until": None,
             "updated_at": self.clock(),
         }
-        with one_statement(self.engine) as connection:
-            connection.execute(_FINISH, values)
+        self._finish.run(values)
 
     def release(self, tx_id: str) -> None:
         """Give the transfer up unfinished: the next request with its MsgId resumes it."""
