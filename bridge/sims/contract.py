@@ -17,6 +17,7 @@ from pathlib import Path
 from lxml import etree
 
 from bridge.mapping.schemas import CONTRACTS_ROOT
+from bridge.mapping.validation import ContractSchema
 
 # The default of a caller without settings; the bridge passes `Settings.contracts_dir`.
 CONTRACTS = CONTRACTS_ROOT / "upstream"
@@ -61,7 +62,7 @@ class Contract:
     namespace: str
     address: str
     wsdl: bytes  # the checked-in file with soap:address = address
-    schema: etree.XMLSchema
+    schema: ContractSchema  # one compiled schema per thread (lxml's error log is per schema)
     operations: frozenset[str]  # local names of the request elements, one per operation
 
     def request_element(self, envelope: bytes) -> etree._Element:
@@ -79,9 +80,9 @@ class Contract:
         qname = etree.QName(element)
         if qname.namespace != self.namespace or qname.localname not in self.operations:
             raise RefusedMessage(f"unknown operation element {element.tag}")
-        if not self.schema.validate(element):
-            errors = self.schema.error_log
-            raise RefusedMessage(f"schema validation failed: {errors.last_error.message}")  # type: ignore[attr-defined]
+        violation = self.schema.violation(element)
+        if violation is not None:
+            raise RefusedMessage(f"schema validation failed: {violation.reason}")
         return element
 
 
@@ -98,7 +99,10 @@ def load_contract(name: str, address: str, root: Path = CONTRACTS) -> Contract:
         namespace=namespace,
         address=address,
         wsdl=wsdl,
-        schema=etree.XMLSchema(_inline_schema(definitions)),
+        schema=ContractSchema(
+            etree.XMLSchema(_inline_schema(definitions)),
+            lambda: etree.XMLSchema(_inline_schema(definitions)),
+        ),
         operations=_request_elements(definitions),
     )
 
