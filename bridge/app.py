@@ -143,7 +143,10 @@ def create_app(
         if start_simulators:
             upstreams = Upstreams(settings, SimulatorServer(simulators))
     transfer_store = TransferStore(engine)
-    service_clients = {s.name: service_upstream(s, upstreams.simulators) for s in catalog}
+    service_clients = {
+        s.name: service_upstream(s, upstreams.simulators, ca_certs=upstreams.ca_certs)
+        for s in catalog
+    }
     # One circuit breaker per upstream: core banking's guards its client in the request path,
     # the others the sync jobs; the sync engine holds them all for the views (REST, UI, metrics).
     breakers = circuit_breakers(UPSTREAMS)

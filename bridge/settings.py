@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import ssl
 from collections.abc import Mapping
 from datetime import UTC, timedelta
 from decimal import Decimal
@@ -64,6 +65,9 @@ class Settings(BaseSettings):
     logistics_url: str = ""
     classifier_url: str = ""
     upstream_timeout: float = Field(10.0, gt=0, le=300)
+    # The certificate authorities an https:// upstream's certificate must chain to (a PEM file,
+    # e.g. the enterprise's internal CA); unset: the public ones (certifi). It replaces, not adds.
+    upstream_ca_file: Path | None = None
     # The logistics partner that shipments created here are booked with and that may send their
     # delivery events and read them: the organisation of its API clients (or a client id, for a
     # client without one).
@@ -194,6 +198,19 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("upstream_ca_file")
+    @classmethod
+    def _ca_file(cls, value: Path | None) -> Path | None:
+        """Loaded now, so a wrong path or a file of no certificates stops the start, not the
+        first call."""
+        if value is not None:
+            try:
+                ssl.create_default_context(cafile=value)
+            except OSError as exc:  # ssl.SSLError is one too
+                reason = exc.strerror or str(exc)
+                raise ValueError(f"{value}: not a PEM file of certificates ({reason})") from None
+        return value
 
     @field_validator("rate_limit_plans")
     @classmethod

@@ -133,11 +133,12 @@ def record(
         raise click.BadParameter(f"{upstream!r} is not an http(s) URL", param_hint="'--upstream'")
     from bridge.sims.recording_proxy import RecordingProxy
 
-    service = _service(settings_or_exit(config), name)
+    settings = settings_or_exit(config)
+    service = _service(settings, name)
     folder.mkdir(parents=True, exist_ok=True)
-    transport = SoapTransport(
-        service.name, upstream, pooled_http(pool_size=8), timeout=service.config.timeout
-    )
+    ca_file = settings.upstream_ca_file
+    http = pooled_http(pool_size=8, ca_certs=None if ca_file is None else str(ca_file))
+    transport = SoapTransport(service.name, upstream, http, timeout=service.config.timeout)
     server, address = _listening(host, port)
     server.app = RecordingProxy(service, transport, Recording(folder), address=address)
     click.echo(f"recording {name}: call {address} (WSDL: {address}?wsdl)")

@@ -168,17 +168,21 @@ class SimulatorEndpoints(Protocol):
 
 
 def service_upstream(
-    service: ImportedService, simulators: SimulatorEndpoints | None
+    service: ImportedService,
+    simulators: SimulatorEndpoints | None,
+    *,
+    ca_certs: str | None = None,
 ) -> ServiceUpstream:
     """The client of `service`: at the URL its import file names, or at its generated
     simulator on this process's simulator server (`/sims/services/<name>`), through connections
     whose calls carry that server's secret; with no transport when it names the simulator and this
-    process runs none. Its own circuit breaker, from the import file."""
+    process runs none. Its own circuit breaker, from the import file. `ca_certs`: the
+    authorities an https:// upstream's certificate must chain to (None: certifi's)."""
     config = service.config
     transport: SoapTransport | None = None
     if not config.simulated:
         transport = SoapTransport(
-            service.name, config.upstream, pooled_http(), timeout=config.timeout
+            service.name, config.upstream, pooled_http(ca_certs=ca_certs), timeout=config.timeout
         )
     elif simulators is not None:
         transport = SoapTransport(

@@ -235,6 +235,13 @@ class SoapTransport:
             )
         if isinstance(exc, urllib3.exceptions.TimeoutError):
             return UpstreamTimeout(self.name, f"{operation}: no answer in time")
+        if refused := _refused_certificate(exc):
+            # Verified in the TLS handshake, before a byte of the request is written.
+            return UpstreamUnavailable(
+                self.name,
+                f"{operation}: not sent, the upstream's certificate was refused "
+                f"({refused.verify_message or refused.reason})",
+            )
         return OutcomeUnknown(self.name, f"{operation}: connection failed ({type(exc).__name__})")
 
     def _read(self, operation: str, response: HTTPResponse, deadline: float) -> bytes:
@@ -364,3 +371,19 @@ def blames_sender(fault: Any, version: SoapVersion = SOAP11) -> bool:
     client = "Sender" if version is SOAP12 else "Client"
     local = fault_code(fault, version)
     return local == client or local.startswith(f"{client}.")
+
+
+def _refused_certificate(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure behind `exc` (urllib3 wraps it in its SSLError),
+    or None."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        error = pending.pop()
+        if not isinstance(error, BaseException) or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return error
+        pending.extend((*error.args, error.__cause__, error.__context__))
+    return None
