@@ -52,6 +52,9 @@ transfers = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("client_id", "msg_id", name="uq_transfers_client_msg"),
+    # The reconciler's due transfers (RCVD, PDNG; oldest first) and the unsettled gauge: a few
+    # rows among millions of settled ones, found without reading the others.
+    Index("ix_transfers_status_created", "status", "created_at"),
 )
 
 # REST `Idempotency-Key`: the first response, replayed for the same key and body.
