@@ -144,7 +144,7 @@ def create_app(
             upstreams = Upstreams(settings, SimulatorServer(simulators))
     transfer_store = TransferStore(engine)
     service_clients = {
-        s.name: service_upstream(s, upstreams.simulators, ca_certs=upstreams.ca_certs)
+        s.name: service_upstream(s, upstreams.simulators, ca_certs=settings.upstream_ca_file)
         for s in catalog
     }
     # One circuit breaker per upstream: core banking's guards its client in the request path,

@@ -115,11 +115,5 @@ class Upstreams:
         """The connections of upstream `name`'s client: new ones, carrying the simulator
         server's secret only when `address(name)` is that server."""
         if self.simulators is None or self.settings.upstream_url(name):
-            return pooled_http(ca_certs=self.ca_certs)
+            return pooled_http(ca_certs=self.settings.upstream_ca_file)
         return pooled_http(headers=self.simulators.headers)
-
-    @property
-    def ca_certs(self) -> str | None:
-        """The authorities an https:// upstream's certificate must chain to (None: certifi's)."""
-        ca_file = self.settings.upstream_ca_file
-        return None if ca_file is None else str(ca_file)

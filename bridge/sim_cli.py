@@ -136,8 +136,7 @@ def record(
     settings = settings_or_exit(config)
     service = _service(settings, name)
     folder.mkdir(parents=True, exist_ok=True)
-    ca_file = settings.upstream_ca_file
-    http = pooled_http(pool_size=8, ca_certs=None if ca_file is None else str(ca_file))
+    http = pooled_http(pool_size=8, ca_certs=settings.upstream_ca_file)
     transport = SoapTransport(service.name, upstream, http, timeout=service.config.timeout)
     server, address = _listening(host, port)
     server.app = RecordingProxy(service, transport, Recording(folder), address=address)

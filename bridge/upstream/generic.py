@@ -16,6 +16,7 @@ system fails its callers fast without touching the others.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import pybreaker
@@ -171,7 +172,7 @@ def service_upstream(
     service: ImportedService,
     simulators: SimulatorEndpoints | None,
     *,
-    ca_certs: str | None = None,
+    ca_certs: Path | None = None,
 ) -> ServiceUpstream:
     """The client of `service`: at the URL its import file names, or at its generated
     simulator on this process's simulator server (`/sims/services/<name>`), through connections

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import KW_ONLY, dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -109,7 +110,7 @@ class UpstreamPool:
         size: int = 32,
         headers: Mapping[str, str] | None = None,
         *,
-        ca_certs: str | None = None,
+        ca_certs: str | Path | None = None,
     ) -> None:
         self.size = size
         self.headers: Mapping[str, str] = MappingProxyType(dict(headers or {}))
@@ -142,14 +143,17 @@ class UpstreamPool:
 
 
 def pooled_http(
-    pool_size: int = 32, headers: Mapping[str, str] | None = None, *, ca_certs: str | None = None
+    pool_size: int = 32,
+    headers: Mapping[str, str] | None = None,
+    *,
+    ca_certs: str | Path | None = None,
 ) -> UpstreamPool:
     """The connections of one upstream's client; `headers` go out on every call."""
     return UpstreamPool(pool_size, headers, ca_certs=ca_certs)
 
 
 @functools.cache
-def _verified_tls(ca_certs: str | None) -> ssl.SSLContext:
+def _verified_tls(ca_certs: str | Path | None) -> ssl.SSLContext:
     """One TLS context per trust store, made once: loading a CA bundle costs milliseconds, and
     every new HTTPS connection would otherwise pay it."""
     context = create_urllib3_context()  # CERT_REQUIRED; the host name is checked on connect
