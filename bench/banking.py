@@ -32,7 +32,13 @@ kept alive, 50 closed), and each contender's column `up conn` is the upstream co
 opened per request (bench/connections.py counts them in the upstream server).
 
 wrk (Debian's package) is a native load generator, so it is not the bottleneck (DESIGN.md). Each
-contender runs --rounds times, interleaved, after a warm-up; the median round is reported.
+contender runs --rounds times, interleaved, after a warm-up; each round's req/s is printed as it
+ends, and the median round is reported. Column `workers` (and the figure in brackets after a
+round's req/s) is how wrk's keep-alive connections were spread over the contender's two worker
+processes (bench/connections.py `worker_split`): gunicorn's workers share one listening socket
+and the first awake accepts, so a round can land 8/0, leaving one worker (one core, the GIL) to
+carry the load while the other idles. Such a round is slow for the naive proxy and the bridge
+alike and says nothing of either; more --rounds make the median steadier.
 Targets (bridge issue 14), each printed met or MISSED: REST >= 1.0x the naive proxy's requests/s
 (aim 2x); SOAP >= 0.8x REST; p99 <= 3x p50 for both doors; payroll sync >= 1.0x zeep direct.
 Then bench/breakdown.py (in process, sequential: where a request's time goes, REST, SOAP, naive
@@ -55,6 +61,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -64,7 +71,12 @@ sys.path.insert(0, str(ROOT))
 from bench import simulators, stub_corebank  # noqa: E402
 from bench import sync as payroll_sync  # noqa: E402
 from bench.breakdown import BENCH_PLAN, BENCH_RATE  # noqa: E402
-from bench.connections import ConnectionLog, Connections, session_reuse  # noqa: E402
+from bench.connections import (  # noqa: E402
+    ConnectionLog,
+    Connections,
+    session_reuse,
+    worker_split,
+)
 from bench.wrk_report import parse  # noqa: E402
 from bridge.security.clients import ClientRegistry  # noqa: E402
 from bridge.settings import UPSTREAMS  # noqa: E402
@@ -75,6 +87,7 @@ WRK_SCRIPT = ROOT / "bench" / "wrk" / "unique_post.lua"
 REST_BODY = ROOT / "bench" / "wrk" / "transfer.json"
 SOAP_BODY = ROOT / "bench" / "wrk" / "transfer_soap.xml"
 DEBTOR, CREDITOR = "DE89370400440532013000", "DE12500105170648489890"
+WORKERS = 2  # worker processes of the bridge and of the naive proxy
 CASES = {"keep-alive": (True,), "new": (False,), "both": (True, False)}
 
 
@@ -87,6 +100,7 @@ class Result:
     errors: int
     requests: int = 0
     upstream: Connections = field(default_factory=lambda: Connections(0, 0))
+    split: tuple[int, ...] = ()  # the contender's connections per worker process, most first
 
     @property
     def tail(self) -> float:
@@ -142,7 +156,7 @@ def bridge_server(workdir: Path, port: int, **env: str) -> subprocess.Popen[byte
     environment = {
         **os.environ,
         "BRIDGE_PORT": str(port),
-        "BRIDGE_WORKERS": "2",
+        "BRIDGE_WORKERS": str(WORKERS),
         "BRIDGE_SCHEDULER": "false",
         "BRIDGE_LOG_LEVEL": "WARNING",
         "BRIDGE_RATE_LIMIT_PLANS": json.dumps({"standard": "100/minute", BENCH_PLAN: BENCH_RATE}),
@@ -179,7 +193,7 @@ def gunicorn(port: int, app: str) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
-            "--workers=2",
+            f"--workers={WORKERS}",
             "--worker-class=gthread",
             "--threads=8",
             "--no-control-socket",
@@ -208,12 +222,13 @@ def run_wrk(
     api_key: str | None = None,
 ) -> Result:
     arguments = [str(body), prefix, content_type, soap_action or "", api_key or ""]
-    output = subprocess.run(
+    duration = max(1, round(seconds))
+    with subprocess.Popen(
         [
             "wrk",
             "-t2",
             f"-c{clients}",
-            f"-d{max(1, round(seconds))}s",
+            f"-d{duration}s",
             "--latency",
             "-s",
             str(WRK_SCRIPT),
@@ -221,12 +236,19 @@ def run_wrk(
             "--",
             *arguments,
         ],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=True,
-    ).stdout
+    ) as wrk:
+        time.sleep(duration / 2)  # all connections open, none closing yet
+        split = worker_split(urlsplit(url).port or 80, WORKERS)
+        output, errors = wrk.communicate()
+    if wrk.returncode != 0:
+        raise SystemExit(f"wrk failed ({wrk.returncode}): {errors.strip()}")
     report = parse(output)
-    return Result(name, report.rps, report.p50_ms, report.p99_ms, report.errors, report.requests)
+    return Result(
+        name, report.rps, report.p50_ms, report.p99_ms, report.errors, report.requests, split=split
+    )
 
 
 def _zeep_client_loop(corebank: str, seconds: float, prefix: str) -> tuple[int, list[float], int]:
@@ -394,9 +416,15 @@ def measure_case(args: argparse.Namespace, keep_alive: bool, workdir: Path) -> d
                 result = run(args.seconds, f"R{run_id}{r}{name[:2]}")
                 result.upstream = servers.connections.read() - before
                 rounds[name].append(result)
+            print(f"  round {r + 1}: " + " · ".join(round_figure(rs[-1]) for rs in rounds.values()))
         return {name: sorted(rs, key=lambda x: x.rps)[len(rs) // 2] for name, rs in rounds.items()}
     finally:
         servers.stop()
+
+
+def round_figure(result: Result) -> str:
+    split = f" ({'/'.join(str(n) for n in result.split)})" if result.split else ""
+    return f"{result.name} {result.rps:.0f}{split}"
 
 
 def targets(results: dict[str, Result]) -> list[Target]:
@@ -416,12 +444,13 @@ def print_case(args: argparse.Namespace, case: str, results: dict[str, Result]) 
     )
     print(
         f"{'contender':<13}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p99/p50':>9}{'errors':>8}"
-        f"{'up conn/req':>13}"
+        f"{'up conn/req':>13}  workers"
     )
     for result in results.values():
+        split = "/".join(str(n) for n in result.split) or "-"
         print(
             f"{result.name:<13}{result.rps:>9.0f}{result.p50_ms:>9.2f}{result.p99_ms:>9.2f}"
-            f"{result.tail:>9.2f}{result.errors:>8}{result.connections_per_request:>13.3f}"
+            f"{result.tail:>9.2f}{result.errors:>8}{result.connections_per_request:>13.3f}  {split}"
         )
     print()
     for target in targets(results):

@@ -14,8 +14,11 @@ any shared memory, and costs a system call, far below a request's own cost.
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 import threading
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,3 +117,35 @@ def session_reuse(url: str, log: ConnectionLog, *, calls: int = 50) -> Connectio
         for _ in range(calls):
             session.get(url, timeout=10).raise_for_status()
     return log.read() - before
+
+
+_PROCESS = re.compile(r"pid=(\d+)")
+
+
+def worker_split(port: int, workers: int) -> tuple[int, ...]:
+    """How the client connections established to `port` are spread over the `workers` processes
+    that serve them, most first (`(5, 3)`: one worker holds five, the other three; `(8, 0)`: one
+    holds all), as `ss` (iproute2) reports them; () when `ss` is missing or shows none.
+
+    gunicorn's workers share one listening socket, and the worker that wakes first accepts: a
+    load generator that opens its few keep-alive connections at once can land most or all of
+    them on one worker, which then has one core's worth of CPU (the GIL) for the whole load while
+    the other waits. Printed beside each wrk run so that a lopsided round can be told from a
+    slower contender."""
+    try:
+        listing = subprocess.run(
+            ["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    per_process = Counter(
+        match.group(1) for line in listing.splitlines() if (match := _PROCESS.search(line))
+    )
+    if not per_process:
+        return ()
+    counts = sorted(per_process.values(), reverse=True)
+    return tuple(counts + [0] * (workers - len(counts)))

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import stub_corebank  # noqa: E402
-from bench.connections import ConnectionLog, session_reuse  # noqa: E402
+from bench.connections import ConnectionLog, session_reuse, worker_split  # noqa: E402
 from bench.stages import Stage, StageTimer  # noqa: E402
 from bench.wrk_report import WrkOutputError, duration_ms, parse  # noqa: E402
 
@@ -94,6 +94,32 @@ def test_a_session_opens_one_connection_to_a_kept_alive_stub_and_one_per_call_ot
 
     assert used.requests == 50
     assert used.connections == (1 if kept_alive else 50)
+
+
+def test_the_worker_split_counts_each_open_connection_once_under_the_process_holding_it(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    process = stub_corebank.serve(port, keep_alive=True, workers=2, threads=2)
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(6)]
+    try:
+        for client in clients:  # a request each, answered: every connection is accepted
+            client.sendall(b"GET / HTTP/1.1\r\nHost: stub\r\n\r\n")
+            assert client.recv(65536).startswith(b"HTTP/1.1 ")
+        split = worker_split(port, 2)
+    finally:
+        for client in clients:
+            client.close()
+        process.terminate()
+        process.wait(timeout=30)
+
+    assert sum(split) == 6
+    assert len(split) == 2
+    assert list(split) == sorted(split, reverse=True)
+
+
+def test_no_connection_is_no_split() -> None:
+    assert worker_split(_free_port(), 2) == ()
 
 
 def test_stage_times_exclude_inner_stages_and_add_up_to_the_request(tmp_path: Path) -> None:
