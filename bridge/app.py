@@ -9,7 +9,8 @@
 /soap/services/<name>, /sims/services/<name>, /api/v1/services/<name>/<operation>
              each imported service (`bridge contract import`, bridge.contracts.catalog): its
              SOAP pass-through, its generated simulator and its REST operations
-/metrics     Prometheus metrics (bridge.observability.metrics)
+/metrics     Prometheus metrics (bridge.observability.metrics), for private clients holding
+             `metrics:read` (a scraper's OAuth2 client credentials or API key)
 
 and, when `settings.scheduler` is on, the sync scheduler in whichever process holds the
 cluster-wide scheduler lock (bridge.sync.leader).
@@ -38,9 +39,10 @@ from bridge.observability.correlation import CorrelationMiddleware
 from bridge.rest.app import create_rest_app
 from bridge.rest.routes import label_routes
 from bridge.security import build_security
-from bridge.security.access import Scopes
+from bridge.security.access import Scopes, allow
 from bridge.security.audit import AuditMiddleware
 from bridge.security.events import SecurityEvents
+from bridge.security.gate import ClientGate
 from bridge.services.banking import BankingService
 from bridge.services.classification import ClassificationService
 from bridge.services.hr import HrService
@@ -54,7 +56,7 @@ from bridge.services.retry import RetryPolicy
 from bridge.services.shipping import ShippingService
 from bridge.settings import UPSTREAMS, Settings
 from bridge.sims import create_simulators
-from bridge.sims.gate import AdminOnly
+from bridge.sims.gate import admin_only
 from bridge.sims.server import SimulatorServer
 from bridge.sims.services import create_service_simulators
 from bridge.sims.wsgi import SimulatorApp
@@ -79,6 +81,9 @@ from bridge.upstream.breakers import circuit_breakers
 from bridge.upstream.corebank import CoreBank, GuardedCoreBank, build_corebank
 from bridge.upstream.generic import service_upstream
 from bridge.upstream.soap import SoapUpstream
+
+# /metrics: our own systems' scrapers (Prometheus: OAuth2 client credentials), nobody else.
+METRICS_ACCESS = allow("metrics:read", ("private",))
 
 
 @dataclass(frozen=True)
@@ -226,7 +231,7 @@ def create_app(
         bridge.leadership = start_leadership(bridge)
     if simulators:
         bridge.mounts.update(
-            {path: AdminOnly(app, bridge.security) for path, app in simulators.items()}
+            {path: admin_only(app, bridge.security) for path, app in simulators.items()}
         )
     bridge.mounts["/soap/banking"] = create_banking_soap(
         bridge, max_body_bytes=settings.soap_max_body_bytes
@@ -254,9 +259,14 @@ def create_app(
                     DispatcherMiddleware(
                         label_routes(create_rest_app(bridge)),
                         {
-                            "/metrics": metrics.metrics_app(
-                                metrics.OutboxCollector(bridge.sync_status.depth_by_job),
-                                unsettled_collector(bridge),
+                            "/metrics": ClientGate(
+                                metrics.metrics_app(
+                                    metrics.OutboxCollector(bridge.sync_status.depth_by_job),
+                                    unsettled_collector(bridge),
+                                ),
+                                bridge.security,
+                                METRICS_ACCESS,
+                                door="ops",
                             )
                         },
                     ),

@@ -58,6 +58,12 @@ def simulator_admin(engine: Engine) -> Credentials:
     return grant(engine, scopes={"simulators:admin"}, name="simulator admin")
 
 
+def scraper(engine: Engine) -> Credentials:
+    """What Prometheus scrapes /metrics as: a private client holding `metrics:read` and nothing
+    else."""
+    return grant(engine, scopes={"metrics:read"}, name="prometheus")
+
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
 
 

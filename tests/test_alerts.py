@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ import requests
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.common.live import LiveBridge
+from tests.common.live import LiveBridge, free_port, serve_bridge
+from tests.credentials import scraper
 
 RULES = Path(__file__).parents[1] / "ops" / "prometheus"
 # Series Prometheus makes itself, not the bridge.
@@ -103,3 +105,73 @@ def test_the_grafana_dashboard_queries_only_series_the_bridge_serves(
     }
     assert named
     assert named - served == set()
+
+
+def test_prometheus_scrapes_with_the_example_oauth2_block_and_nothing_without_it(
+    tmp_path: Path,
+) -> None:
+    """Debian's Prometheus, configured from ops/prometheus/prometheus.yml with the scraper
+    client's id and secret file, fetches its tokens from /oauth/token and scrapes; the same
+    job without the `oauth2` block is refused."""
+    prometheus = _tool("prometheus", "prometheus")
+    with serve_bridge(
+        database_url=f"sqlite:///{tmp_path / 'bridge.db'}", default_credentials=False
+    ) as live:
+        scraper_client = scraper(live.bridge.engine)
+        secret_file = tmp_path / "bridge_client_secret"
+        secret_file.write_text(scraper_client.secret)
+        config = yaml.safe_load((RULES / "prometheus.yml").read_text())
+        [job] = config["scrape_configs"]
+        target = live.url.removeprefix("http://")
+        job["static_configs"] = [{"targets": [target]}]
+        job["scrape_interval"] = "1s"
+        job["oauth2"].update(
+            client_id=scraper_client.client.id,
+            client_secret_file=str(secret_file),
+            token_url=f"{live.url}/oauth/token",
+        )
+        anonymous = {key: value for key, value in job.items() if key != "oauth2"}
+        anonymous["job_name"] = "anonymous"
+        config = {"global": config["global"], "scrape_configs": [job, anonymous]}
+        (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                prometheus,
+                f"--config.file={tmp_path / 'prometheus.yml'}",
+                f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            health = _scraped_health(f"http://127.0.0.1:{port}", {"bridge", "anonymous"})
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    assert health["bridge"] == ("up", "")
+    state, error = health["anonymous"]
+    assert state == "down"
+    assert "401" in error
+
+
+def _scraped_health(url: str, jobs: set[str], timeout: float = 60) -> dict[str, tuple[str, str]]:
+    """{job: (health, last error)} once Prometheus has scraped every job in `jobs`."""
+    deadline = time.monotonic() + timeout
+    health: dict[str, tuple[str, str]] = {}
+    while time.monotonic() < deadline:
+        try:
+            targets = requests.get(f"{url}/api/v1/targets", timeout=5).json()["data"]
+        except requests.ConnectionError:
+            targets = {"activeTargets": []}
+        health = {
+            target["labels"]["job"]: (target["health"], target["lastError"])
+            for target in targets["activeTargets"]
+            if target["health"] != "unknown"
+        }
+        if set(health) >= jobs:
+            return health
+        time.sleep(0.5)
+    raise AssertionError(f"Prometheus did not scrape {sorted(jobs)} in {timeout} s: {health}")

@@ -54,6 +54,7 @@ SCOPES: Mapping[str, str] = MappingProxyType(
         "simulators:admin": (
             "Call and steer the upstream simulators under /sims (private tier only)"
         ),
+        "metrics:read": "Scrape the Prometheus metrics at /metrics (private tier only)",
     }
 )
 

@@ -13,15 +13,12 @@ Two doors, both closed by default:
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from bridge.domain.errors import AuthenticationFailed, Forbidden, RateLimited
-from bridge.observability.audit import SOURCE_KEY
 from bridge.security.access import allow
-from bridge.security.admission import admit, http_credential
+from bridge.security.gate import ClientGate, refuse
 
 if TYPE_CHECKING:
     from bridge.security import Security
@@ -30,44 +27,12 @@ DOOR = "sims"
 SIMULATORS_ACCESS = allow("simulators:admin", ("private",))
 SECRET_HEADER = "X-Bridge-Simulator-Secret"  # noqa: S105 (a header name, not a secret)
 _SECRET_ENVIRON = "HTTP_" + SECRET_HEADER.upper().replace("-", "_")
-JSON = "application/json; charset=utf-8"
 
 
-class AdminOnly:
-    """WSGI middleware in front of the simulators mounted on the public port."""
-
-    def __init__(self, app: WSGIApplication, security: Security) -> None:
-        self.app = app
-        self.security = security
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        try:
-            admit(
-                self.security,
-                SIMULATORS_ACCESS,
-                door=DOOR,
-                source=environ.get(SOURCE_KEY) or environ.get("REMOTE_ADDR"),
-                caller=environ,
-                authenticate=http_credential(
-                    self.security,
-                    environ.get("HTTP_AUTHORIZATION"),
-                    environ.get("HTTP_X_API_KEY"),
-                ),
-            )
-        except AuthenticationFailed as error:
-            return _refuse(
-                start_response, "401 Unauthorized", error.detail, [("WWW-Authenticate", "Bearer")]
-            )
-        except Forbidden as error:
-            return _refuse(start_response, "403 Forbidden", error.detail)
-        except RateLimited as error:
-            return _refuse(
-                start_response,
-                "429 Too Many Requests",
-                error.detail,
-                [("Retry-After", str(error.retry_after))],
-            )
-        return self.app(environ, start_response)
+def admin_only(app: WSGIApplication, security: Security) -> ClientGate:
+    """The simulators mounted on the public port, for private clients holding
+    `simulators:admin`."""
+    return ClientGate(app, security, SIMULATORS_ACCESS, door=DOOR)
 
 
 class SecretOnly:
@@ -80,20 +45,7 @@ class SecretOnly:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         given = environ.get(_SECRET_ENVIRON, "").encode("latin-1", "replace")
         if not hmac.compare_digest(given, self._secret):
-            return _refuse(
+            return refuse(
                 start_response, "403 Forbidden", "this server answers the bridge's own clients only"
             )
         return self.app(environ, start_response)
-
-
-def _refuse(
-    start_response: StartResponse,
-    status: str,
-    detail: str,
-    extra: list[tuple[str, str]] | None = None,
-) -> Iterable[bytes]:
-    body = json.dumps({"error": detail}).encode()
-    start_response(
-        status, [("Content-Type", JSON), ("Content-Length", str(len(body))), *(extra or [])]
-    )
-    return [body]

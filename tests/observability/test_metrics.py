@@ -15,16 +15,18 @@ from bridge.observability import metrics
 from tests.common.hr import employee_changes
 from tests.common.live import LiveBridge, serve_bridge
 from tests.common.partner_bank import CREDITOR, partner, post_raw
-from tests.credentials import grant
+from tests.credentials import Credentials, grant, scraper
 
 pytestmark = pytest.mark.slow
 
 Samples = dict[str, list[tuple[dict[str, str], float]]]
 
 
-def scrape(live: LiveBridge) -> Samples:
-    """{sample name: [(labels, value)]} of one GET /metrics."""
-    response = requests.get(f"{live.url}/metrics", timeout=15)
+def scrape(live: LiveBridge, credentials: Credentials | None = None) -> Samples:
+    """{sample name: [(labels, value)]} of one GET /metrics (as `credentials`, or as the live
+    bridge's default client)."""
+    headers = {} if credentials is None else credentials.headers
+    response = requests.get(f"{live.url}/metrics", headers=headers, timeout=15)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/plain")
     samples: Samples = {}
@@ -167,7 +169,8 @@ def test_refused_credentials_and_spent_budgets_are_counted(tmp_path: Path) -> No
         default_credentials=False,
         rate_limit_plans=plans,
     ) as live:
-        before = scrape(live)
+        prometheus = scraper(live.bridge.engine)
+        before = scrape(live, prometheus)
         tiny = grant(live.bridge.engine, tier="partner", scopes=("transfers:read",), plan="tiny")
         url = f"{live.url}/api/v1/transfers/NO-SUCH-TRANSFER"
         assert requests.get(url, timeout=15).status_code == 401
@@ -176,7 +179,7 @@ def test_refused_credentials_and_spent_budgets_are_counted(tmp_path: Path) -> No
         assert requests.get(url, headers=tiny.headers, timeout=15).status_code == 404
         assert requests.get(url, headers=tiny.headers, timeout=15).status_code == 429
 
-        after = scrape(live)
+        after = scrape(live, prometheus)
 
     def grew(name: str, **labels: str) -> float:
         return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import Engine
 
 from bridge.store.db import make_engine
-from tests.credentials import Credentials, grant
+from tests.credentials import Credentials, grant, scraper
 from tests.served import Served, bridge_serve
 
 pytestmark = pytest.mark.slow
@@ -36,19 +37,31 @@ def readme_families() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Credentials]]:
+def served_engine(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Served, Engine]]:
     workdir = tmp_path_factory.mktemp("metrics")
     with bridge_serve(workdir, {"BRIDGE_WORKERS": "2", "BRIDGE_THREADS": "4"}) as bridge:
         engine = make_engine(f"sqlite:///{workdir / 'var' / 'bridge.db'}")
         try:
-            yield bridge, grant(engine)
+            yield bridge, engine
         finally:
             engine.dispose()
 
 
-def _scrape(url: str) -> dict[str, dict[str, list[tuple[dict[str, str], float]]]]:
+@pytest.fixture(scope="module")
+def served(served_engine: tuple[Served, Engine]) -> tuple[Served, Credentials]:
+    bridge, engine = served_engine
+    return bridge, grant(engine)
+
+
+def _scrape(
+    url: str, credentials: Credentials
+) -> dict[str, dict[str, list[tuple[dict[str, str], float]]]]:
     """{family: {sample name: [(labels, value)]}} of one GET /metrics."""
-    text = requests.get(f"{url}/metrics", timeout=10).text
+    response = requests.get(f"{url}/metrics", headers=credentials.headers, timeout=10)
+    assert response.status_code == 200, response.text
+    text = response.text
     found: dict[str, dict[str, list[tuple[dict[str, str], float]]]] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -104,7 +117,7 @@ def test_every_family_has_samples_summed_over_both_workers(
     )
     assert run.status_code == 201, run.text
 
-    families = _scrape(url)
+    families = _scrape(url, credentials)
 
     samples = {name for family in families.values() for name in family}
     named = readme_families()
@@ -125,7 +138,9 @@ def test_every_family_has_samples_summed_over_both_workers(
 
 def test_counts_accumulate_across_scrapes_and_workers(served: tuple[Served, Credentials]) -> None:
     bridge, credentials = served
-    before = _sum(_scrape(bridge.url)["bridge_requests"], operation="GET /api/v1/sync/jobs")
+    before = _sum(
+        _scrape(bridge.url, credentials)["bridge_requests"], operation="GET /api/v1/sync/jobs"
+    )
     for _ in range(20):  # a new connection each: the two workers take turns accepting
         assert (
             requests.get(
@@ -133,5 +148,36 @@ def test_counts_accumulate_across_scrapes_and_workers(served: tuple[Served, Cred
             ).status_code
             == 200
         )
-    after = _sum(_scrape(bridge.url)["bridge_requests"], operation="GET /api/v1/sync/jobs")
+    after = _sum(
+        _scrape(bridge.url, credentials)["bridge_requests"], operation="GET /api/v1/sync/jobs"
+    )
     assert after - before == 20
+
+
+def test_only_a_client_holding_metrics_read_may_scrape(
+    served_engine: tuple[Served, Engine],
+) -> None:
+    bridge, engine = served_engine
+    url = f"{bridge.url}/metrics"
+    prometheus = scraper(engine)
+    bank = grant(engine, tier="partner", scopes={"transfers:read"}, name="a bank")
+    operator = grant(engine, scopes={"sync:admin"}, name="an operator")
+
+    anonymous = requests.get(url, timeout=10)
+    wrong_token = requests.get(url, headers={"Authorization": "Bearer not-a-token"}, timeout=10)
+    partner = requests.get(url, headers=bank.headers, timeout=10)
+    other_scope = requests.get(url, headers=operator.headers, timeout=10)
+
+    for refused in (anonymous, wrong_token):
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"] == "Bearer"
+        assert "bridge_" not in refused.text
+    for refused, why in ((partner, "private clients"), (other_scope, "metrics:read")):
+        assert refused.status_code == 403
+        assert why in refused.json()["error"]
+        assert "bridge_" not in refused.text
+    families = _scrape(bridge.url, prometheus)
+    # each refusal counted where operators look for guessing: at the door it came through
+    failures = families["bridge_auth_failures"]
+    assert _sum(failures, door="ops", reason="missing") >= 1
+    assert _sum(failures, door="ops", reason="invalid") >= 1

@@ -21,7 +21,7 @@ from lxml import html
 from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.store.db import make_engine
-from tests.credentials import Credentials, grant, simulator_admin
+from tests.credentials import Credentials, grant, scraper, simulator_admin
 from tests.served import Served, bridge_serve
 
 pytestmark = pytest.mark.slow
@@ -39,6 +39,7 @@ class Bridge:
     bank: Credentials
     operator: Credentials
     admin: Credentials
+    prometheus: Credentials
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +53,7 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
                 bank=grant(engine, tier="partner", organisation="bank-a", name="bank a"),
                 operator=grant(engine, scopes={"sync:admin"}, name="Ops Olga"),
                 admin=simulator_admin(engine),
+                prometheus=scraper(engine),
             )
         finally:
             engine.dispose()
@@ -69,7 +71,9 @@ def transfer(bridge: Bridge) -> requests.Response:
 
 
 def corebank_gauge(bridge: Bridge) -> float:
-    text = requests.get(f"{bridge.served.url}/metrics", timeout=10).text
+    text = requests.get(
+        f"{bridge.served.url}/metrics", headers=bridge.prometheus.headers, timeout=10
+    ).text
     [value] = [
         sample.value
         for family in text_string_to_metric_families(text)
