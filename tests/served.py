@@ -8,6 +8,7 @@ the start/wait/stop loop per test module.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -33,6 +35,17 @@ class Served:
     workdir: Path
     process: subprocess.Popen[str]
     output: str = ""
+
+
+def json_records(output: str) -> list[dict[str, Any]]:
+    """The bridge's own log records in what `bridge serve` printed (one JSON object a line;
+    gunicorn's own start-up lines stay plain and are skipped)."""
+    records = []
+    for line in output.splitlines():
+        if line.startswith("{"):
+            with contextlib.suppress(ValueError):
+                records.append(json.loads(line))
+    return records
 
 
 def wait_healthy(process: subprocess.Popen[str], url: str, timeout: float = 60) -> None:

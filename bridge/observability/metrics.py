@@ -60,7 +60,12 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bridge.domain.errors import UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
+from bridge.domain.errors import (
+    BridgeError,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from bridge.wsgi import WSGIApp
 
 log = logging.getLogger(__name__)
@@ -316,7 +321,7 @@ def upstream_outcome(error: BaseException | None) -> str:
 
 @contextmanager
 def upstream_call(upstream: str, operation: str) -> Iterator[None]:
-    """Time one upstream call and count its outcome."""
+    """Time one upstream call and count its outcome; log a failed one with its reason."""
     started = time.perf_counter()
     error: BaseException | None = None
     try:
@@ -325,14 +330,35 @@ def upstream_call(upstream: str, operation: str) -> Iterator[None]:
         error = exc
         raise
     finally:
+        outcome = upstream_outcome(error)
         UPSTREAM_SECONDS.labels(upstream, operation).observe(time.perf_counter() - started)
-        UPSTREAM_CALLS.labels(upstream, operation, upstream_outcome(error)).inc()
+        UPSTREAM_CALLS.labels(upstream, operation, outcome).inc()
+        if isinstance(error, BridgeError):
+            _log_failed_call(upstream, operation, outcome, error)
+
+
+def _log_failed_call(upstream: str, operation: str, outcome: str, error: BridgeError) -> None:
+    """One line per failed upstream call, under the request's correlation id, saying why (the
+    metric says only how many). A refusal by the upstream (a SOAP fault about the message) is
+    the upstream answering, so it is INFO; the rest (unreachable, timed out, an unreadable or
+    unknown outcome) is WARNING. A call refused by an open circuit never gets here: the
+    breaker's opening is logged once instead (`BreakerStateListener`). An error outside the
+    bridge's own tree is logged, with its traceback, where it is answered."""
+    level = logging.INFO if outcome == "rejected" else logging.WARNING
+    log.log(
+        level,
+        "upstream call failed (%s): %s",  # the detail names the upstream and the operation
+        outcome,
+        error.detail,
+        extra={"upstream": upstream, "operation": operation, "outcome": outcome},
+    )
 
 
 class BreakerStateListener(pybreaker.CircuitBreakerListener):
     """Keeps bridge_circuit_breaker_state in step with one upstream's breaker."""
 
     def __init__(self, upstream: str) -> None:
+        self._upstream = upstream
         self._gauge = CIRCUIT_BREAKER_STATE.labels(upstream)
 
     def state_change(
@@ -342,6 +368,16 @@ class BreakerStateListener(pybreaker.CircuitBreakerListener):
         new_state: pybreaker.CircuitBreakerState,
     ) -> None:
         self._gauge.set(BREAKER_STATES.get(new_state.name, 2))
+        before = "none" if old_state is None else old_state.name
+        log.log(
+            logging.INFO if new_state.name == "closed" else logging.WARNING,
+            "%s circuit %s (was %s)%s",
+            self._upstream,
+            new_state.name,
+            before,
+            f": calls fail fast for {cb.reset_timeout:g} s" if new_state.name == "open" else "",
+            extra={"upstream": self._upstream, "circuit": new_state.name},
+        )
 
 
 def watch_breakers(breakers: Mapping[str, pybreaker.CircuitBreaker]) -> None:

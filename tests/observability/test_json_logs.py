@@ -5,7 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+import pytest
+
+from bridge.domain.errors import UpstreamRejected, UpstreamUnavailable
 from bridge.observability.logging import configure_logging, correlated
+from bridge.observability.metrics import upstream_call, watch_breakers
+from bridge.upstream.breakers import circuit_breaker, guarded
 from tests.common.logs import JsonLines
 
 log = logging.getLogger("bridge.tests.observability")
@@ -123,3 +128,38 @@ def test_configuring_twice_installs_one_handler(json_lines: JsonLines) -> None:
     assert logging.getLogger().level == logging.INFO
     log.info("once")
     assert len(json_lines()) == 1
+
+
+def test_failed_upstream_calls_and_the_circuit_they_open_are_logged_with_their_reasons(
+    json_lines: JsonLines,
+) -> None:
+    breaker = circuit_breaker("corebank", fail_max=2, reset_timeout=60)
+    watch_breakers({"corebank": breaker})
+
+    def refused() -> None:
+        with upstream_call("corebank", "PostPayment"):
+            raise UpstreamUnavailable("corebank", "PostPayment: not sent, connection refused")
+
+    def rejected() -> None:
+        with upstream_call("corebank", "ValidateAccount"):
+            raise UpstreamRejected("corebank", "ValidateAccount: Client fault: no such account")
+
+    with pytest.raises(UpstreamRejected):
+        guarded(breaker, "corebank", rejected)
+    for _ in range(3):  # two failures open the circuit; the third call is refused by it
+        with pytest.raises(UpstreamUnavailable):
+            guarded(breaker, "corebank", refused)
+    lines = [line for line in json_lines() if line.get("upstream") == "corebank"]
+
+    calls = [line for line in lines if "operation" in line]
+    assert [(line["operation"], line["level"], line["outcome"]) for line in calls] == [
+        ("ValidateAccount", "INFO", "rejected"),
+        ("PostPayment", "WARNING", "unavailable"),
+        ("PostPayment", "WARNING", "unavailable"),  # not the third: the circuit refused it
+    ]
+    assert calls[1]["message"] == (
+        "upstream call failed (unavailable): corebank: PostPayment: not sent, connection refused"
+    )
+    [opened] = [line for line in lines if line.get("circuit") == "open"]
+    assert opened["level"] == "WARNING"
+    assert opened["message"] == "corebank circuit open (was closed): calls fail fast for 60 s"

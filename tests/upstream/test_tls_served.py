@@ -17,7 +17,7 @@ from bridge.store.db import make_engine
 from tests.common.keepalive import KeepAliveServer, reply
 from tests.common.tls import Certificates, issue
 from tests.credentials import grant
-from tests.served import BRIDGE, bridge_serve
+from tests.served import BRIDGE, bridge_serve, json_records
 
 DATA = Path(__file__).parents[1] / "data"
 UPSTREAMS = ("corebank", "payroll", "logistics", "classifier")
@@ -43,8 +43,11 @@ def corebank(certificates: Certificates) -> Iterator[KeepAliveServer]:
         yield server
 
 
-def _transfer(workdir: Path, corebank: KeepAliveServer, env: dict[str, str]) -> requests.Response:
-    """One REST transfer through `bridge serve` (simulators off, every upstream = `corebank`)."""
+def _transfer(
+    workdir: Path, corebank: KeepAliveServer, env: dict[str, str]
+) -> tuple[requests.Response, str]:
+    """One REST transfer through `bridge serve` (simulators off, every upstream = `corebank`):
+    the answer, and what `bridge serve` logged."""
     upstreams = {f"BRIDGE_{name.upper()}_URL": corebank.url for name in UPSTREAMS}
     with bridge_serve(workdir, {"BRIDGE_SIMULATORS": "false", **upstreams, **env}) as served:
         engine = make_engine(f"sqlite:///{workdir / 'var' / 'bridge.db'}")
@@ -53,9 +56,10 @@ def _transfer(workdir: Path, corebank: KeepAliveServer, env: dict[str, str]) -> 
         finally:
             engine.dispose()
         body = json.loads((DATA / "rest" / "transfer_request.json").read_text("utf-8"))
-        return requests.post(
+        answer = requests.post(
             f"{served.url}/api/v1/transfers", json=body, headers=caller.headers, timeout=30
         )
+    return answer, served.output
 
 
 def test_an_upstream_signed_by_the_configured_authority_is_called(
@@ -63,7 +67,9 @@ def test_an_upstream_signed_by_the_configured_authority_is_called(
 ) -> None:
     corebank.answers.append(reply(POSTED))
 
-    answer = _transfer(tmp_path, corebank, {"BRIDGE_UPSTREAM_CA_FILE": str(certificates.ca_file)})
+    answer, _ = _transfer(
+        tmp_path, corebank, {"BRIDGE_UPSTREAM_CA_FILE": str(certificates.ca_file)}
+    )
 
     assert answer.status_code == 201, answer.text
     assert answer.json()["status"] == "ACSC"
@@ -75,13 +81,23 @@ def test_without_it_nothing_is_sent_and_the_caller_may_retry(
     tmp_path: Path, corebank: KeepAliveServer
 ) -> None:
     """The public authorities (certifi) do not know the enterprise's: refused before sending."""
-    answer = _transfer(tmp_path, corebank, {})
+    answer, logged = _transfer(tmp_path, corebank, {})
 
     assert answer.status_code == 503, answer.text
     assert answer.headers["Content-Type"] == "application/problem+json"
     assert int(answer.headers["Retry-After"]) > 0
     assert corebank.bodies == []
     assert "not sent, the upstream's certificate was refused" in answer.json()["detail"]
+    # and the operator reads why in the log, under the request's correlation id
+    [line] = [
+        record
+        for record in json_records(logged)
+        if record.get("upstream") == "corebank" and record.get("operation") == "PostPayment"
+    ]
+    assert line["level"] == "WARNING"
+    assert line["outcome"] == "unavailable"
+    assert "certificate was refused" in line["message"]
+    assert line["correlation_id"] == answer.headers["X-Request-ID"]
 
 
 def test_a_file_of_no_certificates_stops_the_start(tmp_path: Path) -> None:
