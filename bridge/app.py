@@ -178,6 +178,7 @@ def create_app(
         ),
         settings.review_threshold,
         retry=seams.classification_retry,
+        breaker=breakers["classifier"],
     )
     shipping = ShippingService(ShipmentStore(engine))
     sync = SyncEngine(

@@ -28,7 +28,10 @@ from collections.abc import Iterable
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, Unpack
+
+import pybreaker
 
 from bridge.domain.classification import (
     Classification,
@@ -47,6 +50,7 @@ from bridge.domain.errors import (
 from bridge.domain.upstream import Classifier
 from bridge.services.retry import RetryPolicy, failed_fast
 from bridge.store.classifications import ClassificationFilters, ClassificationStore
+from bridge.upstream.breakers import guarded
 
 CLASSIFY_TEXT, CLASSIFY_BATCH = "ClassifyText", "ClassifyBatch"
 # The classifier's operations (this service's and the classification job's), each with the
@@ -61,7 +65,13 @@ MAX_DOCUMENT_ID = 64  # classifications.document_id, and the contract's Document
 @dataclass(eq=False)
 class ClassificationService:
     """`hold` is how long `classify_now` keeps the document's outbox row from the job; a
-    process that dies mid-call frees it when the hold runs out, and the job sends it."""
+    process that dies mid-call frees it when the hold runs out, and the job sends it.
+
+    `breaker` is the classifier's circuit breaker, the one the classification job sends its
+    batches through (`bridge.sync.engine`): while it is open, a caller who waits is answered
+    `queued` at once instead of waiting out the timeout of every try, and the calls made while
+    callers wait count towards opening it, as the job's do. The job's own calls (`deliver`,
+    through `classifier`) are counted by the job, once."""
 
     classifications: ClassificationStore
     classifier: Classifier
@@ -69,6 +79,7 @@ class ClassificationService:
     _: KW_ONLY
     hold: timedelta = timedelta(seconds=120)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: pybreaker.CircuitBreaker | None = None
 
     # -- use cases -------------------------------------------------------------------------------
 
@@ -181,10 +192,11 @@ class ClassificationService:
         reason = self.classifier.refusal(CLASSIFY_TEXT, request)
         if reason is not None:
             raise UpstreamRejected("classifier", f"{CLASSIFY_TEXT}: not sent: {reason}")
+        call = partial(self.classifier.call, CLASSIFY_TEXT, request, correlation_id=correlation_id)
         for attempt in self.retry.retrying(failed_fast):
             with attempt:
-                result: ClassificationResult = self.classifier.call(
-                    CLASSIFY_TEXT, request, correlation_id=correlation_id
+                result: ClassificationResult = (
+                    call() if self.breaker is None else guarded(self.breaker, "classifier", call)
                 )
         if result.document_id != request.document_id:
             raise UpstreamUnavailable(

@@ -65,6 +65,34 @@ def test_post_with_wait_and_the_classifier_down_answers_202_queued_with_the_reas
     assert client.get(response.headers["Location"]).get_json()["status"] == "classified"
 
 
+def test_with_the_classifier_down_its_circuit_opens_and_waiting_callers_are_answered_at_once(
+    client: Client, classifier: FakeClassifier, fake_bridge: Bridge
+) -> None:
+    """The circuit the classification job sends through: wait=true calls count towards it, and
+    once it is open they are not made (each would have waited out the classifier's timeout)."""
+    classifier.down_after = 0
+    breaker = fake_bridge.sync.breakers["classifier"]
+
+    def post(index: int) -> Any:
+        body = _body() | {"document_id": f"DOC-DOWN-{index:04d}"}
+        response = post_json(client, URL + "?wait=true", body)
+        assert response.status_code == 202, response.get_json()
+        return response.get_json()
+
+    posted = 0
+    while breaker.current_state != "open":
+        assert post(posted)["status"] == "queued"
+        posted += 1
+        assert posted <= breaker.fail_max, "the circuit never opened"
+    calls = len(classifier.calls)
+
+    answer = post(posted)
+
+    assert answer["status"] == "queued"
+    assert "circuit open" in answer["error"]
+    assert len(classifier.calls) == calls  # nobody waited for a classifier known to be down
+
+
 def test_the_same_document_posted_again_is_the_same_classification(
     client: Client, classifier: FakeClassifier
 ) -> None:
