@@ -6,6 +6,7 @@ it the call is refused in the TLS handshake, nothing is sent, and the caller get
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from bridge.contracts.importer import import_contract
+from bridge.settings import ROOT
 from bridge.store.db import make_engine
 from tests.common.keepalive import KeepAliveServer, reply
 from tests.common.tls import Certificates, issue
@@ -116,3 +119,62 @@ def test_a_file_of_no_certificates_stops_the_start(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "BRIDGE_UPSTREAM_CA_FILE" in done.stderr + done.stdout
     assert "not a PEM file of certificates" in done.stderr + done.stdout
+
+
+VAT_WSDL = DATA / "services_byo" / "vat" / "checkVatService.wsdl"
+CHECK_VAT_RESPONSE = (
+    b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+    b'<v:checkVatResponse xmlns:v="urn:example:vat:v1"><v:countryCode>DE</v:countryCode>'
+    b"<v:vatNumber>123456789</v:vatNumber><v:requestDate>2026-12-06</v:requestDate>"
+    b"<v:valid>true</v:valid><v:name>Example GmbH</v:name></v:checkVatResponse>"
+    b"</soap:Body></soap:Envelope>"
+)
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["ca-file", "no-ca-file"])
+def test_an_imported_service_upstream_over_https_trusts_the_same_authority(
+    tmp_path: Path, corebank: KeepAliveServer, certificates: Certificates, trusted: bool
+) -> None:
+    """`bridge contract import --upstream https://...`: the imported service's client takes the
+    same CA file as the built-in upstreams (here `corebank` stands in for the VAT service)."""
+    contracts, mappings = tmp_path / "wsdl", tmp_path / "mappings"
+    shutil.copytree(ROOT / "wsdl", contracts)
+    shutil.copytree(ROOT / "mappings", mappings)
+    import_contract(
+        VAT_WSDL,
+        name="vat",
+        contracts_dir=contracts,
+        mappings_dir=mappings,
+        upstream=corebank.url,
+        safe=["checkVat"],
+    )
+    corebank.answers.append(reply(CHECK_VAT_RESPONSE))
+    env = {
+        "BRIDGE_SIMULATORS": "false",
+        **{f"BRIDGE_{name.upper()}_URL": corebank.url for name in UPSTREAMS},
+        "BRIDGE_CONTRACTS_DIR": str(contracts),
+        "BRIDGE_MAPPINGS_DIR": str(mappings),
+        **({"BRIDGE_UPSTREAM_CA_FILE": str(certificates.ca_file)} if trusted else {}),
+    }
+    with bridge_serve(tmp_path, env) as served:
+        engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'bridge.db'}")
+        try:
+            caller = grant(engine, tier="partner", scopes={"vat:call"})
+        finally:
+            engine.dispose()
+        answer = requests.post(
+            f"{served.url}/api/v1/services/vat/checkVat",
+            json={"countryCode": "DE", "vatNumber": "123456789"},
+            headers=caller.headers,
+            timeout=30,
+        )
+
+    if trusted:
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["name"] == "Example GmbH"
+        assert len(corebank.bodies) == 1
+    else:
+        assert answer.status_code == 503, answer.text
+        assert int(answer.headers["Retry-After"]) > 0
+        assert "certificate was refused" in answer.json()["detail"]
+        assert corebank.bodies == []
