@@ -21,8 +21,11 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import Engine
 
+from bridge.store.db import make_engine
 from tests.common.live import free_port
+from tests.credentials import Credentials, grant
 
 BRIDGE = Path(sys.executable).with_name("bridge")
 
@@ -35,6 +38,21 @@ class Served:
     workdir: Path
     process: subprocess.Popen[str]
     output: str = ""
+
+    @contextlib.contextmanager
+    def database(self) -> Iterator[Engine]:
+        """An engine on the served bridge's embedded database (`var/bridge.db` in its working
+        directory), disposed when left."""
+        engine = make_engine(f"sqlite:///{self.workdir / 'var' / 'bridge.db'}")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+    def grant(self, **options: Any) -> Credentials:
+        """A client of the served bridge and its API key (`tests.credentials.grant`)."""
+        with self.database() as engine:
+            return grant(engine, **options)
 
 
 def json_records(output: str) -> list[dict[str, Any]]:

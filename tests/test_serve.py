@@ -23,7 +23,6 @@ from zeep.helpers import serialize_object
 from zeep.transports import Transport
 
 from bridge.store.audit_tables import audit_log
-from bridge.store.db import make_engine
 from tests.credentials import Credentials, grant, simulator_admin
 from tests.served import BRIDGE, Served, bridge_serve
 
@@ -51,10 +50,8 @@ class ServedBridge:
 def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedBridge]:
     """`bridge serve` with its default settings in a temporary directory (SQLite under var/)."""
     workdir = tmp_path_factory.mktemp("serve")
-    with bridge_serve(workdir, {"BRIDGE_SCHEDULER": "true"}) as served:
-        engine = make_engine(f"sqlite:///{workdir / 'var' / 'bridge.db'}")
+    with bridge_serve(workdir, {"BRIDGE_SCHEDULER": "true"}) as served, served.database() as engine:
         yield ServedBridge(served, engine, simulator_admin(engine))
-        engine.dispose()
 
 
 def test_serve_answers_health_and_is_ready_on_the_embedded_default(bridge: ServedBridge) -> None:

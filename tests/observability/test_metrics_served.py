@@ -18,7 +18,6 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
-from bridge.store.db import make_engine
 from tests.credentials import Credentials, grant, scraper
 from tests.served import Served, bridge_serve
 
@@ -41,12 +40,11 @@ def served_engine(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Served, Engine]]:
     workdir = tmp_path_factory.mktemp("metrics")
-    with bridge_serve(workdir, {"BRIDGE_WORKERS": "2", "BRIDGE_THREADS": "4"}) as bridge:
-        engine = make_engine(f"sqlite:///{workdir / 'var' / 'bridge.db'}")
-        try:
-            yield bridge, engine
-        finally:
-            engine.dispose()
+    with (
+        bridge_serve(workdir, {"BRIDGE_WORKERS": "2", "BRIDGE_THREADS": "4"}) as bridge,
+        bridge.database() as engine,
+    ):
+        yield bridge, engine
 
 
 @pytest.fixture(scope="module")

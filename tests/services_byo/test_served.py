@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from bridge.store.db import make_engine
-from tests.credentials import grant
 from tests.served import bridge_serve
 
 pytestmark = pytest.mark.slow
@@ -29,11 +27,7 @@ def test_bridge_serve_answers_an_imported_service_over_rest_and_soap(
     contracts, mappings = imported
     environment = {"BRIDGE_CONTRACTS_DIR": str(contracts), "BRIDGE_MAPPINGS_DIR": str(mappings)}
     with bridge_serve(tmp_path, environment) as served:
-        engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'bridge.db'}")
-        try:
-            caller = grant(engine, tier="partner", scopes={"vat:call"})
-        finally:
-            engine.dispose()
+        caller = served.grant(tier="partner", scopes={"vat:call"})
         rest = requests.post(
             f"{served.url}/api/v1/services/vat/checkVat",
             json={"countryCode": "DE", "vatNumber": "123456789"},

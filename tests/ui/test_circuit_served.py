@@ -20,7 +20,6 @@ import requests
 from lxml import html
 from prometheus_client.parser import text_string_to_metric_families
 
-from bridge.store.db import make_engine
 from tests.credentials import Credentials, grant, scraper, simulator_admin
 from tests.served import Served, bridge_serve
 
@@ -46,17 +45,15 @@ class Bridge:
 def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
     workdir = tmp_path_factory.mktemp("circuit")
     with bridge_serve(workdir, {"BRIDGE_WORKERS": "2", "BRIDGE_THREADS": "4"}) as served:
-        engine = make_engine(f"sqlite:///{workdir / 'var' / 'bridge.db'}")
-        try:
-            yield Bridge(
+        with served.database() as engine:
+            clients = Bridge(
                 served,
                 bank=grant(engine, tier="partner", organisation="bank-a", name="bank a"),
                 operator=grant(engine, scopes={"sync:admin"}, name="Ops Olga"),
                 admin=simulator_admin(engine),
                 prometheus=scraper(engine),
             )
-        finally:
-            engine.dispose()
+        yield clients
 
 
 def transfer(bridge: Bridge) -> requests.Response:

@@ -16,10 +16,8 @@ import requests
 
 from bridge.contracts.importer import import_contract
 from bridge.settings import ROOT
-from bridge.store.db import make_engine
 from tests.common.keepalive import KeepAliveServer, reply
 from tests.common.tls import Certificates, issue
-from tests.credentials import grant
 from tests.served import BRIDGE, bridge_serve, json_records
 
 DATA = Path(__file__).parents[1] / "data"
@@ -53,11 +51,7 @@ def _transfer(
     the answer, and what `bridge serve` logged."""
     upstreams = {f"BRIDGE_{name.upper()}_URL": corebank.url for name in UPSTREAMS}
     with bridge_serve(workdir, {"BRIDGE_SIMULATORS": "false", **upstreams, **env}) as served:
-        engine = make_engine(f"sqlite:///{workdir / 'var' / 'bridge.db'}")
-        try:
-            caller = grant(engine, tier="partner", organisation="bank-tls", name="bank tls")
-        finally:
-            engine.dispose()
+        caller = served.grant(tier="partner", organisation="bank-tls", name="bank tls")
         body = json.loads((DATA / "rest" / "transfer_request.json").read_text("utf-8"))
         answer = requests.post(
             f"{served.url}/api/v1/transfers", json=body, headers=caller.headers, timeout=30
@@ -157,11 +151,7 @@ def test_an_imported_service_upstream_over_https_trusts_the_same_authority(
         **({"BRIDGE_UPSTREAM_CA_FILE": str(certificates.ca_file)} if trusted else {}),
     }
     with bridge_serve(tmp_path, env) as served:
-        engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'bridge.db'}")
-        try:
-            caller = grant(engine, tier="partner", scopes={"vat:call"})
-        finally:
-            engine.dispose()
+        caller = served.grant(tier="partner", scopes={"vat:call"})
         answer = requests.post(
             f"{served.url}/api/v1/services/vat/checkVat",
             json={"countryCode": "DE", "vatNumber": "123456789"},
