@@ -22,7 +22,9 @@ from bridge.sims.recording import Recording
 from bridge.sims.services import ServiceSimulator, create_service_simulators
 from bridge.store.db import make_engine, migrate
 from bridge.upstream.transport import SOAP11_ENV
+from tests.common.keepalive import KeepAliveServer, reply
 from tests.common.live import serve_wsgi
+from tests.common.tls import issue
 
 VAT = "urn:example:vat:v1"
 VAT_WSDL = Path(__file__).parents[1] / "data" / "services_byo" / "vat" / "checkVatService.wsdl"
@@ -137,6 +139,34 @@ def test_sim_record_listens_on_loopback_only(tmp_path: Path) -> None:
     assert "loopback" in result.output
 
 
+def _record_one_call(
+    folder: Path, upstream: str, env: dict[str, str]
+) -> tuple[str, requests.Response]:
+    """`bridge sim record vat FOLDER --upstream UPSTREAM` as a developer runs it, one checkVat
+    through the address it prints: (its first line, the answer)."""
+    process = subprocess.Popen(
+        [str(BRIDGE), "sim", "record", "vat", str(folder), "--upstream", upstream],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        address = first.split("call ", 1)[1].split(" ", 1)[0]
+        answer = requests.post(
+            address,
+            data=REQUEST,
+            headers={"Content-Type": "text/xml", "SOAPAction": f'"{VAT}#checkVat"'},
+            timeout=30,
+        )
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    return first, answer
+
+
 def test_sim_record_prints_its_address_and_records_what_passes(tmp_path: Path) -> None:
     contracts, mappings = imported_vat(tmp_path)
     service = Catalog.load(contracts, mappings)["vat"]
@@ -144,28 +174,32 @@ def test_sim_record_prints_its_address_and_records_what_passes(tmp_path: Path) -
     migrate(engine)
     folder = tmp_path / "recorded"
     with serve_wsgi(ServiceSimulator(service, engine, base_url="http://up.test")) as upstream:
-        process = subprocess.Popen(
-            [str(BRIDGE), "sim", "record", "vat", str(folder), "--upstream", f"{upstream}/"],
-            env={**os.environ, **cli_env(contracts, mappings, tmp_path)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        first, answer = _record_one_call(
+            folder, f"{upstream}/", cli_env(contracts, mappings, tmp_path)
         )
-        try:
-            assert process.stdout is not None
-            first = process.stdout.readline()
-            address = first.split("call ", 1)[1].split(" ", 1)[0]
-            answer = requests.post(
-                address,
-                data=REQUEST,
-                headers={"Content-Type": "text/xml", "SOAPAction": f'"{VAT}#checkVat"'},
-                timeout=30,
-            )
-        finally:
-            process.terminate()
-            process.communicate(timeout=30)
     engine.dispose()
 
     assert first.startswith("recording vat: call http://127.0.0.1:")
     assert answer.status_code == 200, answer.text
+    assert [exchange.operation for exchange in Recording(folder)] == ["checkVat"]
+
+
+def test_sim_record_reaches_an_https_upstream_signed_by_the_configured_authority(
+    tmp_path: Path,
+) -> None:
+    contracts, mappings = imported_vat(tmp_path)
+    (tmp_path / "ca").mkdir()
+    certificates = issue(tmp_path / "ca", names=("127.0.0.1",))
+    env = {
+        **cli_env(contracts, mappings, tmp_path),
+        "BRIDGE_UPSTREAM_CA_FILE": str(certificates.ca_file),
+    }
+    folder = tmp_path / "recorded"
+    with KeepAliveServer(tls=certificates.server_context()) as upstream:
+        upstream.answers.append(reply(REPLY))
+        _, answer = _record_one_call(folder, upstream.url, env)
+
+    assert upstream.url.startswith("https://")
+    assert answer.status_code == 200, answer.text
+    assert len(upstream.bodies) == 1
     assert [exchange.operation for exchange in Recording(folder)] == ["checkVat"]
