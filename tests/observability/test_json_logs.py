@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
 import pytest
@@ -163,3 +164,23 @@ def test_failed_upstream_calls_and_the_circuit_they_open_are_logged_with_their_r
     [opened] = [line for line in lines if line.get("circuit") == "open"]
     assert opened["level"] == "WARNING"
     assert opened["message"] == "corebank circuit open (was closed): calls fail fast for 60 s"
+
+
+def test_a_circuit_closing_again_is_logged_once_at_info(json_lines: JsonLines) -> None:
+    breaker = circuit_breaker("payroll", fail_max=1, reset_timeout=0.05)
+    watch_breakers({"payroll": breaker})
+
+    def down() -> None:
+        raise UpstreamUnavailable("payroll", "SubmitPayrollBatch: not sent, connection refused")
+
+    with pytest.raises(UpstreamUnavailable):
+        guarded(breaker, "payroll", down)
+    time.sleep(0.1)  # past the reset timeout: the next call is the trial, and it succeeds
+    guarded(breaker, "payroll", lambda: None)
+    circuit = [
+        (line["circuit"], line["level"])
+        for line in json_lines()
+        if line.get("upstream") == "payroll" and "circuit" in line
+    ]
+
+    assert circuit == [("open", "WARNING"), ("half-open", "WARNING"), ("closed", "INFO")]
